@@ -1,0 +1,943 @@
+/**
+ * The connection: connect handshake, reconnect with backoff, resubscribe with
+ * recovery, commands and their replies, ping watchdog, token refresh and the
+ * offline publish queue.
+ *
+ * Every entry point (socket event, timer, app call) first brings the internal
+ * state to a consistent point and only then emits events, and re-checks after
+ * each emit: a listener may call connect(), disconnect() or unsubscribe()
+ * from inside any event.
+ */
+import {
+  type ClientFrame,
+  CloseCode,
+  type CommandMap,
+  type ConnectParams,
+  type ConnectResult,
+  ErrorCode,
+  type HistoryResult,
+  type Method,
+  PROTOCOL_VERSION,
+  type PresenceResult,
+  type Publication,
+  type Push,
+  type Reply,
+  type ResultMap,
+  type RpcResult,
+  type ServerFrame,
+  type StreamPosition,
+  type SubscribeParams,
+  type SubscribeResult,
+  type UnsubPush,
+  backoffDelay,
+  closeReason,
+  decodeServerFrame,
+  encodeCommand,
+  isValidChannel,
+  shouldReconnect,
+} from '@tidings/protocol';
+import { Emitter } from './emitter.js';
+import { ClientCode, ClientErrorCode, TidingsError, UnauthorizedError, toError } from './errors.js';
+import {
+  type CodeContext,
+  type HistoryOptions,
+  type PresenceEvent,
+  type StateContext,
+  type SubscribedContext,
+  Subscription,
+  type SubscriptionHost,
+  type SubscriptionOptions,
+  classify,
+  publicationOf,
+  subscribedContext,
+} from './subscription.js';
+import { type Timer, startTimer, stopTimer } from './timers.js';
+
+export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'failed';
+
+/**
+ * The part of the standard WebSocket API the client uses; the browser's
+ * WebSocket and the `ws` package both fit. Event parameters are `any` so that
+ * either implementation's own event types are accepted.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((ev: any) => void) | null;
+  onmessage: ((ev: any) => void) | null;
+  onclose: ((ev: any) => void) | null;
+  onerror: ((ev: any) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface Logger {
+  debug?(...args: unknown[]): void;
+  warn?(...args: unknown[]): void;
+  error?(...args: unknown[]): void;
+}
+
+export interface ClientOptions {
+  /** ws://host:port/ws */
+  url: string;
+  /** Called before every connect attempt and for every token refresh. Throw UnauthorizedError to stop for good. */
+  getToken?: () => string | Promise<string>;
+  /** A static token, used when there is no getToken. */
+  token?: string;
+  /** Client name and version, shown in server logs. */
+  name?: string;
+  version?: string;
+  /** Reconnect backoff bounds in ms (defaults 500 and 20 000). */
+  minReconnectDelay?: number;
+  maxReconnectDelay?: number;
+  /** Consecutive failed attempts before giving up (state `failed`); default Infinity. */
+  maxReconnectAttempts?: number;
+  /** Ms to wait for a command reply, and for the connect handshake (default 10 000). */
+  timeout?: number;
+  /** Publishes held while not connected (default 100). */
+  offlineQueueSize?: number;
+  /** Extra ms of silence tolerated beyond the server's ping period before reconnecting (default 10 000). */
+  maxServerPingDelay?: number;
+  /** WebSocket implementation; defaults to the one set with setDefaultWebSocket, then globalThis.WebSocket. */
+  WebSocket?: WebSocketConstructor;
+  /** Where to report listener exceptions and errors nobody listens to. */
+  logger?: Logger;
+}
+
+export interface ConnectedContext {
+  client: string;
+  user: string;
+}
+
+export interface DisconnectedContext extends CodeContext {
+  reconnect: boolean;
+}
+
+export interface ServerUnsubscribedContext extends CodeContext {
+  channel: string;
+}
+
+export interface ClientEvents {
+  state: StateContext<ClientState>;
+  connecting: CodeContext;
+  connected: ConnectedContext;
+  disconnected: DisconnectedContext;
+  failed: CodeContext;
+  error: Error;
+  /** Publications of server-side subscriptions (the user's personal channel). */
+  publication: Publication;
+  /** A server-side subscription was (re)established. */
+  subscribed: SubscribedContext;
+  /** The server ended a server-side subscription. */
+  unsubscribed: ServerUnsubscribedContext;
+  join: PresenceEvent;
+  leave: PresenceEvent;
+}
+
+/** Who this connection is, once connected. */
+export interface Session {
+  client: string;
+  user: string;
+  /** Server ping interval and pong timeout, seconds. */
+  ping: number;
+  pong: number;
+}
+
+interface Settings {
+  url: string;
+  getToken: (() => string | Promise<string>) | undefined;
+  token: string | undefined;
+  name: string;
+  version: string;
+  minReconnectDelay: number;
+  maxReconnectDelay: number;
+  maxReconnectAttempts: number;
+  timeout: number;
+  offlineQueueSize: number;
+  maxServerPingDelay: number;
+  WebSocket: WebSocketConstructor;
+  logger: Logger | undefined;
+}
+
+type ReplyCallback<R> = (err: TidingsError | null, result?: R) => void;
+
+interface Pending {
+  cb: ReplyCallback<unknown>;
+  timer?: Timer;
+}
+
+interface Queued {
+  channel: string;
+  data: unknown;
+  resolve: (pos: StreamPosition) => void;
+  reject: (err: Error) => void;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer?: Timer;
+}
+
+export const CLIENT_NAME = '@tidings/client';
+export const CLIENT_VERSION = '0.1.0';
+
+/** Retry delays for a failed token refresh, ms. */
+const REFRESH_RETRY_MIN = 2_000;
+const REFRESH_RETRY_MAX = 20_000;
+
+const noop = (): void => {};
+
+function isUnauthorized(err: unknown): boolean {
+  // By name too, in case two copies of the SDK are loaded.
+  return err instanceof UnauthorizedError || (err instanceof Error && err.name === 'UnauthorizedError');
+}
+
+function settings(o: ClientOptions): Settings {
+  if (!o.WebSocket) throw new TypeError('tidings: no WebSocket implementation; pass options.WebSocket or use createClient');
+  return {
+    url: o.url,
+    getToken: o.getToken,
+    token: o.token,
+    name: o.name ?? CLIENT_NAME,
+    version: o.version ?? CLIENT_VERSION,
+    minReconnectDelay: o.minReconnectDelay ?? 500,
+    maxReconnectDelay: o.maxReconnectDelay ?? 20_000,
+    maxReconnectAttempts: o.maxReconnectAttempts ?? Infinity,
+    timeout: o.timeout ?? 10_000,
+    offlineQueueSize: o.offlineQueueSize ?? 100,
+    maxServerPingDelay: o.maxServerPingDelay ?? 10_000,
+    WebSocket: o.WebSocket,
+    logger: o.logger,
+  };
+}
+
+export class Client extends Emitter<ClientEvents> {
+  private _state: ClientState = 'disconnected';
+  private readonly opts: Settings;
+  private readonly subs = new Map<string, Subscription<unknown>>();
+  /** Channel → id of the subscribe (or connect) command in flight for it. At most one per channel. */
+  private readonly inflight = new Map<string, number>();
+  /** Channels whose subscribe failed temporarily, waiting to retry, and their attempt counts. */
+  private readonly subRetry = new Map<string, Timer>();
+  private readonly subAttempts = new Map<string, number>();
+  /** Positions of server-side subscriptions, sent back on reconnect so they recover too. */
+  private serverSubs = new Map<string, StreamPosition>();
+  private transport: WebSocketLike | null = null;
+  /** Set from the connect reply until the transport goes: commands may be sent. */
+  private _session: Session | null = null;
+  /** Bumped whenever a transport is torn down or an attempt starts: async work from before is stale. */
+  private gen = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private attempts = 0;
+  private reconnectTimer: Timer | null = null;
+  private handshakeTimer: Timer | null = null;
+  private pingTimer: Timer | null = null;
+  private lastFrameAt = 0;
+  private refreshTimer: Timer | null = null;
+  private refreshAttempts = 0;
+  /** The `gen` of the refresh in progress, or -1. */
+  private refreshingGen = -1;
+  private queue: Queued[] = [];
+  private readonly readyWaiters = new Set<Waiter>();
+  private lastFailure: CodeContext = { code: ClientCode.Manual, reason: 'not connected' };
+  private networkWatched = false;
+  private readonly host: SubscriptionHost;
+
+  constructor(options: ClientOptions) {
+    super();
+    this.opts = settings(options);
+    this.host = {
+      subscribe: (sub) => this.startSubscription(sub),
+      unsubscribe: (sub) => this.stopSubscription(sub),
+      publish: (channel, data) => this.publish(channel, data),
+      history: (channel, opts) => this.history(channel, opts),
+      presence: (channel) => this.presence(channel),
+      listenerError: (err, event) => this.onListenerError(err, event),
+    };
+  }
+
+  get state(): ClientState {
+    return this._state;
+  }
+
+  /** Client id and user of the current connection; null when not connected. */
+  get session(): Session | null {
+    return this._session && this._state === 'connected' ? { ...this._session } : null;
+  }
+
+  // ------------------------------------------------------------ lifecycle (public)
+
+  /** Start connecting, and keep reconnecting until disconnect() or a terminal failure. Idempotent. */
+  connect(): void {
+    if (this._state === 'connecting' || this._state === 'connected') return;
+    this.attempts = 0;
+    this.watchNetwork(true);
+    this.startAttempt();
+    if (this.setState('connecting')) this.emit('connecting', { code: ClientCode.Manual, reason: 'connect called' });
+  }
+
+  /** Close and stay closed. Subscriptions stay registered and resubscribe, recovering, on the next connect(). */
+  disconnect(): void {
+    if (this._state === 'disconnected') return;
+    this.teardown();
+    this.watchNetwork(false);
+    const err = new TidingsError(ClientErrorCode.ClientClosed, 'client disconnected');
+    this.settleWaiters(err);
+    this.dropQueue(err);
+    const ctx = { code: ClientCode.Manual, reason: 'disconnect called' };
+    if (!this.setState('disconnected')) return;
+    this.parkSubscriptions(ctx.code, ctx.reason);
+    if (this.is('disconnected')) this.emit('disconnected', { ...ctx, reconnect: false });
+  }
+
+  /** Resolves when connected. Rejects when the client is (or becomes) disconnected or failed, or after `timeout` ms. */
+  ready(timeout?: number): Promise<void> {
+    if (this._state === 'connected') return Promise.resolve();
+    if (this._state === 'disconnected') {
+      return Promise.reject(new TidingsError(ClientErrorCode.ClientClosed, 'client is disconnected: call connect() first'));
+    }
+    if (this._state === 'failed') return Promise.reject(new TidingsError(this.lastFailure.code, this.lastFailure.reason));
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { resolve, reject };
+      if (timeout !== undefined) {
+        w.timer = startTimer(timeout, () => {
+          this.readyWaiters.delete(w);
+          reject(new TidingsError(ClientErrorCode.Timeout, 'not connected in time', true));
+        });
+      }
+      this.readyWaiters.add(w);
+    });
+  }
+
+  // ------------------------------------------------------------ subscriptions (public)
+
+  /**
+   * Subscribe to `channel`: now if connected, else with the next connect.
+   * Throws if this client already has an active subscription to it.
+   */
+  subscribe<T = unknown>(channel: string, opts: SubscriptionOptions<T> = {}): Subscription<T> {
+    if (!isValidChannel(channel)) throw new TidingsError(ErrorCode.UnknownChannel, `invalid channel name ${JSON.stringify(channel)}`);
+    const existing = this.subs.get(channel);
+    if (existing && existing.state !== 'unsubscribed') {
+      throw new TidingsError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
+    }
+    const sub = new Subscription<T>(channel, this.host, opts);
+    this.subs.set(channel, sub as Subscription<unknown>);
+    sub.subscribe();
+    return sub;
+  }
+
+  getSubscription<T = unknown>(channel: string): Subscription<T> | undefined {
+    return this.subs.get(channel) as Subscription<T> | undefined;
+  }
+
+  /** Unsubscribe and forget the subscription, freeing its channel name on this client. */
+  removeSubscription(sub: Subscription<any>): void {
+    sub.unsubscribe();
+    if (this.subs.get(sub.channel) === sub) this.subs.delete(sub.channel);
+  }
+
+  // ------------------------------------------------------------ commands (public)
+
+  /** Publish; while not connected the publish waits in the offline queue (rejects at once when it is full). */
+  publish(channel: string, data: unknown): Promise<StreamPosition> {
+    if (this._session) return this.request('publish', { channel, data });
+    if (this.queue.length >= this.opts.offlineQueueSize) {
+      return Promise.reject(new TidingsError(ErrorCode.LimitExceeded, 'offline queue is full'));
+    }
+    return new Promise((resolve, reject) => this.queue.push({ channel, data, resolve, reject }));
+  }
+
+  presence(channel: string): Promise<PresenceResult> {
+    return this.request('presence', { channel });
+  }
+
+  history(channel: string, opts: HistoryOptions = {}): Promise<HistoryResult> {
+    const params: CommandMap['history'] = { channel };
+    if (opts.limit !== undefined) params.limit = opts.limit;
+    if (opts.since) params.since = { offset: opts.since.offset, epoch: opts.since.epoch };
+    return this.request('history', params).then((h) => ({ ...h, publications: h.publications.map((p) => publicationOf(p)) }));
+  }
+
+  rpc<R = unknown>(method: string, data?: unknown): Promise<{ data: R }> {
+    return this.request('rpc', { method, data }) as Promise<RpcResult & { data: R }>;
+  }
+
+  // ------------------------------------------------------------ connecting
+
+  private startAttempt(): void {
+    const gen = ++this.gen;
+    const { getToken, token } = this.opts;
+    Promise.resolve()
+      .then(() => (getToken ? getToken() : token))
+      .then(
+        (t) => {
+          if (gen === this.gen) this.open(t);
+        },
+        (err: unknown) => {
+          if (gen === this.gen) this.onTokenError(err);
+        },
+      );
+  }
+
+  private onTokenError(err: unknown): void {
+    if (isUnauthorized(err)) return this.fail(CloseCode.InvalidToken, toError(err).message || 'unauthorized');
+    // Anything else (network, auth server down) is worth another try later.
+    this.lose(ClientCode.TransportError, `getToken failed: ${toError(err).message}`, true);
+    this.emitError(toError(err));
+  }
+
+  private open(token: string | undefined): void {
+    let ws: WebSocketLike;
+    try {
+      ws = new this.opts.WebSocket(this.opts.url);
+    } catch (err) {
+      // A malformed URL will not get better by retrying.
+      this.fail(ClientCode.TransportError, `cannot open WebSocket: ${toError(err).message}`);
+      return this.emitError(toError(err));
+    }
+    this.transport = ws;
+    this.nextId = 1;
+    ws.onopen = () => {
+      if (this.transport === ws) this.sendConnect(ws, token);
+    };
+    ws.onmessage = (ev: { data: unknown }) => {
+      if (this.transport === ws) this.onText(ev.data);
+    };
+    ws.onclose = (ev: { code: number; reason: string }) => {
+      if (this.transport === ws) this.onClose(ev.code, ev.reason);
+    };
+    // The close event that follows an error says all we need; the handler must exist (ws throws otherwise).
+    ws.onerror = noop;
+    this.handshakeTimer = startTimer(this.opts.timeout, () => this.lose(ClientCode.Timeout, 'connect timeout', true));
+  }
+
+  /** The connect command carries every wanted subscription, with its position, so all recover in one round trip. */
+  private sendConnect(ws: WebSocketLike, token: string | undefined): void {
+    const subs: SubscribeParams[] = [];
+    for (const sub of this.subs.values()) {
+      if (sub.state !== 'subscribing') continue;
+      this.clearSubRetry(sub.channel);
+      subs.push(sub._subscribeParams());
+    }
+    const params: ConnectParams = { name: this.opts.name, version: this.opts.version, protocol: PROTOCOL_VERSION, subs };
+    if (token !== undefined) params.token = token;
+    if (this.serverSubs.size > 0) params.serverSubs = Object.fromEntries(this.serverSubs);
+    const id = this.command('connect', params, (err, res) => this.onConnectReply(ws, id, err, res), null);
+    for (const s of subs) this.inflight.set(s.channel, id);
+  }
+
+  private onConnectReply(ws: WebSocketLike, id: number, err: TidingsError | null, res: ConnectResult | undefined): void {
+    if (this.transport !== ws) return;
+    stopTimer(this.handshakeTimer);
+    this.handshakeTimer = null;
+    if (err || !res) return this.onConnectError(err ?? new TidingsError(ErrorCode.Internal, 'empty connect reply', true));
+    this.startSession(res);
+    if (!this.setState('connected')) return;
+    this.emit('connected', { client: res.client, user: res.user });
+    for (const r of res.subs ?? []) {
+      if (this.transport !== ws) return;
+      const failed = 'error' in r ? TidingsError.from(r.error) : null;
+      this.onSubscribeReply(r.channel, id, failed, failed ? undefined : (r as SubscribeResult));
+    }
+    // Channels the reply said nothing about get a subscribe of their own below.
+    for (const [channel, cid] of this.inflight) if (cid === id) this.inflight.delete(channel);
+    this.applyServerSubs(ws, res.serverSubs ?? []);
+    if (this.transport === ws) this.syncSubscriptions();
+  }
+
+  /** Internal state of a fresh connection, before anyone is told. */
+  private startSession(res: ConnectResult): void {
+    this._session = { client: res.client, user: res.user, ping: res.ping, pong: res.pong };
+    this.attempts = 0;
+    this.refreshAttempts = 0;
+    this.lastFrameAt = Date.now();
+    this.armPingWatch();
+    if (typeof res.ttl === 'number') this.scheduleRefresh(res.ttl);
+    // Queued publishes go first, ahead of anything a `connected` listener sends.
+    this.flushQueue();
+    this.settleWaiters();
+  }
+
+  private onConnectError(err: TidingsError): void {
+    if (err.code === ErrorCode.Unauthorized) return this.fail(CloseCode.InvalidToken, err.message);
+    if (err.code === ErrorCode.TokenExpired) return this.fail(CloseCode.TokenExpired, err.message);
+    if (err.temporary) return this.lose(err.code, err.message, true);
+    this.fail(err.code, err.message);
+  }
+
+  // ------------------------------------------------------------ losing the connection
+
+  private onClose(code: number, reason: string): void {
+    this.lose(code, reason || closeReason[code] || 'connection closed', shouldReconnect(code));
+  }
+
+  /** The connection (or the attempt) is gone: reconnect after a backoff delay, unless told not to. */
+  private lose(code: number, reason: string, reconnect: boolean): void {
+    if (!reconnect) return this.fail(code, reason);
+    if (this.attempts >= this.opts.maxReconnectAttempts) {
+      return this.fail(ClientCode.TooManyAttempts, `too many reconnect attempts (last: ${code} ${reason})`);
+    }
+    const wasConnected = this._state === 'connected';
+    const entering = this._state !== 'connecting';
+    this.teardown();
+    const delay = backoffDelay(++this.attempts, this.opts.minReconnectDelay, this.opts.maxReconnectDelay);
+    this.reconnectTimer = startTimer(delay, () => {
+      this.reconnectTimer = null;
+      this.startAttempt();
+    });
+    if (!this.setState('connecting')) return;
+    this.parkSubscriptions(code, reason);
+    if (wasConnected && this.is('connecting')) this.emit('disconnected', { code, reason, reconnect: true });
+    if (entering && this.is('connecting')) this.emit('connecting', { code, reason });
+  }
+
+  /** Stop for good (until the app calls connect() again). */
+  private fail(code: number, reason: string): void {
+    if (this._state === 'failed') return;
+    const wasConnected = this._state === 'connected';
+    this.teardown();
+    this.watchNetwork(false);
+    this.lastFailure = { code, reason };
+    this.settleWaiters(new TidingsError(code, reason));
+    this.dropQueue(new TidingsError(ClientErrorCode.ClientClosed, `client failed: ${reason}`));
+    if (!this.setState('failed')) return;
+    this.parkSubscriptions(code, reason);
+    if (wasConnected && this.is('failed')) this.emit('disconnected', { code, reason, reconnect: false });
+    if (this.is('failed')) this.emit('failed', { code, reason });
+  }
+
+  /** Forget the transport and everything tied to it. Emits nothing. */
+  private teardown(): void {
+    this.gen++;
+    for (const t of [this.reconnectTimer, this.handshakeTimer, this.pingTimer, this.refreshTimer]) stopTimer(t);
+    this.reconnectTimer = this.handshakeTimer = this.pingTimer = this.refreshTimer = null;
+    for (const t of this.subRetry.values()) stopTimer(t);
+    this.subRetry.clear();
+    this.subAttempts.clear();
+    // Before failing the pending commands, so late subscribe callbacks see they are stale.
+    this.inflight.clear();
+    this._session = null;
+    const ws = this.transport;
+    this.transport = null;
+    if (ws) closeQuietly(ws);
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      stopTimer(p.timer);
+      p.cb(new TidingsError(ClientErrorCode.ConnectionLost, 'connection lost', true));
+    }
+  }
+
+  /** Subscribed channels wait for the next connection, which recovers them. */
+  private parkSubscriptions(code: number, reason: string): void {
+    for (const sub of [...this.subs.values()]) if (sub.state === 'subscribed') sub._setSubscribing(code, reason);
+  }
+
+  // ------------------------------------------------------------ frames
+
+  private onText(data: unknown): void {
+    this.lastFrameAt = Date.now();
+    if (typeof data !== 'string') return this.emitError(new TidingsError(ErrorCode.BadRequest, 'ignored a binary frame'));
+    let frame: ServerFrame;
+    try {
+      frame = decodeServerFrame(data);
+    } catch (err) {
+      return this.emitError(toError(err));
+    }
+    if (typeof (frame as Reply).id === 'number') this.onReply(frame as Reply);
+    else this.onPush(frame as Push);
+  }
+
+  private onReply(reply: Reply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return; // timed out already
+    this.pending.delete(reply.id);
+    stopTimer(p.timer);
+    if (reply.error) p.cb(TidingsError.from(reply.error));
+    else p.cb(null, reply.result);
+  }
+
+  private onPush(push: Push): void {
+    switch (push.type) {
+      case 'pub':
+        return this.onPublication(push);
+      case 'join':
+      case 'leave':
+        return this.onPresence(push.type, push.channel, push.info);
+      case 'unsub':
+        return this.onUnsub(push);
+      case 'disconnect':
+        return this.lose(push.code, push.reason, push.reconnect ?? shouldReconnect(push.code));
+      case 'ping':
+        return this.sendFrame({ method: 'pong' });
+      case 'refresh':
+        return this.refreshToken();
+      case 'error':
+        return this.emitError(TidingsError.from(push.error));
+    }
+  }
+
+  private onPublication(pub: Publication): void {
+    const sub = this.subs.get(pub.channel);
+    if (sub) {
+      if (sub._applyPublication(pub) === 'gap') this.recoverGap(sub);
+    } else if (this.serverSubs.has(pub.channel) && this._session) {
+      this.onServerPublication(pub);
+    }
+  }
+
+  private onPresence(type: 'join' | 'leave', channel: string, info: PresenceEvent['info']): void {
+    const sub = this.subs.get(channel);
+    if (sub) sub._applyPresence(type, info);
+    else if (this.serverSubs.has(channel)) this.emit(type, { channel, info });
+  }
+
+  private onUnsub(push: UnsubPush): void {
+    const sub = this.subs.get(push.channel);
+    if (sub) {
+      // Not subscribed: the push is about an older subscription and a subscribe is already on its way.
+      if (sub.state !== 'subscribed') return;
+      if (!push.resubscribe) return sub._setUnsubscribed(push.code, push.reason);
+      this.sendSubscribe(sub);
+      return sub._setSubscribing(push.code, push.reason);
+    }
+    if (!this.serverSubs.has(push.channel)) return;
+    // Server-side subscriptions come back only through a new connect.
+    if (push.resubscribe) return this.lose(push.code, push.reason, true);
+    this.serverSubs.delete(push.channel);
+    this.emit('unsubscribed', { channel: push.channel, code: push.code, reason: push.reason });
+  }
+
+  // ------------------------------------------------------------ subscriptions (wire)
+
+  private startSubscription(sub: Subscription<unknown>): void {
+    const current = this.subs.get(sub.channel);
+    if (current !== sub) {
+      if (current && current.state !== 'unsubscribed') {
+        throw new TidingsError(ErrorCode.AlreadySubscribed, `already subscribed to ${sub.channel}`);
+      }
+      this.subs.set(sub.channel, sub);
+    }
+    if (sub.state !== 'unsubscribed') return;
+    sub._setSubscribing(ClientCode.Manual, 'subscribe called');
+    this.syncSubscription(sub);
+  }
+
+  private stopSubscription(sub: Subscription<unknown>): void {
+    if (sub.state === 'unsubscribed') return;
+    this.clearSubRetry(sub.channel);
+    // With a subscribe in flight, its reply triggers the unsubscribe (see onSubscribeReply).
+    if (sub.state === 'subscribed' && this._session) this.sendUnsubscribe(sub.channel);
+    sub._setUnsubscribed(ClientCode.Manual, 'unsubscribe called');
+  }
+
+  private syncSubscriptions(): void {
+    for (const sub of [...this.subs.values()]) this.syncSubscription(sub);
+  }
+
+  /** Send a subscribe if the subscription wants one and nothing is already on its way. */
+  private syncSubscription(sub: Subscription<unknown>): void {
+    if (sub.state !== 'subscribing' || !this._session || this.subs.get(sub.channel) !== sub) return;
+    if (this.inflight.has(sub.channel) || this.subRetry.has(sub.channel)) return;
+    this.sendSubscribe(sub);
+  }
+
+  private sendSubscribe(sub: Subscription<unknown>): void {
+    if (!this._session) return;
+    const { channel } = sub;
+    const id = this.command('subscribe', sub._subscribeParams(), (err, res) => this.onSubscribeReply(channel, id, err, res));
+    this.inflight.set(channel, id);
+  }
+
+  private sendUnsubscribe(channel: string): void {
+    if (this._session) this.command('unsubscribe', { channel }, noop);
+  }
+
+  /** A gap in the stream: drop the subscription and take it again from the last position delivered. */
+  private recoverGap(sub: Subscription<unknown>): void {
+    if (!this._session) return;
+    this.sendUnsubscribe(sub.channel);
+    this.sendSubscribe(sub);
+    sub._setSubscribing(CloseCode.InsufficientState, 'insufficient state');
+  }
+
+  /** A subscribe reply (own command or part of connect), routed by channel to whoever holds it now. */
+  private onSubscribeReply(channel: string, id: number, err: TidingsError | null, res: SubscribeResult | undefined): void {
+    if (this.inflight.get(channel) !== id) return;
+    this.inflight.delete(channel);
+    const sub = this.subs.get(channel);
+    if (!sub || sub.state !== 'subscribing') {
+      // Unsubscribed while the subscribe was on its way: the server has it now, so undo.
+      if (!err) this.sendUnsubscribe(channel);
+      return;
+    }
+    if (err) return this.onSubscribeError(sub, err);
+    this.subAttempts.delete(channel);
+    if (res) sub._applySubscribed(res);
+  }
+
+  private onSubscribeError(sub: Subscription<unknown>, err: TidingsError): void {
+    // No answer: we no longer know what the server holds, so start over on a new connection.
+    if (err.code === ClientErrorCode.Timeout) return this.lose(ClientCode.Timeout, 'subscribe timeout', true);
+    if (err.temporary) {
+      const { channel } = sub;
+      const attempt = (this.subAttempts.get(channel) ?? 0) + 1;
+      this.subAttempts.set(channel, attempt);
+      const delay = backoffDelay(attempt, this.opts.minReconnectDelay, this.opts.maxReconnectDelay);
+      this.subRetry.set(
+        channel,
+        startTimer(delay, () => {
+          this.subRetry.delete(channel);
+          const current = this.subs.get(channel);
+          if (current) this.syncSubscription(current);
+        }),
+      );
+      return sub._error(err);
+    }
+    sub._error(err);
+    sub._setUnsubscribed(err.code, err.message);
+  }
+
+  private clearSubRetry(channel: string): void {
+    stopTimer(this.subRetry.get(channel));
+    this.subRetry.delete(channel);
+  }
+
+  // ------------------------------------------------------------ server-side subscriptions
+
+  private applyServerSubs(ws: WebSocketLike, results: SubscribeResult[]): void {
+    const previous = this.serverSubs;
+    // Only what the server holds now is worth remembering; seed with old positions until delivered.
+    this.serverSubs = new Map(results.map((r) => [r.channel, previous.get(r.channel) ?? { offset: r.offset, epoch: r.epoch }]));
+    for (const r of results) {
+      if (this.transport !== ws) return;
+      this.applyServerSub(ws, r, previous.get(r.channel));
+    }
+  }
+
+  private applyServerSub(ws: WebSocketLike, r: SubscribeResult, last: StreamPosition | undefined): void {
+    this.emit('subscribed', subscribedContext(r));
+    for (const p of r.publications ?? []) {
+      if (this.transport !== ws) return;
+      if (classify(last, p) === 'duplicate') continue;
+      if (p.offset > 0) this.serverSubs.set(r.channel, { offset: p.offset, epoch: p.epoch });
+      this.emit('publication', publicationOf(p));
+    }
+    if (this.transport === ws) this.serverSubs.set(r.channel, { offset: r.offset, epoch: r.epoch });
+  }
+
+  private onServerPublication(pub: Publication): void {
+    const verdict = classify(this.serverSubs.get(pub.channel), pub);
+    if (verdict === 'duplicate') return;
+    // Server-side subscriptions can only be retaken through connect: reconnect, recovering from the last position.
+    if (verdict === 'gap') return this.lose(CloseCode.InsufficientState, 'insufficient state', true);
+    if (pub.offset > 0) this.serverSubs.set(pub.channel, { offset: pub.offset, epoch: pub.epoch });
+    this.emit('publication', publicationOf(pub));
+  }
+
+  // ------------------------------------------------------------ commands (wire)
+
+  private request<M extends Method>(method: M, params: CommandMap[M]): Promise<ResultMap[M]> {
+    if (!this._session) return Promise.reject(new TidingsError(ErrorCode.NotConnected, 'not connected'));
+    return new Promise((resolve, reject) => {
+      this.command(method, params, (err, res) => (err ? reject(err) : resolve(res as ResultMap[M])));
+    });
+  }
+
+  /**
+   * Send a command; `cb` runs synchronously when its reply is read, so replies
+   * and the pushes after them are handled in wire order. `timeout` null: none.
+   */
+  private command<M extends Method>(
+    method: M,
+    params: CommandMap[M],
+    cb: ReplyCallback<ResultMap[M]>,
+    timeout: number | null = this.opts.timeout,
+  ): number {
+    const id = this.nextId++;
+    const p: Pending = { cb: cb as ReplyCallback<unknown> };
+    if (timeout !== null) {
+      p.timer = startTimer(timeout, () => {
+        if (this.pending.delete(id)) cb(new TidingsError(ClientErrorCode.Timeout, `${method} timed out`, true));
+      });
+    }
+    this.pending.set(id, p);
+    this.sendFrame({ id, method, params } as ClientFrame);
+    return id;
+  }
+
+  private sendFrame(frame: ClientFrame): void {
+    try {
+      this.transport?.send(encodeCommand(frame));
+    } catch (err) {
+      // The socket is closing; its close event rejects whatever is pending.
+      this.emitError(toError(err));
+    }
+  }
+
+  private flushQueue(): void {
+    const queued = this.queue;
+    this.queue = [];
+    for (const q of queued) {
+      this.command('publish', { channel: q.channel, data: q.data }, (err, res) => (err || !res ? q.reject(err ?? new Error('empty reply')) : q.resolve(res)));
+    }
+  }
+
+  private dropQueue(err: Error): void {
+    const queued = this.queue;
+    this.queue = [];
+    for (const q of queued) q.reject(err);
+  }
+
+  private settleWaiters(err?: Error): void {
+    const waiters = [...this.readyWaiters];
+    this.readyWaiters.clear();
+    for (const w of waiters) {
+      stopTimer(w.timer);
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+  }
+
+  // ------------------------------------------------------------ liveness
+
+  /**
+   * The server pings every `ping` s and waits up to `pong` s for the answer
+   * before the next interval starts, so frames can be ping+pong apart on an
+   * idle connection; beyond that plus maxServerPingDelay the link is dead.
+   */
+  private armPingWatch(): void {
+    stopTimer(this.pingTimer);
+    this.pingTimer = null;
+    const s = this._session;
+    if (!s || !(s.ping > 0)) return;
+    const limit = (s.ping + Math.max(0, s.pong || 0)) * 1000 + this.opts.maxServerPingDelay;
+    this.pingTimer = startTimer(Math.max(0, this.lastFrameAt + limit - Date.now()), () => {
+      this.pingTimer = null;
+      if (Date.now() - this.lastFrameAt >= limit) this.lose(ClientCode.NoPing, 'no ping', true);
+      else this.armPingWatch();
+    });
+  }
+
+  // ------------------------------------------------------------ token refresh
+
+  /** Refresh a bit before expiry: at ttl minus min(10 s, ttl/3). */
+  private scheduleRefresh(ttl: number): void {
+    stopTimer(this.refreshTimer);
+    const lead = Math.min(10, ttl / 3);
+    this.refreshTimer = startTimer(Math.max(0, (ttl - lead) * 1000), () => {
+      this.refreshTimer = null;
+      this.refreshToken();
+    });
+  }
+
+  private refreshToken(): void {
+    const { getToken } = this.opts;
+    // A static token cannot be renewed; the server will end the connection at expiry.
+    if (!getToken || !this._session || this.refreshingGen === this.gen) return;
+    const gen = (this.refreshingGen = this.gen);
+    stopTimer(this.refreshTimer);
+    this.refreshTimer = null;
+    Promise.resolve()
+      .then(() => getToken())
+      .then(
+        (token) => {
+          if (gen === this.gen) this.sendRefresh(token, gen);
+        },
+        (err: unknown) => {
+          if (gen === this.gen) this.onRefreshFailed(err);
+        },
+      );
+  }
+
+  private sendRefresh(token: string, gen: number): void {
+    this.command('refresh', { token }, (err, res) => {
+      if (gen !== this.gen) return;
+      if (err) return this.onRefreshFailed(err);
+      this.refreshingGen = -1;
+      this.refreshAttempts = 0;
+      if (typeof res?.ttl === 'number') this.scheduleRefresh(res.ttl);
+    });
+  }
+
+  private onRefreshFailed(err: unknown): void {
+    this.refreshingGen = -1;
+    if (isUnauthorized(err)) return this.fail(CloseCode.InvalidToken, toError(err).message || 'unauthorized');
+    const delay = backoffDelay(++this.refreshAttempts, REFRESH_RETRY_MIN, REFRESH_RETRY_MAX);
+    this.refreshTimer = startTimer(delay, () => {
+      this.refreshTimer = null;
+      this.refreshToken();
+    });
+    this.emitError(toError(err));
+  }
+
+  // ------------------------------------------------------------ browser network events
+
+  private watchNetwork(on: boolean): void {
+    const g = globalThis as unknown as {
+      addEventListener?: (type: string, fn: () => void) => void;
+      removeEventListener?: (type: string, fn: () => void) => void;
+    };
+    if (typeof g.addEventListener !== 'function' || typeof g.removeEventListener !== 'function') return;
+    if (on === this.networkWatched) return;
+    this.networkWatched = on;
+    const method = on ? g.addEventListener : g.removeEventListener;
+    method.call(g, 'online', this.onOnline);
+    method.call(g, 'offline', this.onOffline);
+  }
+
+  /** Back online: no point waiting out the backoff. */
+  private readonly onOnline = (): void => {
+    if (this._state !== 'connecting' || this.reconnectTimer === null) return;
+    stopTimer(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.attempts = 0;
+    this.startAttempt();
+  };
+
+  /** The socket may take minutes to notice on its own. */
+  private readonly onOffline = (): void => {
+    if (this.transport) this.lose(ClientCode.Offline, 'offline', true);
+  };
+
+  // ------------------------------------------------------------ events
+
+  /** State check that TypeScript does not narrow: listeners run inside emit() can change the state. */
+  private is(state: ClientState): boolean {
+    return this._state === state;
+  }
+
+  private setState(next: ClientState): boolean {
+    const previous = this._state;
+    if (previous === next) return true;
+    this._state = next;
+    this.emit('state', { state: next, previous });
+    // False when a listener has already moved the client elsewhere.
+    return this._state === next;
+  }
+
+  private emitError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else this.opts.logger?.warn?.('tidings:', err);
+  }
+
+  protected override onListenerError(err: unknown, event: string): void {
+    if (event !== 'error' && this.listenerCount('error') > 0) return this.emit('error', toError(err));
+    const log = this.opts.logger?.error;
+    if (log) log.call(this.opts.logger, `tidings: a "${event}" listener threw`, err);
+    else super.onListenerError(err, event);
+  }
+}
+
+function closeQuietly(ws: WebSocketLike): void {
+  ws.onopen = ws.onmessage = ws.onclose = null;
+  try {
+    ws.close(1000, 'client closed');
+  } catch {
+    // Already closed, or the implementation refuses; nothing to do.
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Error codes (in command replies) and close codes (in `disconnect` pushes and
+ * WebSocket close frames). docs/protocol.md holds the same table for people.
+ *
+ * Close-code ranges encode the reconnect advice so that a client which does not
+ * know a particular code still does the right thing:
+ *   3000–3499  reconnect (with backoff) and recover
+ *   3500–3999  terminal: do not reconnect until the application intervenes
+ * Standard RFC 6455 codes (1000–1015) are reconnectable except 1000 sent by the
+ * client itself.
+ */
+
+export const ErrorCode = {
+  /** Something failed inside the server; safe to retry. */
+  Internal: 100,
+  /** The command needs an authenticated connection, or the token was refused. */
+  Unauthorized: 101,
+  /** Channel name is malformed or its namespace does not exist. */
+  UnknownChannel: 102,
+  /** The user may not do this on this channel. */
+  PermissionDenied: 103,
+  /** No such command method, or no such RPC method. */
+  MethodNotFound: 104,
+  /** The connection is already subscribed to this channel. */
+  AlreadySubscribed: 105,
+  /** A per-connection limit (channels, queue) would be exceeded. */
+  LimitExceeded: 106,
+  /** The frame or its parameters are invalid. */
+  BadRequest: 107,
+  /** The feature is turned off for this channel (history, presence…). */
+  NotAvailable: 108,
+  /** The token has expired; get a new one and send `refresh` or reconnect. */
+  TokenExpired: 109,
+  /** The connection has not sent `connect` yet. */
+  NotConnected: 110,
+  /** Too many commands; slow down and retry later. */
+  TooManyRequests: 111,
+  /** The engine (for example Redis) is unreachable; retry later. */
+  Unavailable: 113,
+  /** An RPC handler failed. */
+  RpcFailed: 114,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Whether a client may retry the same command unchanged after this error. */
+export function isTemporaryError(code: number): boolean {
+  return code === ErrorCode.Internal || code === ErrorCode.TooManyRequests || code === ErrorCode.Unavailable;
+}
+
+export const CloseCode = {
+  // --- reconnect ---
+  /** Server is shutting down or restarting; reconnect (maybe to another node). */
+  Shutdown: 3001,
+  /** The token expired and was not refreshed in time; reconnect with a new token. */
+  ConnectionExpired: 3005,
+  /** The outbound queue passed its byte limit: the client reads too slowly. */
+  Slow: 3008,
+  /** The server saw a gap it cannot fill live; reconnect and recover. */
+  InsufficientState: 3010,
+  /** Asked to reconnect by the operator (API `disconnect` with reconnect). */
+  ForceReconnect: 3011,
+  /** No pong came within the pong timeout. */
+  NoPong: 3012,
+  /** Too many commands in a short time. */
+  TooManyRequests: 3013,
+  /** No `connect` command arrived within the connect timeout. */
+  Stale: 3014,
+  // --- terminal ---
+  /** Bad or missing token: bad signature, `alg: none`, wrong audience/issuer, malformed. */
+  InvalidToken: 3500,
+  /** The client broke the protocol (too many malformed frames, command before connect). */
+  BadRequest: 3501,
+  /** The token had already expired when presented at connect. */
+  TokenExpired: 3502,
+  /** Disconnected by the operator without reconnect (user banned, logged out). */
+  ForceDisconnect: 3503,
+  /** Too many connections for this user or node. */
+  ConnectionLimit: 3504,
+  /** Protocol version not supported by this server. */
+  UnsupportedProtocol: 3510,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/**
+ * Reconnect advice for any close code, including ones this version does not
+ * know. 1000 (normal) from the server means it wants the client gone; a client
+ * that closed itself never asks this question.
+ */
+export function shouldReconnect(code: number): boolean {
+  if (code >= 3500 && code <= 3999) return false;
+  if (code >= 4500 && code <= 4999) return false;
+  if (code === 1000 || code === 1002 || code === 1003 || code === 1007 || code === 1008) return false;
+  return true;
+}
+
+export const closeReason: Record<number, string> = {
+  [CloseCode.Shutdown]: 'shutdown',
+  [CloseCode.ConnectionExpired]: 'connection expired',
+  [CloseCode.Slow]: 'slow',
+  [CloseCode.InsufficientState]: 'insufficient state',
+  [CloseCode.ForceReconnect]: 'force reconnect',
+  [CloseCode.NoPong]: 'no pong',
+  [CloseCode.TooManyRequests]: 'too many requests',
+  [CloseCode.Stale]: 'stale',
+  [CloseCode.InvalidToken]: 'invalid token',
+  [CloseCode.BadRequest]: 'bad request',
+  [CloseCode.TokenExpired]: 'token expired',
+  [CloseCode.ForceDisconnect]: 'force disconnect',
+  [CloseCode.ConnectionLimit]: 'connection limit',
+  [CloseCode.UnsupportedProtocol]: 'unsupported protocol',
+};

@@ -1,0 +1,228 @@
+/**
+ * Wire frames of protocol version 1 (docs/protocol.md). Every frame is one JSON
+ * object in one WebSocket text message.
+ *
+ * Client → server: commands `{id, method, params}`; `pong` alone carries no id.
+ * Server → client: replies `{id, result}` / `{id, error}`, and pushes `{type, …}`
+ * which never carry an id.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Position in a channel's stream. Offsets are dense integers from 1 within an epoch. */
+export interface StreamPosition {
+  offset: number;
+  epoch: string;
+}
+
+/** Who published (absent for publications from the HTTP API). */
+export interface ClientInfo {
+  user: string;
+  client: string;
+  /** The `info` claim of the publisher's token, if any. */
+  info?: unknown;
+}
+
+export interface Publication<T = unknown> {
+  channel: string;
+  offset: number;
+  epoch: string;
+  data: T;
+  info?: ClientInfo;
+  /** Server time of publication, ms since the epoch. */
+  time: number;
+}
+
+// ---------------------------------------------------------------- commands
+
+export interface SubscribeParams {
+  channel: string;
+  /** Recover everything published after this position. */
+  since?: StreamPosition;
+}
+
+export interface ConnectParams {
+  token?: string;
+  /** Client library name and version, for logs. */
+  name?: string;
+  version?: string;
+  protocol?: number;
+  /** Channels to (re)subscribe in the same round trip, each with its last position. */
+  subs?: SubscribeParams[];
+  /** Positions of server-side subscriptions (personal channel) to recover. */
+  serverSubs?: Record<string, StreamPosition>;
+}
+
+export interface PublishParams {
+  channel: string;
+  data: unknown;
+}
+
+export interface HistoryParams {
+  channel: string;
+  limit?: number;
+  since?: StreamPosition;
+}
+
+export interface ChannelParams {
+  channel: string;
+}
+
+export interface RefreshParams {
+  token: string;
+}
+
+export interface RpcParams {
+  method: string;
+  data?: unknown;
+}
+
+export interface CommandMap {
+  connect: ConnectParams;
+  subscribe: SubscribeParams;
+  unsubscribe: ChannelParams;
+  publish: PublishParams;
+  presence: ChannelParams;
+  history: HistoryParams;
+  refresh: RefreshParams;
+  rpc: RpcParams;
+}
+export type Method = keyof CommandMap;
+
+export type Command = {
+  [M in Method]: { id: number; method: M; params: CommandMap[M] };
+}[Method];
+
+export interface PongCommand {
+  method: 'pong';
+}
+
+export type ClientFrame = Command | PongCommand;
+
+// ---------------------------------------------------------------- results
+
+export interface SubscribeResult {
+  channel: string;
+  /** Current stream position after any recovered publications. */
+  epoch: string;
+  offset: number;
+  /** The channel keeps history, so a later resubscribe can recover. */
+  recoverable: boolean;
+  /** `since` was given. */
+  wasRecovering: boolean;
+  /** Every publication after `since` is in `publications`; false means reload your state. */
+  recovered: boolean;
+  publications: Publication[];
+}
+
+export interface SubscribeFailure {
+  channel: string;
+  error: ErrorBody;
+}
+
+export interface ConnectResult {
+  client: string;
+  user: string;
+  protocol: number;
+  /** Server ping interval and pong timeout, in seconds. */
+  ping: number;
+  pong: number;
+  /** Seconds until the token expires, if it has `exp`. */
+  ttl?: number;
+  subs: Array<SubscribeResult | SubscribeFailure>;
+  /** Server-side subscriptions (the user's personal channel). */
+  serverSubs: SubscribeResult[];
+}
+
+export interface PresenceEntry {
+  client: string;
+  user: string;
+  info?: unknown;
+}
+
+export interface PresenceResult {
+  clients: PresenceEntry[];
+}
+
+export interface HistoryResult {
+  epoch: string;
+  offset: number;
+  publications: Publication[];
+}
+
+export interface RefreshResult {
+  ttl?: number;
+}
+
+export interface RpcResult {
+  data: unknown;
+}
+
+export interface ResultMap {
+  connect: ConnectResult;
+  subscribe: SubscribeResult;
+  unsubscribe: Record<string, never>;
+  publish: StreamPosition;
+  presence: PresenceResult;
+  history: HistoryResult;
+  refresh: RefreshResult;
+  rpc: RpcResult;
+}
+
+export interface ErrorBody {
+  code: number;
+  message: string;
+  temporary?: boolean;
+}
+
+export type Reply =
+  | { id: number; result: unknown; error?: undefined }
+  | { id: number; error: ErrorBody; result?: undefined };
+
+// ---------------------------------------------------------------- pushes
+
+export interface PubPush extends Publication {
+  type: 'pub';
+}
+export interface JoinPush {
+  type: 'join';
+  channel: string;
+  info: PresenceEntry;
+}
+export interface LeavePush {
+  type: 'leave';
+  channel: string;
+  info: PresenceEntry;
+}
+/** The server ended a subscription. `resubscribe` says whether to subscribe again. */
+export interface UnsubPush {
+  type: 'unsub';
+  channel: string;
+  code: number;
+  reason: string;
+  resubscribe: boolean;
+}
+/** Sent right before the server closes the connection with the same code. */
+export interface DisconnectPush {
+  type: 'disconnect';
+  code: number;
+  reason: string;
+  reconnect: boolean;
+}
+export interface PingPush {
+  type: 'ping';
+}
+/** The token expires in `ttl` seconds: call `refresh` with a new one. */
+export interface RefreshPush {
+  type: 'refresh';
+  ttl: number;
+}
+/** A frame that could not be read as a command (no id to reply to). */
+export interface ErrorPush {
+  type: 'error';
+  error: ErrorBody;
+}
+
+export type Push = PubPush | JoinPush | LeavePush | UnsubPush | DisconnectPush | PingPush | RefreshPush | ErrorPush;
+
+export type ServerFrame = Reply | Push;

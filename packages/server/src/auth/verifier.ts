@@ -1,0 +1,95 @@
+/**
+ * Connection token verification (JWT, via jose). Follows RFC 8725: an explicit
+ * allow-list of algorithms tied to the configured key kind (so `alg: none` and
+ * RS256→HS256 confusion are refused), exp/nbf with bounded leeway, optional
+ * aud/iss, and a character check before any parsing.
+ */
+import { CloseCode } from '@tidings/protocol';
+import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, importSPKI, jwtVerify } from 'jose';
+import type { Config } from '../config/schema.js';
+
+export interface TokenClaims {
+  user: string;
+  /** Expiry in ms since the epoch, when the token has `exp`. */
+  expiresAt?: number;
+  channels: string[];
+  info?: unknown;
+}
+
+export class TokenError extends Error {
+  constructor(
+    /** Close code to send: 3500 invalid token or 3502 token expired. */
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const MAX_TOKEN = 8192;
+const HMAC_ALGS = ['HS256', 'HS384', 'HS512'];
+const PUBLIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+type KeySource = Uint8Array | JWTVerifyGetKey;
+
+function claimsOf(payload: JWTPayload): TokenClaims {
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenError(CloseCode.InvalidToken, 'token has no sub');
+  const channels = Array.isArray(payload.channels) ? payload.channels.filter((c): c is string => typeof c === 'string') : [];
+  const claims: TokenClaims = { user: payload.sub, channels };
+  if (typeof payload.exp === 'number') claims.expiresAt = payload.exp * 1000;
+  if (payload.info !== undefined) claims.info = payload.info;
+  return claims;
+}
+
+export class TokenVerifier {
+  private readonly key: KeySource;
+  private readonly algorithms: string[];
+
+  constructor(private readonly cfg: Config['token']) {
+    if (cfg.hmacSecret) {
+      this.key = new TextEncoder().encode(cfg.hmacSecret);
+      this.algorithms = cfg.algorithms ?? ['HS256'];
+      if (this.algorithms.some((a) => !HMAC_ALGS.includes(a))) throw new Error('token.algorithms: an HMAC secret takes HS* algorithms only');
+    } else if (cfg.publicKey) {
+      const pem = cfg.publicKey;
+      const cache = new Map<string, Promise<CryptoKey>>();
+      this.key = (header) => {
+        const alg = header.alg ?? '';
+        let key = cache.get(alg);
+        if (!key) cache.set(alg, (key = importSPKI(pem, alg)));
+        return key;
+      };
+      this.algorithms = cfg.algorithms ?? ['RS256', 'ES256'];
+    } else if (cfg.jwksUrl) {
+      this.key = createRemoteJWKSet(new URL(cfg.jwksUrl));
+      this.algorithms = cfg.algorithms ?? ['RS256', 'ES256'];
+    } else {
+      throw new Error('token: configure hmacSecret, publicKey or jwksUrl');
+    }
+    if (!cfg.hmacSecret && this.algorithms.some((a) => !PUBLIC_ALGS.includes(a))) {
+      throw new Error('token.algorithms: a public key takes RS*, PS*, ES* or EdDSA algorithms only');
+    }
+  }
+
+  async verify(token: string | undefined): Promise<TokenClaims> {
+    if (!token) throw new TokenError(CloseCode.InvalidToken, 'token missing');
+    if (token.length > MAX_TOKEN || !TOKEN_RE.test(token)) throw new TokenError(CloseCode.InvalidToken, 'token malformed');
+    const options = {
+      algorithms: this.algorithms,
+      clockTolerance: Math.round(this.cfg.leeway / 1000),
+      ...(this.cfg.audience ? { audience: this.cfg.audience } : {}),
+      ...(this.cfg.issuer ? { issuer: this.cfg.issuer } : {}),
+    };
+    try {
+      const { payload } =
+        this.key instanceof Uint8Array ? await jwtVerify(token, this.key, options) : await jwtVerify(token, this.key, options);
+      return claimsOf(payload);
+    } catch (err) {
+      if (err instanceof TokenError) throw err;
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_JWT_EXPIRED') throw new TokenError(CloseCode.TokenExpired, 'token expired');
+      throw new TokenError(CloseCode.InvalidToken, `token invalid (${code ?? 'unreadable'})`);
+    }
+  }
+}

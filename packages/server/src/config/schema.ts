@@ -1,0 +1,140 @@
+/**
+ * Configuration schema. Every field has a default, so `{}` is a working
+ * single-node gateway; docs/configuration.md describes each field.
+ * Durations accept seconds (number) or strings like "500ms", "10s", "10m", "1h".
+ */
+import { z } from 'zod';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parse a duration to milliseconds, or return undefined when malformed. */
+export function parseDuration(v: string | number): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v * 1000 : undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * (UNITS[m[2]!] ?? 1);
+}
+
+/** A duration field, stored as milliseconds. */
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected seconds or a duration like "10s", "5m", "1h"' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const historySchema = z
+  .object({
+    size: z.number().int().min(0).max(1_000_000),
+    ttl: duration,
+  })
+  .strict();
+
+export const namespaceSchema = z
+  .object({
+    /** Who may subscribe: any authenticated user, only channels granted by the token's `channels` claim, or nobody. */
+    subscribe: z.enum(['authenticated', 'claims', 'none']).default('authenticated'),
+    /** Who may publish from a client connection (the HTTP API always may). */
+    publish: z.enum(['none', 'subscribers', 'authenticated']).default('none'),
+    /** Publications kept for recovery; `false` or size 0 turns history (and so recovery) off. */
+    history: z.union([historySchema, z.literal(false)]).default({ size: 1000, ttl: 600_000 }),
+    /** Keep a presence set of subscribers. */
+    presence: z.boolean().default(false),
+    /** Push join/leave events to subscribers (needs presence). */
+    joinLeave: z.boolean().default(false),
+  })
+  .strict();
+export type NamespaceConfig = z.output<typeof namespaceSchema>;
+
+const tokenSchema = z
+  .object({
+    /** HS256/384/512 shared secret (at least 32 characters). */
+    hmacSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** PEM public key (SPKI) for RS*, PS* or ES* tokens. */
+    publicKey: z.string().optional(),
+    /** JWKS URL to fetch public keys from. */
+    jwksUrl: z.string().url().optional(),
+    /** Algorithms accepted; anything else is refused (RFC 8725 §3.1). */
+    algorithms: z
+      .array(z.enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']))
+      .min(1)
+      .optional(),
+    audience: z.string().optional(),
+    issuer: z.string().optional(),
+    /** Clock leeway for exp/nbf. */
+    leeway: duration.default(30_000),
+  })
+  .strict();
+
+const clientSchema = z
+  .object({
+    pingInterval: duration.default(25_000),
+    pongTimeout: duration.default(10_000),
+    /** Time allowed between the socket opening and the `connect` command. */
+    connectTimeout: duration.default(10_000),
+    /** Bytes waiting to be written to one connection before it is cut as slow (3008). */
+    queueMaxBytes: z.number().int().min(1024).default(1_048_576),
+    /** Largest frame a client may send. */
+    maxMessageBytes: z.number().int().min(256).max(16 * 1_048_576).default(65_536),
+    /** Subscriptions per connection. */
+    channelLimit: z.number().int().min(1).default(128),
+    /** Connections per user on this node (0: no limit). */
+    userConnectionLimit: z.number().int().min(0).default(0),
+    /** Commands per second per connection (token bucket), and the burst allowed. */
+    commandRate: z.number().min(1).default(100),
+    commandBurst: z.number().int().min(1).default(200),
+    /** Publications replayed at most on recovery; a larger gap answers `recovered: false`. */
+    recoveryMaxPublications: z.number().int().min(0).default(10_000),
+    /** Allowed `Origin` values (exact). Empty: any origin (tokens travel in frames, not cookies). */
+    allowedOrigins: z.array(z.string()).default([]),
+    /** Subscribe each user's connections to the personal channel `#<user>`. */
+    personalChannel: z.boolean().default(true),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(7070),
+    /** Key for the HTTP API (`Authorization: apikey <key>`), at least 16 characters. */
+    apiKey: z.string().min(16, 'must be at least 16 characters').optional(),
+    token: tokenSchema.default({ leeway: 30_000 }),
+    client: clientSchema.default(clientSchema.parse({})),
+    /** Refuse channels whose namespace is not listed (otherwise they follow the "" namespace's rules). */
+    strictNamespaces: z.boolean().default(false),
+    /** Channel rules by namespace; `""` is channels without a `ns:` prefix. */
+    namespaces: z.record(z.string().regex(/^[A-Za-z0-9_.\-]*$/, 'namespace names use A-Z a-z 0-9 _ . -'), namespaceSchema).default({}),
+    api: z
+      .object({ maxBodyBytes: z.number().int().min(1024).default(1_048_576) })
+      .strict()
+      .default({ maxBodyBytes: 1_048_576 }),
+    /** Idempotency keys of API publishes are remembered this long per channel. */
+    idempotencyWindow: duration.default(300_000),
+    /** Graceful shutdown: disconnect clients in batches, then exit within this time. */
+    shutdown: z
+      .object({ timeout: duration.default(30_000), batchSize: z.number().int().min(1).default(500) })
+      .strict()
+      .default({ timeout: 30_000, batchSize: 500 }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema> & { apiKey: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validate a raw config; the error names every wrong field by its path. */
+export function parseConfig(raw: unknown): z.output<typeof configSchema> {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}

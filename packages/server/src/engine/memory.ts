@@ -1,0 +1,145 @@
+/**
+ * Embedded single-node engine: everything lives in this process, fan-out is a
+ * synchronous call into the hub, so a channel's publications reach the hub in
+ * offset order by construction. History is lost on restart (clients holding an
+ * old epoch are then told `recovered: false`).
+ */
+import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
+import type {
+  ControlMessage,
+  Engine,
+  EngineHandler,
+  HistoryQuery,
+  HistoryResult,
+  PublishOptions,
+  ServerPublication,
+} from './engine.js';
+import { MemoryStream } from './memory-stream.js';
+
+export interface MemoryEngineOptions {
+  /** How long an idempotency key is remembered. */
+  idempotencyWindowMs?: number;
+  /** A stream's epoch and offset survive this long without publications. */
+  streamMetaTtlMs?: number;
+  /** How often expired history and keys are swept. */
+  sweepIntervalMs?: number;
+}
+
+const MAX_IDEMPOTENCY_KEYS = 100_000;
+
+export class MemoryEngine implements Engine {
+  private handler?: EngineHandler;
+  private readonly streams = new Map<string, { stream: MemoryStream; ttlMs: number }>();
+  private readonly idempotency = new Map<string, { pos: StreamPosition; expires: number }>();
+  private readonly presenceSets = new Map<string, Map<string, PresenceEntry>>();
+  private sweeper?: NodeJS.Timeout;
+  private readonly windowMs: number;
+  private readonly metaTtlMs: number;
+
+  constructor(private readonly opts: MemoryEngineOptions = {}) {
+    this.windowMs = opts.idempotencyWindowMs ?? 300_000;
+    this.metaTtlMs = opts.streamMetaTtlMs ?? 24 * 3_600_000;
+  }
+
+  async start(handler: EngineHandler): Promise<void> {
+    this.handler = handler;
+    this.sweeper = setInterval(() => this.sweep(Date.now()), this.opts.sweepIntervalMs ?? 60_000);
+    this.sweeper.unref();
+  }
+
+  async subscribe(): Promise<void> {}
+  async unsubscribe(): Promise<void> {}
+
+  async publish(channel: string, data: string, opts: PublishOptions): Promise<StreamPosition> {
+    const now = Date.now();
+    const key = opts.idempotencyKey === undefined ? undefined : `${channel}\u0000${opts.idempotencyKey}`;
+    if (key !== undefined) {
+      const seen = this.idempotency.get(key);
+      if (seen && seen.expires > now) return seen.pos;
+    }
+    const pub: ServerPublication = { channel, offset: 0, epoch: '', data, time: now };
+    if (opts.info) pub.info = opts.info;
+    if (opts.history.size > 0) {
+      const entry = this.streamFor(channel, opts.history.ttlMs);
+      pub.offset = entry.stream.top + 1;
+      pub.epoch = entry.stream.epoch;
+      entry.stream.append(pub, opts.history, now);
+    }
+    const pos = { offset: pub.offset, epoch: pub.epoch };
+    if (key !== undefined) this.remember(key, pos, now);
+    this.handler?.onPublication(pub);
+    return pos;
+  }
+
+  async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
+    const entry = query.policy && query.policy.size > 0 ? this.streamFor(channel, query.policy.ttlMs) : this.streams.get(channel);
+    if (!entry) return { publications: [], position: { offset: 0, epoch: '' } };
+    const { stream } = entry;
+    stream.trimAge(Date.now() - entry.ttlMs);
+    const publications = stream.after(query.sinceOffset ?? 0, query.limit ?? Number.MAX_SAFE_INTEGER);
+    return { publications, position: { offset: stream.top, epoch: stream.epoch } };
+  }
+
+  async publishJoin(channel: string, info: PresenceEntry): Promise<void> {
+    this.handler?.onJoin(channel, info);
+  }
+
+  async publishLeave(channel: string, info: PresenceEntry): Promise<void> {
+    this.handler?.onLeave(channel, info);
+  }
+
+  async publishControl(msg: ControlMessage): Promise<void> {
+    this.handler?.onControl(msg);
+  }
+
+  async addPresence(channel: string, entry: PresenceEntry): Promise<void> {
+    let set = this.presenceSets.get(channel);
+    if (!set) this.presenceSets.set(channel, (set = new Map()));
+    set.set(entry.client, entry);
+  }
+
+  async removePresence(channel: string, client: string): Promise<void> {
+    const set = this.presenceSets.get(channel);
+    if (!set) return;
+    set.delete(client);
+    if (set.size === 0) this.presenceSets.delete(channel);
+  }
+
+  async presence(channel: string): Promise<PresenceEntry[]> {
+    return [...(this.presenceSets.get(channel)?.values() ?? [])];
+  }
+
+  ready(): boolean {
+    return this.handler !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.handler = undefined;
+  }
+
+  private streamFor(channel: string, ttlMs: number): { stream: MemoryStream; ttlMs: number } {
+    let entry = this.streams.get(channel);
+    if (!entry) this.streams.set(channel, (entry = { stream: new MemoryStream(), ttlMs }));
+    entry.ttlMs = ttlMs;
+    return entry;
+  }
+
+  private remember(key: string, pos: StreamPosition, now: number): void {
+    if (this.idempotency.size >= MAX_IDEMPOTENCY_KEYS) {
+      // Map iterates in insertion order: the first key is the oldest.
+      const oldest = this.idempotency.keys().next().value;
+      if (oldest !== undefined) this.idempotency.delete(oldest);
+    }
+    this.idempotency.set(key, { pos, expires: now + this.windowMs });
+  }
+
+  /** Free expired history, idle streams and old idempotency keys. */
+  sweep(now: number): void {
+    for (const [channel, entry] of this.streams) {
+      entry.stream.trimAge(now - entry.ttlMs);
+      if (entry.stream.size === 0 && now - entry.stream.lastActivity > this.metaTtlMs) this.streams.delete(channel);
+    }
+    for (const [key, seen] of this.idempotency) if (seen.expires <= now) this.idempotency.delete(key);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * A gateway node: wires config, engine, hub, transports and the HTTP API onto
+ * one node:http server, and drains it on close. `tidings serve` runs one; an
+ * application can embed one with `startGateway`.
+ */
+import { randomBytes } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CloseCode, ErrorCode } from '@tidings/protocol';
+import { type Logger, pino } from 'pino';
+import { TokenVerifier } from './auth/verifier.js';
+import { ChannelPolicy } from './channels/policy.js';
+import type { Config } from './config/schema.js';
+import type { Engine } from './engine/engine.js';
+import { MemoryEngine } from './engine/memory.js';
+import { Api } from './http/api.js';
+import { HttpError, sendError, sendJson } from './http/json.js';
+import { Hub } from './hub/hub.js';
+import { createMetrics } from './metrics.js';
+import type { NodeContext } from './session/context.js';
+import type { Session } from './session/session.js';
+import { type RpcHandler, RpcRegistry } from './session/rpc.js';
+import { type WebSocketEndpoint, attachWebSocket } from './transport/websocket.js';
+
+export interface GatewayOptions {
+  config: Config;
+  /** Defaults to the embedded memory engine. */
+  engine?: Engine;
+  logger?: Logger;
+}
+
+export class Gateway {
+  readonly id = randomBytes(6).toString('base64url');
+  readonly ctx: NodeContext;
+  private readonly server: Server;
+  private readonly ws: WebSocketEndpoint;
+  private readonly api: Api;
+  private readonly metrics: ReturnType<typeof createMetrics>;
+  private closing?: Promise<void>;
+
+  constructor(opts: GatewayOptions) {
+    const { config } = opts;
+    const engine = opts.engine ?? new MemoryEngine({ idempotencyWindowMs: config.idempotencyWindow });
+    const log = opts.logger ?? pino({ level: config.log.level, base: { node: this.id } });
+    this.ctx = {
+      config,
+      engine,
+      hub: new Hub(engine),
+      verifier: new TokenVerifier(config.token),
+      policy: new ChannelPolicy(config.namespaces, config.strictNamespaces),
+      rpc: new RpcRegistry(),
+      log,
+      accepting: true,
+      disconnects: new Map(),
+    };
+    this.server = createServer((req, res) => void this.onRequest(req, res));
+    this.server.on('clientError', (_err, socket) => socket.destroy());
+    this.ws = attachWebSocket(this.server, this.ctx);
+    this.api = new Api(this.ctx, this.id, () => this.stats());
+    this.metrics = createMetrics(this.ctx.hub, () => this.ws.sessions.size);
+  }
+
+  /** Start the engine, then listen. Resolves with the bound port. */
+  async listen(port = this.ctx.config.port, host = this.ctx.config.host): Promise<number> {
+    await this.ctx.engine.start(this.ctx.hub);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.port;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Register an RPC method clients can call with `client.rpc(method, data)`. */
+  rpc(method: string, handler: RpcHandler): void {
+    this.ctx.rpc.register(method, handler);
+  }
+
+  /** Publish from the embedding process, as the HTTP API would. */
+  publish(channel: string, data: unknown, idempotencyKey?: string) {
+    return this.api.publishOne(channel, JSON.stringify(data), idempotencyKey);
+  }
+
+  get connections(): number {
+    return this.ws.sessions.size;
+  }
+
+  /** Open sessions (read-only view, for operators' tooling and fault tests). */
+  sessions(): Iterable<Session> {
+    return this.ws.sessions.values();
+  }
+
+  /** Counters for operators and tests. */
+  stats() {
+    let maxQueuedBytes = 0;
+    for (const s of this.ws.sessions) maxQueuedBytes = Math.max(maxQueuedBytes, s.transport.queuedBytes);
+    return {
+      connections: this.ws.sessions.size,
+      handshakes: this.ws.handshakes(),
+      disconnects: Object.fromEntries(this.ctx.disconnects) as Record<number, number>,
+      maxQueuedBytes,
+      publications: this.ctx.hub.publications,
+      deliveries: this.ctx.hub.deliveries,
+    };
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    try {
+      if (path.startsWith('/api/')) return await this.api.handle(req, res, path);
+      if (req.method !== 'GET') throw new HttpError(404, ErrorCode.MethodNotFound, `no route ${req.method} ${path}`);
+      if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/ready') return this.ready(res);
+      if (path === '/metrics') return await this.metrics.serve(res);
+      throw new HttpError(404, ErrorCode.MethodNotFound, `no route GET ${path}`);
+    } catch (err) {
+      if (err instanceof HttpError) return sendError(res, err);
+      this.ctx.log.error({ err, path }, 'request failed');
+      if (!res.headersSent) sendError(res, new HttpError(500, ErrorCode.Internal, 'internal error'));
+    }
+  }
+
+  private ready(res: ServerResponse): void {
+    const ok = this.ctx.accepting && this.ctx.engine.ready();
+    sendJson(res, ok ? 200 : 503, { ready: ok, engine: this.ctx.engine.ready(), accepting: this.ctx.accepting });
+  }
+
+  /**
+   * Graceful drain: stop accepting, tell every client to reconnect elsewhere
+   * (3001, in batches), then close the engine. Whatever is still open after
+   * the timeout is cut.
+   */
+  close(timeoutMs = this.ctx.config.shutdown.timeout): Promise<void> {
+    this.closing ??= this.drain(timeoutMs);
+    return this.closing;
+  }
+
+  /** Tell every client to reconnect, `batch` per tick so the event loop keeps breathing. */
+  private async disconnectAll(batch: number): Promise<void> {
+    const all = [...this.ws.sessions];
+    for (let i = 0; i < all.length; i += batch) {
+      for (const s of all.slice(i, i + batch)) s.disconnect(CloseCode.Shutdown, 'shutdown');
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    this.ctx.accepting = false;
+    const deadline = Date.now() + timeoutMs;
+    const serverClosed = new Promise<void>((r) => this.server.close(() => r()));
+    await this.disconnectAll(this.ctx.config.shutdown.batchSize);
+    while (this.ws.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.server.closeAllConnections();
+    this.ws.close();
+    await Promise.race([serverClosed, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    await this.ctx.engine.close();
+  }
+}
+
+/** Create a gateway and start listening. */
+export async function startGateway(opts: GatewayOptions & { port?: number; host?: string }): Promise<Gateway> {
+  const gw = new Gateway(opts);
+  await gw.listen(opts.port, opts.host);
+  return gw;
+}

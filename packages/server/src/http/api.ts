@@ -1,0 +1,190 @@
+/**
+ * The server HTTP API under /api, for backends in any language. Every request
+ * carries `Authorization: apikey <key>`; bodies are JSON, validated; every
+ * error is a 4xx/5xx with `{"error": {"code", "message"}}` (docs/api.md).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CloseCode, ErrorCode, isValidChannel } from '@tidings/protocol';
+import { z } from 'zod';
+import { personalChannel } from '../channels/policy.js';
+import type { ServerPublication } from '../engine/engine.js';
+import type { NodeContext } from '../session/context.js';
+import { HttpError, readJson, sendJson } from './json.js';
+
+const channel = z.string().refine(isValidChannel, 'invalid channel name');
+const idempotencyKey = z.string().min(1).max(128).optional();
+const position = z.object({ offset: z.number().int().min(0), epoch: z.string().max(64) });
+
+const schemas = {
+  publish: z.object({ channel, data: z.unknown(), idempotencyKey }),
+  broadcast: z.object({ channels: z.array(channel).min(1).max(1000), data: z.unknown(), idempotencyKey }),
+  userPublish: z.object({ user: z.string().min(1).max(255), data: z.unknown(), idempotencyKey }),
+  userDisconnect: z.object({ user: z.string().min(1).max(255), reconnect: z.boolean().default(false), reason: z.string().max(100).optional() }),
+  channelOnly: z.object({ channel }),
+  history: z.object({ channel, limit: z.number().int().min(0).optional(), since: position.optional() }),
+};
+
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw new HttpError(400, ErrorCode.BadRequest, `${issue.path.join('.') || 'body'}: ${issue.message}`);
+}
+
+function requireData(body: unknown): string {
+  if (typeof body !== 'object' || body === null || !('data' in body)) throw new HttpError(400, ErrorCode.BadRequest, 'data: required');
+  return JSON.stringify((body as { data: unknown }).data);
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+export class Api {
+  private readonly keyDigest: Buffer;
+  readonly startedAt = Date.now();
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly nodeId: string,
+    private readonly nodeStats: () => { connections: number; disconnects: Record<number, number> },
+  ) {
+    this.keyDigest = digest(ctx.config.apiKey);
+  }
+
+  /** Constant-time check of `Authorization: apikey <key>`. */
+  private authorize(req: IncomingMessage): void {
+    const header = req.headers.authorization ?? '';
+    const m = /^apikey (.+)$/i.exec(header);
+    if (!m || !timingSafeEqual(digest(m[1]!), this.keyDigest)) throw new HttpError(401, ErrorCode.Unauthorized, 'missing or wrong API key');
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    this.authorize(req);
+    const route = `${req.method} ${path}`;
+    const body = req.method === 'POST' ? await readJson(req, this.ctx.config.api.maxBodyBytes) : {};
+    const result = await this.route(route, body);
+    sendJson(res, 200, result);
+  }
+
+  private route(route: string, body: unknown): Promise<unknown> | unknown {
+    switch (route) {
+      case 'POST /api/publish':
+        return this.publish(body);
+      case 'POST /api/broadcast':
+        return this.broadcast(body);
+      case 'POST /api/user/publish':
+        return this.userPublish(body);
+      case 'POST /api/user/disconnect':
+        return this.userDisconnect(body);
+      case 'POST /api/presence':
+        return this.presence(body);
+      case 'POST /api/history':
+        return this.history(body);
+      case 'GET /api/channels':
+        return { channels: this.ctx.hub.channelList() };
+      case 'GET /api/info':
+        return this.info();
+      default:
+        throw new HttpError(404, ErrorCode.MethodNotFound, `no API route ${route}`);
+    }
+  }
+
+  private engineReady(): void {
+    if (!this.ctx.engine.ready()) throw new HttpError(503, ErrorCode.Unavailable, 'engine unavailable, retry later');
+  }
+
+  private rules(ch: string) {
+    const rules = this.ctx.policy.rulesFor(ch);
+    if (!rules) throw new HttpError(400, ErrorCode.UnknownChannel, `unknown namespace in ${ch}`);
+    return rules;
+  }
+
+  /** Publish one payload; engine failures become a retryable 503, never a false success. */
+  async publishOne(ch: string, data: string, key: string | undefined) {
+    const rules = this.rules(ch);
+    this.engineReady();
+    try {
+      return await this.ctx.engine.publish(ch, data, { history: rules.history, ...(key ? { idempotencyKey: key } : {}) });
+    } catch (err) {
+      this.ctx.log.warn({ err, channel: ch }, 'publish failed');
+      throw new HttpError(503, ErrorCode.Unavailable, 'publish failed, retry later');
+    }
+  }
+
+  private async publish(body: unknown) {
+    const p = parse(schemas.publish, body);
+    return this.publishOne(p.channel, requireData(body), p.idempotencyKey);
+  }
+
+  private async broadcast(body: unknown) {
+    const p = parse(schemas.broadcast, body);
+    const data = requireData(body);
+    const results = [];
+    for (const ch of p.channels) {
+      try {
+        const key = p.idempotencyKey ? `${p.idempotencyKey}:${ch}` : undefined;
+        results.push({ channel: ch, ...(await this.publishOne(ch, data, key)) });
+      } catch (err) {
+        const e = err as HttpError;
+        results.push({ channel: ch, error: { code: e.code ?? ErrorCode.Internal, message: e.message } });
+      }
+    }
+    return { results };
+  }
+
+  private async userPublish(body: unknown) {
+    const p = parse(schemas.userPublish, body);
+    const ch = personalChannel(p.user);
+    if (!isValidChannel(ch)) throw new HttpError(400, ErrorCode.BadRequest, 'user: not usable in a channel name');
+    return this.publishOne(ch, requireData(body), p.idempotencyKey);
+  }
+
+  private async userDisconnect(body: unknown) {
+    const p = parse(schemas.userDisconnect, body);
+    const code = p.reconnect ? CloseCode.ForceReconnect : CloseCode.ForceDisconnect;
+    this.engineReady();
+    await this.ctx.engine.publishControl({ kind: 'disconnectUser', user: p.user, code, reason: p.reason ?? 'disconnected by server' });
+    return {};
+  }
+
+  private async presence(body: unknown) {
+    const p = parse(schemas.channelOnly, body);
+    if (!this.rules(p.channel).config.presence) throw new HttpError(400, ErrorCode.NotAvailable, 'presence is off for this channel');
+    this.engineReady();
+    return { clients: await this.ctx.engine.presence(p.channel) };
+  }
+
+  private async history(body: unknown) {
+    const p = parse(schemas.history, body);
+    const rules = this.rules(p.channel);
+    if (rules.history.size === 0) throw new HttpError(400, ErrorCode.NotAvailable, 'history is off for this channel');
+    this.engineReady();
+    const h = await this.ctx.engine.history(p.channel, { sinceOffset: p.since?.offset ?? 0, limit: Math.min(p.limit ?? rules.history.size, rules.history.size) });
+    return { epoch: h.position.epoch, offset: h.position.offset, publications: h.publications.map(toWire) };
+  }
+
+  private info() {
+    const { hub } = this.ctx;
+    const stats = this.nodeStats();
+    return {
+      nodes: [
+        {
+          id: this.nodeId,
+          uptime: Math.round((Date.now() - this.startedAt) / 1000),
+          connections: stats.connections,
+          disconnects: stats.disconnects,
+          users: hub.userCount,
+          channels: hub.channelCount,
+          publications: hub.publications,
+          deliveries: hub.deliveries,
+        },
+      ],
+    };
+  }
+}
+
+function toWire(p: ServerPublication) {
+  return { channel: p.channel, offset: p.offset, epoch: p.epoch, data: JSON.parse(p.data) as unknown, ...(p.info ? { info: p.info } : {}), time: p.time };
+}

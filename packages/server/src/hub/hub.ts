@@ -1,0 +1,275 @@
+/**
+ * The hub: this node's index of channel → local subscribers and user →
+ * connections. It receives publications from the engine and fans them out:
+ * each publication is encoded and framed once, and the same bytes are queued
+ * to every subscriber's outbox.
+ *
+ * Subscribing with recovery is a two-step affair so that nothing is lost or
+ * doubled between history and the live stream: `prepare` registers the
+ * subscriber in buffering mode, reads history, and decides; the caller then
+ * writes the reply and calls `activate`, which sends the buffered live
+ * publications not already in the reply and switches to live delivery.
+ */
+import { type PresenceEntry, type StreamPosition } from '@tidings/protocol';
+import type { ControlMessage, Engine, EngineHandler, HistoryPolicy, ServerPublication } from '../engine/engine.js';
+import { SharedFrame } from '../transport/frame.js';
+import { encodePresenceEvent, encodePub, encodePubList } from './encode.js';
+
+/** What the hub needs from a connection. */
+export interface Member {
+  readonly id: string;
+  readonly user: string;
+  sendShared(frame: SharedFrame): void;
+  sendJson(json: string): void;
+  /** The hub lost continuity for this channel: ask the client to resubscribe and recover. */
+  resubscribe(channel: string): void;
+  disconnect(code: number, reason: string): void;
+}
+
+export class Subscriber {
+  /** Live publications held back while the subscribe reply is being prepared. */
+  buffer: ServerPublication[] | null = [];
+  removed = false;
+  constructor(
+    readonly member: Member,
+    readonly channel: string,
+  ) {}
+}
+
+interface ChannelEntry {
+  subscribers: Set<Subscriber>;
+  /** Resolves once the engine delivers this channel to this node. */
+  ready: Promise<void>;
+  /** Last position fanned out, to catch gaps and epoch changes from the engine. */
+  offset: number;
+  epoch: string;
+}
+
+export interface SubscribeOutcome {
+  channel: string;
+  epoch: string;
+  offset: number;
+  recoverable: boolean;
+  wasRecovering: boolean;
+  recovered: boolean;
+  publications: ServerPublication[];
+}
+
+export function subscribeResultJson(o: SubscribeOutcome): string {
+  return (
+    `{"channel":"${o.channel}","epoch":${JSON.stringify(o.epoch)},"offset":${o.offset},"recoverable":${o.recoverable},` +
+    `"wasRecovering":${o.wasRecovering},"recovered":${o.recovered},"publications":${encodePubList(o.publications)}}`
+  );
+}
+
+export interface Prepared {
+  outcome: SubscribeOutcome;
+  subscriber: Subscriber;
+}
+
+export class Hub implements EngineHandler {
+  private readonly channels = new Map<string, ChannelEntry>();
+  private readonly users = new Map<string, Set<Member>>();
+  /** Publications fanned out, and deliveries queued (for metrics). */
+  publications = 0;
+  deliveries = 0;
+
+  constructor(private readonly engine: Engine) {}
+
+  // ------------------------------------------------------------ connections
+
+  addMember(m: Member): number {
+    let set = this.users.get(m.user);
+    if (!set) this.users.set(m.user, (set = new Set()));
+    set.add(m);
+    return set.size;
+  }
+
+  removeMember(m: Member): void {
+    const set = this.users.get(m.user);
+    if (!set) return;
+    set.delete(m);
+    if (set.size === 0) this.users.delete(m.user);
+  }
+
+  connectionsOf(user: string): number {
+    return this.users.get(user)?.size ?? 0;
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  // ------------------------------------------------------------ subscriptions
+
+  /**
+   * Register `member` on `channel` (buffering live publications) and read what
+   * it needs: the current position, or every publication after `since`.
+   * Recovery is all or nothing: `recovered` is true only when every
+   * publication after `since` in the same epoch is returned.
+   */
+  async prepare(member: Member, channel: string, since: StreamPosition | undefined, history: HistoryPolicy, maxRecover: number): Promise<Prepared> {
+    const subscriber = new Subscriber(member, channel);
+    const entry = this.entryFor(channel);
+    entry.subscribers.add(subscriber);
+    try {
+      await entry.ready;
+      const outcome = await this.readPosition(channel, since, history, maxRecover);
+      return { outcome, subscriber };
+    } catch (err) {
+      this.remove(subscriber);
+      throw err;
+    }
+  }
+
+  private async readPosition(channel: string, since: StreamPosition | undefined, history: HistoryPolicy, maxRecover: number): Promise<SubscribeOutcome> {
+    const recoverable = history.size > 0;
+    const base = { channel, recoverable, wasRecovering: since !== undefined, recovered: false, publications: [] as ServerPublication[] };
+    if (!recoverable) return { ...base, epoch: '', offset: 0 };
+    if (!since) {
+      const { position } = await this.engine.history(channel, { limit: 0, policy: history });
+      return { ...base, ...position };
+    }
+    const h = await this.engine.history(channel, { sinceOffset: since.offset, limit: maxRecover + 1, policy: history });
+    const { position, publications } = h;
+    const missed = position.offset - since.offset;
+    const complete =
+      since.epoch === position.epoch &&
+      missed >= 0 &&
+      missed <= maxRecover &&
+      publications.length >= missed &&
+      (missed === 0 || publications[0]!.offset === since.offset + 1);
+    if (!complete) return { ...base, ...position };
+    return { ...base, ...position, recovered: true, publications: publications.slice(0, missed) };
+  }
+
+  /**
+   * Switch a prepared subscriber to live delivery. Call right after writing
+   * the reply, in the same tick. Buffered publications beyond the reply's
+   * position are sent now; a hole between them means the engine lost
+   * something, and the client is asked to resubscribe.
+   */
+  activate(p: Prepared): void {
+    const { subscriber, outcome } = p;
+    const buffered = subscriber.buffer ?? [];
+    subscriber.buffer = null;
+    if (subscriber.removed) return;
+    let offset = outcome.offset;
+    for (const pub of buffered) {
+      if (pub.offset === 0) {
+        subscriber.member.sendShared(this.frameOf(pub));
+      } else if (pub.epoch === outcome.epoch && pub.offset <= offset) {
+        continue; // already in the reply
+      } else if (pub.epoch === outcome.epoch && pub.offset === offset + 1) {
+        offset = pub.offset;
+        subscriber.member.sendShared(this.frameOf(pub));
+      } else {
+        subscriber.member.resubscribe(subscriber.channel);
+        return;
+      }
+    }
+  }
+
+  remove(subscriber: Subscriber): void {
+    subscriber.removed = true;
+    const entry = this.channels.get(subscriber.channel);
+    if (!entry || !entry.subscribers.delete(subscriber)) return;
+    if (entry.subscribers.size === 0) {
+      this.channels.delete(subscriber.channel);
+      void this.engine.unsubscribe(subscriber.channel).catch(() => {});
+    }
+  }
+
+  subscriberCount(channel: string): number {
+    return this.channels.get(channel)?.subscribers.size ?? 0;
+  }
+
+  channelList(): Array<{ channel: string; subscribers: number }> {
+    return [...this.channels].map(([channel, e]) => ({ channel, subscribers: e.subscribers.size }));
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  private entryFor(channel: string): ChannelEntry {
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      const ready = this.engine.subscribe(channel);
+      entry = { subscribers: new Set(), ready, offset: 0, epoch: '' };
+      this.channels.set(channel, entry);
+      // A failed engine subscribe is reported through `prepare`; forget the entry so the next one retries.
+      ready.catch(() => {
+        if (this.channels.get(channel) === entry) this.channels.delete(channel);
+      });
+    }
+    return entry;
+  }
+
+  // ------------------------------------------------------------ engine events
+
+  onPublication(pub: ServerPublication): void {
+    const entry = this.channels.get(pub.channel);
+    if (!entry) return;
+    if (pub.offset !== 0) {
+      const seq = this.sequence(entry, pub);
+      if (seq === 'stale') return;
+      if (seq === 'gap') return this.resync(entry, pub);
+    }
+    const frame = this.frameOf(pub);
+    this.publications++;
+    this.deliveries += entry.subscribers.size;
+    for (const s of entry.subscribers) {
+      if (s.buffer) s.buffer.push(pub);
+      else s.member.sendShared(frame);
+    }
+  }
+
+  /** Where `pub` stands against the channel's last fanned-out position. */
+  private sequence(entry: ChannelEntry, pub: ServerPublication): 'next' | 'stale' | 'gap' {
+    const known = entry.offset !== 0;
+    if (known && pub.epoch === entry.epoch && pub.offset <= entry.offset) return 'stale';
+    const next = !known || (pub.epoch === entry.epoch && pub.offset === entry.offset + 1);
+    entry.offset = pub.offset;
+    entry.epoch = pub.epoch;
+    return next ? 'next' : 'gap';
+  }
+
+  /**
+   * The engine skipped publications or changed epoch: rather than deliver a
+   * stream with a hole, every live subscriber resubscribes from its own
+   * position (recovering, or learning `recovered: false`). Subscribers still
+   * preparing see the publication in their buffer and decide in `activate`.
+   */
+  private resync(entry: ChannelEntry, pub: ServerPublication): void {
+    for (const s of entry.subscribers) {
+      if (s.buffer) s.buffer.push(pub);
+      else s.member.resubscribe(s.channel);
+    }
+  }
+
+  private frameOf(pub: ServerPublication): SharedFrame {
+    return new SharedFrame(encodePub(pub));
+  }
+
+  onJoin(channel: string, info: PresenceEntry): void {
+    this.broadcastEvent(channel, encodePresenceEvent('join', channel, info), info.client);
+  }
+
+  onLeave(channel: string, info: PresenceEntry): void {
+    this.broadcastEvent(channel, encodePresenceEvent('leave', channel, info), info.client);
+  }
+
+  private broadcastEvent(channel: string, json: string, except: string): void {
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    const frame = new SharedFrame(json);
+    for (const s of entry.subscribers) if (!s.buffer && s.member.id !== except) s.member.sendShared(frame);
+  }
+
+  onControl(msg: ControlMessage): void {
+    if (msg.kind === 'disconnectUser') {
+      for (const m of [...(this.users.get(msg.user) ?? [])]) m.disconnect(msg.code, msg.reason);
+    }
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Command handlers: each checks permission, talks to the hub or engine, and
+ * replies. A thrown ProtocolError (or any error with a 1xx `code`) becomes an
+ * error reply with that code; anything else is logged and answered 100.
+ */
+import {
+  type ChannelParams,
+  CloseCode,
+  type Command,
+  type ConnectParams,
+  ErrorCode,
+  type HistoryParams,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type PublishParams,
+  type RpcParams,
+  type StreamPosition,
+} from '@tidings/protocol';
+import { TokenError } from '../auth/verifier.js';
+import { type ChannelRules, personalChannel } from '../channels/policy.js';
+import { encodePubList } from '../hub/encode.js';
+import { type Prepared, subscribeResultJson } from '../hub/hub.js';
+import { RpcError } from './rpc.js';
+import type { Session } from './session.js';
+
+type Failure = { channel: string; error: { code: number; message: string } };
+
+export async function runCommand(s: Session, cmd: Command): Promise<void> {
+  switch (cmd.method) {
+    case 'connect':
+      return connect(s, cmd.id, cmd.params);
+    case 'subscribe':
+      return subscribe(s, cmd.id, cmd.params.channel, cmd.params.since);
+    case 'unsubscribe':
+      return unsubscribe(s, cmd.id, cmd.params);
+    case 'publish':
+      return publish(s, cmd.id, cmd.params);
+    case 'presence':
+      return presence(s, cmd.id, cmd.params);
+    case 'history':
+      return history(s, cmd.id, cmd.params);
+    case 'refresh':
+      return refresh(s, cmd.id, cmd.params.token);
+    case 'rpc':
+      return rpc(s, cmd.id, cmd.params);
+  }
+}
+
+// ------------------------------------------------------------ connect
+
+async function connect(s: Session, id: number, p: ConnectParams): Promise<void> {
+  s.state = 'connecting';
+  if (p.protocol !== undefined && p.protocol !== PROTOCOL_VERSION) {
+    return s.disconnect(CloseCode.UnsupportedProtocol, `protocol ${p.protocol} is not supported`);
+  }
+  if (!s.ctx.accepting) return s.disconnect(CloseCode.Shutdown, 'shutdown');
+  let claims;
+  try {
+    claims = await s.ctx.verifier.verify(p.token);
+  } catch (err) {
+    if (err instanceof TokenError) return s.disconnect(err.code, err.message);
+    throw err;
+  }
+  if (s.isClosed) return;
+  s.user = claims.user;
+  s.claims = claims;
+  const { userConnectionLimit, personalChannel: personal } = s.ctx.config.client;
+  const count = s.ctx.hub.addMember(s);
+  if (userConnectionLimit > 0 && count > userConnectionLimit) return s.disconnect(CloseCode.ConnectionLimit, 'connection limit');
+
+  const own = personal ? personalChannel(claims.user) : undefined;
+  const wanted = (p.subs ?? []).filter((sub) => sub.channel !== own);
+  const clientSubs = wanted.map((sub) => tryPrepare(s, sub.channel, sub.since));
+  const serverSubs = own ? [tryPrepare(s, own, p.serverSubs?.[own], true)] : [];
+  const results = await Promise.all([...clientSubs, ...serverSubs]);
+  if (s.isClosed) return release(s, results);
+
+  s.markConnected(claims);
+  const ttl = claims.expiresAt === undefined ? '' : `,"ttl":${Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000))}`;
+  const { pingInterval, pongTimeout } = s.ctx.config.client;
+  const json = (r: Prepared | Failure) => ('error' in r ? JSON.stringify(r) : subscribeResultJson(r.outcome));
+  const subsJson = results.slice(0, clientSubs.length).map(json).join(',');
+  const serverJson = results.slice(clientSubs.length).filter((r): r is Prepared => !('error' in r)).map(json).join(',');
+  s.reply(
+    id,
+    `{"client":"${s.id}","user":${JSON.stringify(s.user)},"protocol":${PROTOCOL_VERSION},"ping":${pingInterval / 1000},"pong":${pongTimeout / 1000}${ttl},"subs":[${subsJson}],"serverSubs":[${serverJson}]}`,
+  );
+  for (const r of results) if (!('error' in r)) s.ctx.hub.activate(r);
+}
+
+function release(s: Session, results: Array<Prepared | Failure>): void {
+  for (const r of results) if (!('error' in r)) s.ctx.hub.remove(r.subscriber);
+}
+
+async function tryPrepare(s: Session, channel: string, since: StreamPosition | undefined, server = false): Promise<Prepared | Failure> {
+  try {
+    return await prepare(s, channel, since, server);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'number') return { channel, error: { code, message: (err as Error).message } };
+    s.ctx.log.error({ err, channel }, 'subscribe failed');
+    return { channel, error: { code: ErrorCode.Internal, message: 'internal error' } };
+  }
+}
+
+// ------------------------------------------------------------ subscriptions
+
+/** Check, register and read position/recovery; the caller replies, then activates. */
+async function prepare(s: Session, channel: string, since: StreamPosition | undefined, server: boolean): Promise<Prepared> {
+  const { hub, policy, config, engine } = s.ctx;
+  let rules: ChannelRules;
+  if (server) {
+    const r = policy.rulesFor(channel);
+    if (!r) throw new ProtocolError(ErrorCode.UnknownChannel, 'unknown channel');
+    rules = r;
+  } else {
+    const verdict = policy.canSubscribe(channel, s.identity);
+    if (!verdict.ok) throw new ProtocolError(verdict.code, verdict.message);
+    rules = verdict.rules;
+  }
+  if (s.subs.has(channel)) throw new ProtocolError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
+  if (s.subs.size >= config.client.channelLimit) throw new ProtocolError(ErrorCode.LimitExceeded, 'channel limit reached');
+  s.subs.set(channel, null);
+  let prepared: Prepared;
+  try {
+    prepared = await hub.prepare(s, channel, since, rules.history, config.client.recoveryMaxPublications);
+  } catch (err) {
+    if (s.subs.get(channel) === null) s.subs.delete(channel);
+    throw err;
+  }
+  if (s.isClosed || s.subs.get(channel) !== null) {
+    // The connection went away or unsubscribed while we waited.
+    hub.remove(prepared.subscriber);
+    throw new ProtocolError(ErrorCode.BadRequest, 'subscription cancelled');
+  }
+  s.subs.set(channel, prepared.subscriber);
+  if (rules.config.presence) {
+    const entry = { client: s.id, user: s.user, ...(s.claims?.info !== undefined ? { info: s.claims.info } : {}) };
+    await engine.addPresence(channel, entry);
+    if (rules.config.joinLeave) await engine.publishJoin(channel, entry);
+  }
+  return prepared;
+}
+
+async function subscribe(s: Session, id: number, channel: string, since: StreamPosition | undefined): Promise<void> {
+  const prepared = await prepare(s, channel, since, false);
+  if (s.isClosed) return;
+  s.reply(id, subscribeResultJson(prepared.outcome));
+  s.ctx.hub.activate(prepared);
+}
+
+async function unsubscribe(s: Session, id: number, p: ChannelParams): Promise<void> {
+  s.removeSubscription(p.channel);
+  s.reply(id, '{}');
+}
+
+// ------------------------------------------------------------ publish, presence, history
+
+async function publish(s: Session, id: number, p: PublishParams): Promise<void> {
+  const verdict = s.ctx.policy.canPublish(p.channel, s.identity, s.subs.has(p.channel));
+  if (!verdict.ok) throw new ProtocolError(verdict.code, verdict.message);
+  const info = { user: s.user, client: s.id, ...(s.claims?.info !== undefined ? { info: s.claims.info } : {}) };
+  const pos = await s.ctx.engine.publish(p.channel, JSON.stringify(p.data), { history: verdict.rules.history, info });
+  s.reply(id, JSON.stringify(pos));
+}
+
+/** Presence and history need subscribe permission on the channel. */
+function readable(s: Session, channel: string): ChannelRules {
+  const verdict = s.ctx.policy.canSubscribe(channel, s.identity);
+  if (!verdict.ok) throw new ProtocolError(verdict.code, verdict.message);
+  return verdict.rules;
+}
+
+async function presence(s: Session, id: number, p: ChannelParams): Promise<void> {
+  const rules = readable(s, p.channel);
+  if (!rules.config.presence) throw new ProtocolError(ErrorCode.NotAvailable, 'presence is off for this channel');
+  const clients = await s.ctx.engine.presence(p.channel);
+  s.reply(id, JSON.stringify({ clients }));
+}
+
+async function history(s: Session, id: number, p: HistoryParams): Promise<void> {
+  const rules = readable(s, p.channel);
+  if (rules.history.size === 0) throw new ProtocolError(ErrorCode.NotAvailable, 'history is off for this channel');
+  const limit = Math.min(p.limit ?? rules.history.size, rules.history.size);
+  const h = await s.ctx.engine.history(p.channel, { sinceOffset: p.since?.offset ?? 0, limit });
+  s.reply(id, `{"epoch":${JSON.stringify(h.position.epoch)},"offset":${h.position.offset},"publications":${encodePubList(h.publications)}}`);
+}
+
+// ------------------------------------------------------------ refresh, rpc
+
+async function refresh(s: Session, id: number, token: string): Promise<void> {
+  let claims;
+  try {
+    claims = await s.ctx.verifier.verify(token);
+  } catch (err) {
+    if (!(err instanceof TokenError)) throw err;
+    const code = err.code === CloseCode.TokenExpired ? ErrorCode.TokenExpired : ErrorCode.Unauthorized;
+    throw new ProtocolError(code, err.message);
+  }
+  if (claims.user !== s.user) throw new ProtocolError(ErrorCode.Unauthorized, 'token is for another user');
+  s.refreshed(claims);
+  const ttl = claims.expiresAt === undefined ? '{}' : `{"ttl":${Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000))}}`;
+  s.reply(id, ttl);
+}
+
+async function rpc(s: Session, id: number, p: RpcParams): Promise<void> {
+  const handler = s.ctx.rpc.get(p.method);
+  if (!handler) throw new ProtocolError(ErrorCode.MethodNotFound, `no RPC method ${p.method}`);
+  try {
+    const data = await handler(p.data, { user: s.user, client: s.id, signal: s.closed.signal });
+    s.reply(id, `{"data":${JSON.stringify(data ?? null)}}`);
+  } catch (err) {
+    if (err instanceof RpcError) throw new ProtocolError(err.code, err.message);
+    s.ctx.log.warn({ err, method: p.method }, 'rpc handler failed');
+    throw new ProtocolError(ErrorCode.RpcFailed, 'rpc handler failed');
+  }
+}

@@ -1,0 +1,36 @@
+/** What every session shares on a node, and the transport a session writes to. */
+import type { Logger } from 'pino';
+import type { TokenVerifier } from '../auth/verifier.js';
+import type { ChannelPolicy } from '../channels/policy.js';
+import type { Config } from '../config/schema.js';
+import type { Engine } from '../engine/engine.js';
+import type { Hub } from '../hub/hub.js';
+import type { SharedFrame } from '../transport/frame.js';
+import type { RpcRegistry } from './rpc.js';
+
+export interface NodeContext {
+  readonly config: Config;
+  readonly hub: Hub;
+  readonly engine: Engine;
+  readonly verifier: TokenVerifier;
+  readonly policy: ChannelPolicy;
+  readonly rpc: RpcRegistry;
+  readonly log: Logger;
+  /** False once the node drains: new connects are refused with 3001. */
+  accepting: boolean;
+  /** Server-initiated disconnects by close code. */
+  readonly disconnects: Map<number, number>;
+}
+
+/** A connection's way out (WebSocket now, SSE later); it owns the outbound queue. */
+export interface Transport {
+  readonly kind: 'websocket' | 'sse';
+  sendJson(json: string): void;
+  sendShared(frame: SharedFrame): void;
+  /** Bytes waiting to be written (queue plus socket buffer). */
+  readonly queuedBytes: number;
+  /** Write what is queued, then close with `code`. */
+  close(code: number, reason: string): void;
+  /** Drop the connection at once, no close handshake (fault injection, dead peers). */
+  abort(): void;
+}

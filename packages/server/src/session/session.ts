@@ -1,0 +1,244 @@
+/**
+ * One client connection, whatever its transport: a small state machine
+ *
+ *   opening ──connect──▶ connecting ──token ok──▶ connected ──▶ closed
+ *      └──────── timeout / bad token / disconnect ───────────────┘
+ *
+ * It reads frames, enforces the command rate, keeps the ping/pong and token
+ * expiry timers, and owns the connection's subscriptions. Command handlers
+ * live in commands.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  CloseCode,
+  type ClientFrame,
+  type Command,
+  ErrorCode,
+  type ErrorBody,
+  ProtocolError,
+  closeReason,
+  decodeClientFrame,
+  isTemporaryError,
+  shouldReconnect,
+} from '@tidings/protocol';
+import type { TokenClaims } from '../auth/verifier.js';
+import type { Identity } from '../channels/policy.js';
+import { encodeError, encodeReply } from '../hub/encode.js';
+import type { Member, Subscriber } from '../hub/hub.js';
+import type { SharedFrame } from '../transport/frame.js';
+import { runCommand } from './commands.js';
+import type { NodeContext, Transport } from './context.js';
+
+type State = 'opening' | 'connecting' | 'connected' | 'closed';
+
+/** Malformed frames tolerated before the connection is closed with 3501. */
+const MAX_BAD_FRAMES = 10;
+const PING_JSON = '{"type":"ping"}';
+
+export class Session implements Member {
+  readonly id = randomBytes(9).toString('base64url');
+  user = '';
+  state: State = 'opening';
+  claims?: TokenClaims;
+  /** Channel → subscriber; `null` while the subscribe is in progress. */
+  readonly subs = new Map<string, Subscriber | null>();
+  /** Aborted when the session closes (RPC handlers watch it). */
+  readonly closed = new AbortController();
+
+  private timer?: NodeJS.Timeout;
+  private awaitingPong = false;
+  private expiryTimer?: NodeJS.Timeout;
+  private badFrames = 0;
+  private tokens: number;
+  private lastRefill = Date.now();
+
+  constructor(
+    readonly ctx: NodeContext,
+    readonly transport: Transport,
+  ) {
+    this.tokens = ctx.config.client.commandBurst;
+    this.timer = setTimeout(() => this.disconnect(CloseCode.Stale, 'no connect command in time'), ctx.config.client.connectTimeout);
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get identity(): Identity {
+    return { user: this.user, channels: this.claims?.channels ?? [] };
+  }
+
+  // ------------------------------------------------------------ input
+
+  /** A text frame from the transport. Never throws. */
+  handleText(text: string): void {
+    if (this.state === 'closed') return;
+    this.awaitingPong = false;
+    let frame: ClientFrame;
+    try {
+      frame = decodeClientFrame(text);
+    } catch (err) {
+      return this.rejectFrame(err);
+    }
+    if (frame.method === 'pong') return;
+    if (!this.takeToken()) return this.replyError(frame.id, { code: ErrorCode.TooManyRequests, message: 'too many commands', temporary: true });
+    this.dispatch(frame);
+  }
+
+  /** A frame this protocol cannot read (binary, malformed). */
+  rejectFrame(err: unknown): void {
+    const pe = err instanceof ProtocolError ? err : new ProtocolError(ErrorCode.BadRequest, 'unreadable frame');
+    const body = { code: pe.code, message: pe.message };
+    if (pe.id !== undefined) this.replyError(pe.id, body);
+    else this.transport.sendJson(`{"type":"error","error":${JSON.stringify(body)}}`);
+    if (++this.badFrames > MAX_BAD_FRAMES) this.disconnect(CloseCode.BadRequest, 'too many malformed frames');
+  }
+
+  private dispatch(cmd: Command): void {
+    if (cmd.method === 'connect' && this.state !== 'opening') {
+      return this.replyError(cmd.id, { code: ErrorCode.BadRequest, message: 'already connected' });
+    }
+    if (cmd.method !== 'connect' && this.state !== 'connected') {
+      return this.replyError(cmd.id, { code: ErrorCode.NotConnected, message: 'send connect first' });
+    }
+    runCommand(this, cmd).catch((err: unknown) => this.failCommand(cmd, err));
+  }
+
+  private failCommand(cmd: Command, err: unknown): void {
+    const code = (err as { code?: unknown }).code;
+    if (err instanceof ProtocolError || (typeof code === 'number' && code >= 100 && code < 200)) {
+      return this.replyError(cmd.id, { code: code as number, message: (err as Error).message });
+    }
+    this.ctx.log.error({ err, client: this.id, method: cmd.method }, 'command failed');
+    this.replyError(cmd.id, { code: ErrorCode.Internal, message: 'internal error', temporary: true });
+  }
+
+  /** Token bucket: `commandRate` per second, bursts up to `commandBurst`. */
+  private takeToken(): boolean {
+    const { commandRate, commandBurst } = this.ctx.config.client;
+    const now = Date.now();
+    this.tokens = Math.min(commandBurst, this.tokens + ((now - this.lastRefill) * commandRate) / 1000);
+    this.lastRefill = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    if (this.tokens < -commandBurst) this.disconnect(CloseCode.TooManyRequests, 'too many requests');
+    this.tokens -= 1;
+    return false;
+  }
+
+  // ------------------------------------------------------------ output
+
+  reply(id: number, resultJson: string): void {
+    if (this.state !== 'closed') this.transport.sendJson(encodeReply(id, resultJson));
+  }
+
+  replyError(id: number, error: ErrorBody): void {
+    if (this.state === 'closed') return;
+    if (isTemporaryError(error.code)) error.temporary = true;
+    this.transport.sendJson(encodeError(id, error));
+  }
+
+  sendShared(frame: SharedFrame): void {
+    this.transport.sendShared(frame);
+  }
+
+  sendJson(json: string): void {
+    if (this.state !== 'closed') this.transport.sendJson(json);
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  /** Called by the connect command once the token is verified and subscriptions are prepared. */
+  markConnected(claims: TokenClaims): void {
+    this.state = 'connected';
+    this.claims = claims;
+    this.schedulePing();
+    this.scheduleExpiry();
+  }
+
+  /** A new token arrived through `refresh`. */
+  refreshed(claims: TokenClaims): void {
+    this.claims = claims;
+    this.scheduleExpiry();
+  }
+
+  private schedulePing(): void {
+    clearTimeout(this.timer);
+    const { pingInterval } = this.ctx.config.client;
+    this.timer = setTimeout(() => this.ping(), pingInterval);
+  }
+
+  private ping(): void {
+    if (this.state !== 'connected') return;
+    this.awaitingPong = true;
+    this.transport.sendJson(PING_JSON);
+    this.timer = setTimeout(() => {
+      if (this.awaitingPong) this.disconnect(CloseCode.NoPong, 'no pong');
+      else this.schedulePing();
+    }, this.ctx.config.client.pongTimeout);
+  }
+
+  /** Ask for a new token a little before `exp`; close at `exp` + leeway if none came. */
+  private scheduleExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    const expiresAt = this.claims?.expiresAt;
+    if (expiresAt === undefined) return;
+    const left = expiresAt - Date.now();
+    const ask = Math.max(0, left - Math.min(30_000, left / 2));
+    this.expiryTimer = setTimeout(() => {
+      if (this.state !== 'connected') return;
+      this.transport.sendJson(`{"type":"refresh","ttl":${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))}}`);
+      const grace = expiresAt + this.ctx.config.token.leeway - Date.now();
+      this.expiryTimer = setTimeout(() => this.disconnect(CloseCode.ConnectionExpired, 'connection expired'), Math.max(0, grace));
+    }, ask);
+  }
+
+  /** Tell the client why, then close. Safe to call more than once. */
+  disconnect(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    const why = reason || closeReason[code] || 'disconnect';
+    this.ctx.disconnects.set(code, (this.ctx.disconnects.get(code) ?? 0) + 1);
+    this.transport.sendJson(`{"type":"disconnect","code":${code},"reason":${JSON.stringify(why)},"reconnect":${shouldReconnect(code)}}`);
+    this.transport.close(code, why);
+    this.cleanup();
+  }
+
+  /** The hub lost continuity on `channel`: drop it here and ask the client to resubscribe with recovery. */
+  resubscribe(channel: string): void {
+    const sub = this.subs.get(channel);
+    if (!sub) return;
+    this.removeSubscription(channel);
+    this.sendJson(`{"type":"unsub","channel":"${channel}","code":${CloseCode.InsufficientState},"reason":"insufficient state","resubscribe":true}`);
+  }
+
+  /** Forget a subscription here, in the hub and in presence. */
+  removeSubscription(channel: string): void {
+    const sub = this.subs.get(channel);
+    this.subs.delete(channel);
+    if (!sub) return;
+    this.ctx.hub.remove(sub);
+    const rules = this.ctx.policy.rulesFor(channel);
+    if (!rules?.config.presence) return;
+    const { engine } = this.ctx;
+    void engine.removePresence(channel, this.id).catch(() => {});
+    if (rules.config.joinLeave) void engine.publishLeave(channel, { client: this.id, user: this.user }).catch(() => {});
+  }
+
+  /** The transport is gone (closed by either side). */
+  onTransportClosed(): void {
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    if (this.state === 'closed') return;
+    const wasMember = this.state === 'connected' || this.state === 'connecting';
+    this.state = 'closed';
+    clearTimeout(this.timer);
+    clearTimeout(this.expiryTimer);
+    for (const channel of [...this.subs.keys()]) this.removeSubscription(channel);
+    if (wasMember && this.user) this.ctx.hub.removeMember(this);
+    this.closed.abort();
+  }
+}

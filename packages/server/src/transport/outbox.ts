@@ -1,0 +1,79 @@
+/**
+ * A connection's bounded outbound queue. Frames pushed during one event-loop
+ * turn are written with a single socket write in the check phase of the same
+ * turn (setImmediate: no timer delay), because the kernel's per-write cost, not
+ * JSON or framing, caps a Node server's fan-out. Bytes queued here plus bytes
+ * the socket has not handed to the kernel yet may not pass `limit`: a reader
+ * that cannot keep up is cut (onOverflow) instead of growing memory.
+ */
+
+export interface Sink {
+  write(data: Buffer): unknown;
+  readonly writableLength: number;
+}
+
+const dirty: Outbox[] = [];
+let flushScheduled = false;
+
+function flushDirty(): void {
+  flushScheduled = false;
+  // Outboxes queued during this loop may queue more (not here: flush only writes).
+  for (let i = 0; i < dirty.length; i++) dirty[i]!.flush();
+  dirty.length = 0;
+}
+
+export class Outbox {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private queued = false;
+  private closed = false;
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly limit: number,
+    private readonly onOverflow: () => void,
+  ) {}
+
+  /** Queue bytes for this turn's write. Returns false when the outbox is closed or just overflowed. */
+  push(data: Buffer): boolean {
+    if (this.closed) return false;
+    if (this.bytes + data.length + this.sink.writableLength > this.limit) {
+      this.close();
+      this.onOverflow();
+      return false;
+    }
+    this.chunks.push(data);
+    this.bytes += data.length;
+    if (!this.queued) {
+      this.queued = true;
+      dirty.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushDirty);
+      }
+    }
+    return true;
+  }
+
+  /** Write everything queued now, in one write. */
+  flush(): void {
+    this.queued = false;
+    if (this.closed || this.bytes === 0) return;
+    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
+    this.chunks.length = 0;
+    this.bytes = 0;
+    this.sink.write(data);
+  }
+
+  /** Bytes waiting here and in the socket. */
+  get pending(): number {
+    return this.bytes + this.sink.writableLength;
+  }
+
+  /** Drop what is queued and accept nothing more. */
+  close(): void {
+    this.closed = true;
+    this.chunks.length = 0;
+    this.bytes = 0;
+  }
+}

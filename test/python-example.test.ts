@@ -1,0 +1,38 @@
+/** The seeds' backends are Python: the stdlib example publishes and a subscribed client receives it. */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createClient } from '@tidings/client';
+import { API_KEY, type TestGateway, startTestGateway, until } from './helpers.js';
+
+const run = promisify(execFile);
+const SCRIPT = resolve(import.meta.dirname, '../examples/python/publish.py');
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway();
+});
+afterAll(() => t.close());
+
+it('examples/python/publish.py publishes with the standard library only', async () => {
+  const client = createClient({ url: t.wsUrl, getToken: () => t.token('py') });
+  const got: unknown[] = [];
+  const sub = client.subscribe('jobs:7', { onPublication: (p) => void got.push(p.data) });
+  client.connect();
+  await until(() => sub.state === 'subscribed', 5000, 'subscribed');
+  // python3 must exist here: .ci/run installs it, and a missing one fails this test.
+  const { stdout } = await run('python3', ['-I', SCRIPT, 'jobs:7', '{"stage": "done", "progress": 100}', 'key-1'], {
+    env: { PATH: process.env.PATH, TIDINGS_URL: t.httpUrl, TIDINGS_API_KEY: API_KEY },
+  });
+  expect(JSON.parse(stdout)).toMatchObject({ offset: 1 });
+  await until(() => got.length === 1, 5000, 'delivery');
+  expect(got[0]).toEqual({ stage: 'done', progress: 100 });
+  // Same idempotency key: no second publication.
+  const again = await run('python3', ['-I', SCRIPT, 'jobs:7', '{"stage": "done", "progress": 100}', 'key-1'], {
+    env: { PATH: process.env.PATH, TIDINGS_URL: t.httpUrl, TIDINGS_API_KEY: API_KEY },
+  });
+  expect(JSON.parse(again.stdout)).toMatchObject({ offset: 1 });
+  await new Promise((r) => setTimeout(r, 200));
+  expect(got).toHaveLength(1);
+  client.disconnect();
+});
