@@ -68,6 +68,8 @@ export interface WebSocketLike {
   onerror: ((ev: any) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /** `ws` only: drop the TCP connection without a closing handshake. */
+  terminate?(): void;
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
@@ -483,12 +485,15 @@ export class Client extends Emitter<ClientEvents> {
     }
     const wasConnected = this._state === 'connected';
     const entering = this._state !== 'connecting';
-    this.teardown();
+    // A link that stopped answering would not complete a closing handshake either.
+    this.teardown(code === ClientCode.NoPing || code === ClientCode.Timeout || code === ClientCode.Offline);
     const delay = backoffDelay(++this.attempts, this.opts.minReconnectDelay, this.opts.maxReconnectDelay);
-    this.reconnectTimer = startTimer(delay, () => {
+    // The one timer left referenced: it stands for the socket between two attempts, so a Node process
+    // that only waits on this client survives a gateway restart instead of exiting in the gap.
+    this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       this.startAttempt();
-    });
+    }, delay);
     if (!this.setState('connecting')) return;
     this.parkSubscriptions(code, reason);
     if (wasConnected && this.is('connecting')) this.emit('disconnected', { code, reason, reconnect: true });
@@ -511,7 +516,7 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /** Forget the transport and everything tied to it. Emits nothing. */
-  private teardown(): void {
+  private teardown(deadLink = false): void {
     this.gen++;
     for (const t of [this.reconnectTimer, this.handshakeTimer, this.pingTimer, this.refreshTimer]) stopTimer(t);
     this.reconnectTimer = this.handshakeTimer = this.pingTimer = this.refreshTimer = null;
@@ -523,7 +528,7 @@ export class Client extends Emitter<ClientEvents> {
     this._session = null;
     const ws = this.transport;
     this.transport = null;
-    if (ws) closeQuietly(ws);
+    if (ws) closeQuietly(ws, deadLink);
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) {
@@ -933,10 +938,12 @@ export class Client extends Emitter<ClientEvents> {
   }
 }
 
-function closeQuietly(ws: WebSocketLike): void {
+function closeQuietly(ws: WebSocketLike, deadLink: boolean): void {
   ws.onopen = ws.onmessage = ws.onclose = null;
   try {
-    ws.close(1000, 'client closed');
+    // Waiting for the close frame of a dead link would hold a Node process for ws's 30 s close timeout.
+    if (deadLink && typeof ws.terminate === 'function') ws.terminate();
+    else ws.close(1000, 'client closed');
   } catch {
     // Already closed, or the implementation refuses; nothing to do.
   }

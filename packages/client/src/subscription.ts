@@ -18,7 +18,7 @@ import type {
   SubscribeResult,
 } from '@tidings/protocol';
 import { Emitter } from './emitter.js';
-import { ClientCode, ClientErrorCode, TidingsError } from './errors.js';
+import { ClientCode, ClientErrorCode, TidingsError, toError } from './errors.js';
 import { type Timer, startTimer, stopTimer } from './timers.js';
 
 export type SubscriptionState = 'unsubscribed' | 'subscribing' | 'subscribed';
@@ -101,7 +101,7 @@ export function classify(last: StreamPosition | undefined, pub: StreamPosition):
   if (!last || !(pub.offset > 0)) return 'deliver';
   if (pub.epoch !== last.epoch) return 'gap';
   if (pub.offset <= last.offset) return 'duplicate';
-  return 'deliver';
+  return pub.offset === last.offset + 1 ? 'deliver' : 'gap';
 }
 
 /** A wire publication (push or history entry) as handed to applications, without the frame's `type`. */
@@ -258,7 +258,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
   }
 
   protected override onListenerError(err: unknown, event: string): void {
-    if (event !== 'error' && this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(String(err)));
+    if (event !== 'error' && this.listenerCount('error') > 0) this.emit('error', toError(err));
     else this.host.listenerError(err, `${this.channel}: ${event}`);
   }
 

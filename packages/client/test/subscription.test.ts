@@ -422,3 +422,42 @@ describe('subscription lifecycle', () => {
     await expect(ready).rejects.toMatchObject({ code: 103 });
   });
 });
+
+describe('re-entrant listeners', () => {
+  it('disconnect() from a connected listener stops the rest of the connect processing', async () => {
+    const c = makeClient();
+    clients.push(c);
+    const s = c.subscribe('news');
+    const got: number[] = [];
+    s.on('publication', (p) => got.push(p.offset));
+    c.on('connected', () => c.disconnect());
+    c.connect();
+    await waitFor(() => FakeSocket.instances.length === 1);
+    const ws = FakeSocket.last();
+    await ws.accept({ subs: [sub('news', { offset: 1, wasRecovering: false, publications: [pub('news', 1)] })] });
+    expect(c.state).toBe('disconnected');
+    expect(s.state).toBe('subscribing');
+    expect(got).toEqual([]);
+    expect(ws.closedWith).toBeDefined();
+  });
+
+  it('unsubscribe() from a publication listener stops delivery of the recovered rest, which is recovered later', async () => {
+    const { client, ws } = await connected();
+    clients.push(client);
+    const got: number[] = [];
+    const s = client.subscribe('news', {
+      since: { offset: 0, epoch: 'e1' },
+      onPublication: (p) => {
+        got.push(p.offset);
+        if (p.offset === 1) s.unsubscribe();
+      },
+    });
+    const cmd = ws.command('subscribe');
+    expect(cmd.params.since).toEqual({ offset: 0, epoch: 'e1' });
+    ws.reply(cmd.id, sub('news', { offset: 2, wasRecovering: true, recovered: true, publications: [pub('news', 1), pub('news', 2)] }));
+    expect(got).toEqual([1]);
+    expect(s.position).toEqual({ offset: 1, epoch: 'e1' });
+    s.subscribe();
+    expect(ws.command('subscribe').params.since).toEqual({ offset: 1, epoch: 'e1' });
+  });
+});

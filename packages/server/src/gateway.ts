@@ -158,7 +158,10 @@ export class Gateway {
     while (this.ws.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.server.closeAllConnections();
     this.ws.close();
-    await Promise.race([serverClosed, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))));
+    await Promise.race([serverClosed, timeout]);
+    clearTimeout(timer);
     await this.ctx.engine.close();
   }
 }
