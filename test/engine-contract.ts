@@ -21,6 +21,7 @@ function recorder() {
     onJoin: (ch, info) => void joins.push({ ch, info, kind: 'join' }),
     onLeave: (ch, info) => void joins.push({ ch, info, kind: 'leave' }),
     onControl: (m) => void controls.push(m),
+    onResync: () => {},
   };
   return { pubs, joins, controls, handler };
 }

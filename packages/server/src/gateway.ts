@@ -11,8 +11,9 @@ import { type Logger, pino } from 'pino';
 import { TokenVerifier } from './auth/verifier.js';
 import { ChannelPolicy } from './channels/policy.js';
 import type { Config } from './config/schema.js';
-import type { Engine } from './engine/engine.js';
+import type { Engine, NodeInfo } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory.js';
+import { RedisEngine } from './engine/redis.js';
 import { Api } from './http/api.js';
 import { HttpError, sendError, sendJson } from './http/json.js';
 import { Hub } from './hub/hub.js';
@@ -21,6 +22,9 @@ import type { NodeContext } from './session/context.js';
 import type { Session } from './session/session.js';
 import { type RpcHandler, RpcRegistry } from './session/rpc.js';
 import { type WebSocketEndpoint, attachWebSocket } from './transport/websocket.js';
+
+/** How often a node refreshes its entry in the shared node registry. */
+const HEARTBEAT_MS = 5000;
 
 export interface GatewayOptions {
   config: Config;
@@ -37,11 +41,13 @@ export class Gateway {
   private readonly api: Api;
   private readonly metrics: ReturnType<typeof createMetrics>;
   private closing?: Promise<void>;
+  private heartbeat?: NodeJS.Timeout;
+  private readonly startedAt = Date.now();
 
   constructor(opts: GatewayOptions) {
     const { config } = opts;
-    const engine = opts.engine ?? new MemoryEngine({ idempotencyWindowMs: config.idempotencyWindow });
     const log = opts.logger ?? pino({ level: config.log.level, base: { node: this.id } });
+    const engine = opts.engine ?? createEngine(config, log);
     this.ctx = {
       config,
       engine,
@@ -56,7 +62,10 @@ export class Gateway {
     this.server = createServer((req, res) => void this.onRequest(req, res));
     this.server.on('clientError', (_err, socket) => socket.destroy());
     this.ws = attachWebSocket(this.server, this.ctx);
-    this.api = new Api(this.ctx, this.id, () => this.stats());
+    this.api = new Api(this.ctx, () => {
+      const { disconnects, publications, deliveries } = this.stats();
+      return { ...this.nodeInfo(), disconnects, publications, deliveries };
+    });
     this.metrics = createMetrics(this.ctx.hub, () => this.ws.sessions.size);
   }
 
@@ -70,7 +79,31 @@ export class Gateway {
         resolve();
       });
     });
+    this.startHeartbeat();
     return this.port;
+  }
+
+  /** What this node says about itself in the registry and in /api/info. */
+  nodeInfo(): NodeInfo {
+    const { hub } = this.ctx;
+    return {
+      id: this.id,
+      address: `${this.ctx.config.host}:${this.port}`,
+      connections: this.ws.sessions.size,
+      users: hub.userCount,
+      channels: hub.channelCount,
+      uptime: Math.round((Date.now() - this.startedAt) / 1000),
+      updated: Date.now(),
+    };
+  }
+
+  private startHeartbeat(): void {
+    const { engine } = this.ctx;
+    if (!engine.announce) return;
+    const beat = () => void engine.announce?.(this.nodeInfo()).catch(() => {});
+    beat();
+    this.heartbeat = setInterval(beat, HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   get port(): number {
@@ -152,6 +185,7 @@ export class Gateway {
 
   private async drain(timeoutMs: number): Promise<void> {
     this.ctx.accepting = false;
+    clearInterval(this.heartbeat);
     const deadline = Date.now() + timeoutMs;
     const serverClosed = new Promise<void>((r) => this.server.close(() => r()));
     await this.disconnectAll(this.ctx.config.shutdown.batchSize);
@@ -164,6 +198,19 @@ export class Gateway {
     clearTimeout(timer);
     await this.ctx.engine.close();
   }
+}
+
+/** The engine the configuration asks for. */
+export function createEngine(config: Config, log: Logger): Engine {
+  const { engine } = config;
+  if (engine.type === 'memory') return new MemoryEngine({ idempotencyWindowMs: config.idempotencyWindow });
+  return new RedisEngine({
+    url: engine.redisUrl,
+    prefix: engine.prefix,
+    presenceTtlMs: engine.presenceTtl,
+    idempotencyWindowMs: config.idempotencyWindow,
+    log,
+  });
 }
 
 /** Create a gateway and start listening. */

@@ -1,6 +1,6 @@
 /**
  * The `tidings` command:
- *   tidings serve [--config FILE] [--port N] [--host H]
+ *   tidings serve [--config FILE] [--port N] [--host H] [--engine memory|redis] [--redis-url URL]
  *   tidings token --sub USER [--channels a,b] [--ttl 1h] [--info JSON]
  *   tidings publish CHANNEL JSON [--url URL] [--api-key KEY]
  *   tidings subscribe CHANNEL [--url URL] [--token JWT | --sub USER]
@@ -15,7 +15,7 @@ import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
 
 const USAGE = `usage:
-  tidings serve [--config FILE] [--port N] [--host HOST]
+  tidings serve [--config FILE] [--port N] [--host HOST] [--engine memory|redis] [--redis-url URL]
   tidings token --sub USER [--channels a,b] [--ttl 1h] [--info JSON] [--config FILE]
   tidings publish CHANNEL JSON [--url http://127.0.0.1:7070] [--api-key KEY] [--config FILE]
   tidings subscribe CHANNEL [--url ws://127.0.0.1:7070/ws] [--token JWT | --sub USER] [--config FILE]`;
@@ -24,6 +24,8 @@ const OPTIONS = {
   config: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
+  engine: { type: 'string' },
+  'redis-url': { type: 'string' },
   sub: { type: 'string' },
   channels: { type: 'string' },
   ttl: { type: 'string' },
@@ -51,6 +53,8 @@ export function configFor(values: CliValues) {
     overrides.push([['port'], port]);
   }
   if (values.host !== undefined) overrides.push([['host'], values.host]);
+  if (values.engine !== undefined) overrides.push([['engine', 'type'], values.engine]);
+  if (values['redis-url'] !== undefined) overrides.push([['engine', 'redisUrl'], values['redis-url']]);
   return loadConfig({ ...(values.config ? { file: values.config } : {}), overrides });
 }
 

@@ -24,6 +24,8 @@ const ENV_FIELDS: Array<[string, string[], (v: string) => unknown]> = [
   ['TIDINGS_TOKEN_ISSUER', ['token', 'issuer'], String],
   ['TIDINGS_ALLOWED_ORIGINS', ['client', 'allowedOrigins'], (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
   ['TIDINGS_LOG_LEVEL', ['log', 'level'], String],
+  ['TIDINGS_ENGINE', ['engine', 'type'], String],
+  ['TIDINGS_REDIS_URL', ['engine', 'redisUrl'], String],
 ];
 
 function setPath(obj: Raw, path: string[], value: unknown): void {

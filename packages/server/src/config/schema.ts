@@ -102,6 +102,18 @@ export const configSchema = z
     apiKey: z.string().min(16, 'must be at least 16 characters').optional(),
     token: tokenSchema.default({ leeway: 30_000 }),
     client: clientSchema.default(clientSchema.parse({})),
+    /** Where channels, history and presence live: this process, or Redis shared by several nodes. */
+    engine: z
+      .object({
+        type: z.enum(['memory', 'redis']).default('memory'),
+        redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+        /** Key prefix, so several deployments can share one Redis. */
+        prefix: z.string().default('tidings:'),
+        /** Presence entries of a node that stops refreshing them disappear after this. */
+        presenceTtl: duration.default(30_000),
+      })
+      .strict()
+      .default({ type: 'memory', redisUrl: 'redis://127.0.0.1:6379', prefix: 'tidings:', presenceTtl: 30_000 }),
     /** Refuse channels whose namespace is not listed (otherwise they follow the "" namespace's rules). */
     strictNamespaces: z.boolean().default(false),
     /** Channel rules by namespace; `""` is channels without a `ns:` prefix. */

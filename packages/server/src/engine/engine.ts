@@ -70,8 +70,35 @@ export type ControlMessage =
   | { kind: 'disconnectUser'; user: string; code: number; reason: string }
   | { kind: 'unsubscribeUser'; user: string; channel: string };
 
+/** What a node tells the others about itself. */
+export interface NodeInfo {
+  id: string;
+  address: string;
+  connections: number;
+  users: number;
+  channels: number;
+  uptime: number;
+  /** ms since the epoch when this was recorded. */
+  updated: number;
+}
+
+/** Thrown by engines when their store is unreachable: API 503, client error 113 (retry later). */
+export class EngineUnavailable extends Error {
+  readonly code = 113;
+  constructor(message = 'engine unavailable') {
+    super(message);
+    this.name = 'EngineUnavailable';
+  }
+}
+
 export interface EngineHandler {
   onPublication(pub: ServerPublication): void;
+  /**
+   * The engine may have missed publications of `channel` (its subscription
+   * to the store dropped and came back): subscribers must recover from their
+   * own positions.
+   */
+  onResync(channel: string): void;
   onJoin(channel: string, info: PresenceEntry): void;
   onLeave(channel: string, info: PresenceEntry): void;
   onControl(msg: ControlMessage): void;
@@ -94,5 +121,9 @@ export interface Engine {
   presence(channel: string): Promise<PresenceEntry[]>;
   /** Whether the engine can serve right now (false while its store is unreachable). */
   ready(): boolean;
+  /** Record this node in the shared registry (engines that span nodes). */
+  announce?(node: NodeInfo): Promise<void>;
+  /** Every live node, this one included. */
+  nodes?(): Promise<NodeInfo[]>;
   close(): Promise<void>;
 }

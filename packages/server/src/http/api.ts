@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, isValidChannel } from '@tidings/protocol';
 import { z } from 'zod';
 import { personalChannel } from '../channels/policy.js';
-import type { ServerPublication } from '../engine/engine.js';
+import type { NodeInfo, ServerPublication } from '../engine/engine.js';
 import type { NodeContext } from '../session/context.js';
 import { HttpError, readJson, sendJson } from './json.js';
 
@@ -43,12 +43,11 @@ function digest(s: string): Buffer {
 
 export class Api {
   private readonly keyDigest: Buffer;
-  readonly startedAt = Date.now();
 
   constructor(
     private readonly ctx: NodeContext,
-    private readonly nodeId: string,
-    private readonly nodeStats: () => { connections: number; disconnects: Record<number, number> },
+    /** This node's registry entry plus its local counters. */
+    private readonly localNode: () => NodeInfo & Record<string, unknown>,
   ) {
     this.keyDigest = digest(ctx.config.apiKey);
   }
@@ -165,23 +164,11 @@ export class Api {
     return { epoch: h.position.epoch, offset: h.position.offset, publications: h.publications.map(toWire) };
   }
 
-  private info() {
-    const { hub } = this.ctx;
-    const stats = this.nodeStats();
-    return {
-      nodes: [
-        {
-          id: this.nodeId,
-          uptime: Math.round((Date.now() - this.startedAt) / 1000),
-          connections: stats.connections,
-          disconnects: stats.disconnects,
-          users: hub.userCount,
-          channels: hub.channelCount,
-          publications: hub.publications,
-          deliveries: hub.deliveries,
-        },
-      ],
-    };
+  /** This node first (with its counters), then every other live node from the registry. */
+  private async info() {
+    const local = this.localNode();
+    const others = this.ctx.engine.nodes ? await this.ctx.engine.nodes().catch(() => []) : [];
+    return { nodes: [local, ...others.filter((n) => n.id !== local.id)] };
   }
 }
 

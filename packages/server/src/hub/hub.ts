@@ -252,6 +252,14 @@ export class Hub implements EngineHandler {
     return new SharedFrame(encodePub(pub));
   }
 
+  onResync(channel: string): void {
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    entry.offset = 0;
+    entry.epoch = '';
+    for (const s of entry.subscribers) if (!s.buffer) s.member.resubscribe(s.channel);
+  }
+
   onJoin(channel: string, info: PresenceEntry): void {
     this.broadcastEvent(channel, encodePresenceEvent('join', channel, info), info.client);
   }

@@ -1,0 +1,121 @@
+/**
+ * How Tidings lays channels out in Redis, and the Lua scripts that touch
+ * them. One source of truth for the gateway's Redis engine and for workers
+ * that publish straight into Redis.
+ *
+ * Per channel (the `{channel}` hash tag keeps a channel's keys in one cluster slot):
+ *   <prefix>{ch}:s   stream of publications, id `<offset>-0`, field p = payload
+ *   <prefix>{ch}:m   hash: e = epoch, o = top offset
+ *   <prefix>{ch}:p   pub/sub channel (SPUBLISH where the server has it)
+ *   <prefix>{ch}:i:K idempotency key K → "<offset>:<epoch>"
+ *   <prefix>{ch}:pr / :pz   presence entries (hash) and their expiry (zset)
+ * Shared: <prefix>control (pub/sub between nodes), <prefix>nodes (node registry hash).
+ *
+ * Payload (pub/sub message and stream entry): "<offset>\n<epoch>\n<time>\n<info JSON or empty>\n<data JSON>",
+ * so a receiver slices the data out without parsing it.
+ */
+
+export const DEFAULT_PREFIX = 'tidings:';
+
+export function channelKeys(prefix: string, channel: string) {
+  const base = `${prefix}{${channel}}:`;
+  return {
+    stream: `${base}s`,
+    meta: `${base}m`,
+    pubsub: `${base}p`,
+    idempotency: (key: string) => `${base}i:${key}`,
+    presence: `${base}pr`,
+    presenceExpiry: `${base}pz`,
+  };
+}
+
+/**
+ * KEYS: stream, meta, idempotency key, pub/sub channel.
+ * ARGV: payload tail ("<time>\n<info>\n<data>"), history size, history ttl (s),
+ *       meta ttl (s), idempotency ttl (s, 0 = none), epoch to use if the stream
+ *       is new, publish command (SPUBLISH or PUBLISH).
+ * Returns "<offset>:<epoch>". Atomic: next offset, XADD, pub/sub, in one step,
+ * so delivery order is offset order; a lost meta hash starts a new epoch and
+ * drops the stale stream, so old positions can never match new data.
+ */
+export const PUBLISH_SCRIPT = `
+local idem_ttl = tonumber(ARGV[5])
+if idem_ttl > 0 then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then return seen end
+end
+local size = tonumber(ARGV[2])
+local offset, epoch = 0, ''
+if size > 0 then
+  epoch = redis.call('HGET', KEYS[2], 'e')
+  if not epoch then
+    epoch = ARGV[6]
+    redis.call('DEL', KEYS[1])
+    redis.call('HSET', KEYS[2], 'e', epoch, 'o', 0)
+  end
+  offset = redis.call('HINCRBY', KEYS[2], 'o', 1)
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+local msg = offset .. '\\n' .. epoch .. '\\n' .. ARGV[1]
+if size > 0 then
+  redis.call('XADD', KEYS[1], 'MAXLEN', size, offset .. '-0', 'p', msg)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+redis.call(ARGV[7], KEYS[4], msg)
+local result = offset .. ':' .. epoch
+if idem_ttl > 0 then redis.call('SET', KEYS[3], result, 'EX', idem_ttl) end
+return result
+`;
+
+/**
+ * KEYS: stream, meta. ARGV: since offset, limit, create (1/0), new epoch, meta ttl (s).
+ * Returns {epoch, top, payload...}: the position and the entries after `since`,
+ * read atomically so the position and the entries agree.
+ */
+export const HISTORY_SCRIPT = `
+local epoch = redis.call('HGET', KEYS[2], 'e')
+local top = 0
+if not epoch then
+  if ARGV[3] ~= '1' then return {'', 0} end
+  epoch = ARGV[4]
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[2], 'e', epoch, 'o', 0)
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+else
+  top = tonumber(redis.call('HGET', KEYS[2], 'o') or '0')
+end
+local limit = tonumber(ARGV[2])
+local out = {epoch, top}
+if limit == 0 then return out end
+local entries = redis.call('XRANGE', KEYS[1], (tonumber(ARGV[1]) + 1) .. '-0', '+', 'COUNT', limit)
+for _, e in ipairs(entries) do out[#out + 1] = e[2][2] end
+return out
+`;
+
+export interface DecodedPayload {
+  offset: number;
+  epoch: string;
+  time: number;
+  /** Info JSON text, or '' when the publication came from a backend. */
+  info: string;
+  /** Data JSON text, untouched. */
+  data: string;
+}
+
+/** The tail a publisher passes to PUBLISH_SCRIPT. */
+export function payloadTail(time: number, info: string, data: string): string {
+  return `${time}\n${info}\n${data}`;
+}
+
+/** Slice a payload apart; returns undefined for anything malformed. */
+export function decodePayload(msg: string): DecodedPayload | undefined {
+  const a = msg.indexOf('\n');
+  const b = msg.indexOf('\n', a + 1);
+  const c = msg.indexOf('\n', b + 1);
+  const d = msg.indexOf('\n', c + 1);
+  if (a < 0 || b < 0 || c < 0 || d < 0) return undefined;
+  const offset = Number(msg.slice(0, a));
+  const time = Number(msg.slice(b + 1, c));
+  if (!Number.isSafeInteger(offset) || !Number.isFinite(time)) return undefined;
+  return { offset, epoch: msg.slice(a + 1, b), time, info: msg.slice(c + 1, d), data: msg.slice(d + 1) };
+}
