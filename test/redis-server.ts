@@ -65,6 +65,7 @@ export async function startRedis(): Promise<TestRedis> {
         if (out.endsWith('\r\n')) (s.end(), resolve(out.trim()));
       });
       s.on('error', reject);
+      s.on('close', () => resolve(out.trim())); // SHUTDOWN answers by closing
       s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
     });
   await start();
