@@ -78,7 +78,7 @@ export async function startBalancer(ports: number[]) {
     };
     tryBackend(ports.length);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => r()));
   const port = (server.address() as { port: number }).port;
   return {
     wsUrl: `ws://127.0.0.1:${port}/ws`,

@@ -21,6 +21,7 @@ import { createMetrics } from './metrics.js';
 import type { NodeContext } from './session/context.js';
 import type { Session } from './session/session.js';
 import { type RpcHandler, RpcRegistry } from './session/rpc.js';
+import { type SseEndpoint, createSseEndpoint } from './transport/sse.js';
 import { type WebSocketEndpoint, attachWebSocket } from './transport/websocket.js';
 
 /** How often a node refreshes its entry in the shared node registry. */
@@ -38,6 +39,7 @@ export class Gateway {
   readonly ctx: NodeContext;
   private readonly server: Server;
   private readonly ws: WebSocketEndpoint;
+  private readonly sse: SseEndpoint;
   private readonly api: Api;
   private readonly metrics: ReturnType<typeof createMetrics>;
   private closing?: Promise<void>;
@@ -62,6 +64,9 @@ export class Gateway {
     this.server = createServer((req, res) => void this.onRequest(req, res));
     this.server.on('clientError', (_err, socket) => socket.destroy());
     this.ws = attachWebSocket(this.server, this.ctx);
+    // SSE sessions join the WebSocket's set, so counts, stats and the drain cover both transports.
+    this.sse = createSseEndpoint(this.ctx, this.id, this.ws.sessions);
+    this.ctx.hub.controlListeners.push((msg) => this.sse.onControl(msg));
     this.api = new Api(this.ctx, () => {
       const { disconnects, publications, deliveries } = this.stats();
       return { ...this.nodeInfo(), disconnects, publications, deliveries };
@@ -74,7 +79,8 @@ export class Gateway {
     await this.ctx.engine.start(this.ctx.hub);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => {
+      // A deep accept queue: after a node dies, its clients all reconnect at once, and dropped SYNs cost 1–3 s each.
+      this.server.listen({ port, host, backlog: this.ctx.config.backlog }, () => {
         this.server.off('error', reject);
         resolve();
       });
@@ -136,6 +142,8 @@ export class Gateway {
     return {
       connections: this.ws.sessions.size,
       handshakes: this.ws.handshakes(),
+      /** SSE streams opened (the SSE counterpart of handshakes). */
+      sseStreams: this.sse.streams(),
       disconnects: Object.fromEntries(this.ctx.disconnects) as Record<number, number>,
       maxQueuedBytes,
       publications: this.ctx.hub.publications,
@@ -147,6 +155,7 @@ export class Gateway {
     const path = (req.url ?? '/').split('?')[0]!;
     try {
       if (path.startsWith('/api/')) return await this.api.handle(req, res, path);
+      if (path === '/sse' || path.startsWith('/sse/')) return await this.sse.handle(req, res, path);
       if (req.method !== 'GET') throw new HttpError(404, ErrorCode.MethodNotFound, `no route ${req.method} ${path}`);
       if (path === '/health') return sendJson(res, 200, { status: 'ok' });
       if (path === '/ready') return this.ready(res);

@@ -98,6 +98,8 @@ export const configSchema = z
   .object({
     host: z.string().default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(7070),
+    /** Listen backlog (pending connections); the kernel caps it at net.core.somaxconn. */
+    backlog: z.number().int().min(1).default(4096),
     /** Key for the HTTP API (`Authorization: apikey <key>`), at least 16 characters. */
     apiKey: z.string().min(16, 'must be at least 16 characters').optional(),
     token: tokenSchema.default({ leeway: 30_000 }),
@@ -122,6 +124,35 @@ export const configSchema = z
       .object({ maxBodyBytes: z.number().int().min(1024).default(1_048_576) })
       .strict()
       .default({ maxBodyBytes: 1_048_576 }),
+    /** The SSE transport: GET /sse and POST /sse/command. */
+    sse: z
+      .object({
+        /** A comment line this often keeps proxies from closing an idle stream. */
+        heartbeat: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(15_000),
+        /** The reconnect delay an EventSource is told (`retry:`). */
+        retry: duration.default(3_000),
+        /** Take the connect token from this cookie when the connect params carry none. */
+        tokenCookie: z.string().regex(/^[A-Za-z0-9_.\-]{1,64}$/, 'cookie names use A-Z a-z 0-9 _ . -').optional(),
+      })
+      .strict()
+      .default({ heartbeat: 15_000, retry: 3_000 }),
+    rpc: z
+      .object({
+        /** RPC calls one connection may have running at once (error 106 beyond). */
+        maxInFlight: z.number().int().min(1).default(64),
+        /** Methods without a local handler go to this HTTP backend (streamed NDJSON answer). */
+        proxy: z
+          .object({
+            url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL'),
+            timeout: duration.default(30_000),
+            methods: z.array(z.string().regex(/^[A-Za-z0-9_.:\-/]{1,128}$/, 'invalid method name')).optional(),
+            headers: z.record(z.string(), z.string()).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ maxInFlight: 64 }),
     /** Idempotency keys of API publishes are remembered this long per channel. */
     idempotencyWindow: duration.default(300_000),
     /** Graceful shutdown: disconnect clients in batches, then exit within this time. */
