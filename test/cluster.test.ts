@@ -3,6 +3,7 @@
  * (SIGKILL, SIGTERM, Redis restart, FLUSHALL), and a checker that compares
  * the publisher's acknowledgements with every client's deliveries.
  */
+import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@tidings/client';
 import { API_KEY, type TestGateway, connectedPeer, startTestGateway, until } from './helpers.js';
@@ -54,6 +55,18 @@ async function publishStream(targets: () => number[], channel: string, n: number
   return { acked, refused };
 }
 
+/** Poll `url` until it answers `status` (bounded), and return the last status seen. */
+async function statusWithin(url: string, status: number, ms: number): Promise<number> {
+  const deadline = Date.now() + ms;
+  let last = 0;
+  while (Date.now() < deadline) {
+    last = (await fetch(url)).status;
+    if (last === status) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return last;
+}
+
 async function settle(subs: Array<{ log: ClientLog }>, acked: Ack[]) {
   await until(
     () => subs.every((s) => s.log.lost > 0 || acked.every((a) => s.log.deliveries.some((d) => d.id === a.id))),
@@ -92,6 +105,34 @@ describe.skipIf(skipWithoutRedis)('several nodes on Redis', () => {
       await until(() => onA.client.state === 'failed', 5000, 'control message across nodes');
       peerB.close();
     } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('serves an SSE session on node A whose commands are POSTed to node B (no sticky sessions)', async () => {
+    const engine = { type: 'redis', redisUrl: redis.url, prefix: 'sse:' };
+    const a = await startTestGateway({ engine });
+    const b = await startTestGateway({ engine });
+    const frames: any[] = [];
+    const connect = { token: await a.token('sse-user'), subs: [] };
+    const es = new EventSource(`${a.httpUrl}/sse?connect=${encodeURIComponent(JSON.stringify(connect))}`);
+    es.onmessage = (ev) => void frames.push(JSON.parse(ev.data));
+    try {
+      await until(() => frames.some((f) => f.id === 1), 5000, 'connect reply on A');
+      const session = frames.find((f) => f.id === 1).result.session;
+      const res = await fetch(`${b.httpUrl}/sse/command`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ session, frames: [{ id: 2, method: 'subscribe', params: { channel: 'feed' } }] }),
+      });
+      expect(res.status).toBe(202);
+      await until(() => frames.some((f) => f.id === 2), 5000, 'subscribe reply forwarded from B to A');
+      for (let id = 0; id < 5; id++) await b.publish('feed', { id });
+      await until(() => frames.filter((f) => f.type === 'pub').length === 5, 5000, 'publications on the stream');
+      expect(frames.filter((f) => f.type === 'pub').map((f) => f.data.id)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      es.close();
       await a.close();
       await b.close();
     }
@@ -141,7 +182,8 @@ describe.skipIf(skipWithoutRedis)('several nodes on Redis', () => {
       const { acked, refused } = await publishStream(() => [node.port], 'jobs:2', 120, async (id) => {
         if (id === 40) {
           await redis.stop();
-          readyDuringOutage = (await fetch(`http://127.0.0.1:${node.port}/ready`)).status;
+          // The node learns of the outage when its Redis sockets close: readiness follows within moments.
+          readyDuringOutage = await statusWithin(`http://127.0.0.1:${node.port}/ready`, 503, 3000);
         }
         if (id === 60) await redis.start();
       });

@@ -1,7 +1,8 @@
 /**
  * The connection: connect handshake, reconnect with backoff, resubscribe with
  * recovery, commands and their replies, ping watchdog, token refresh and the
- * offline publish queue.
+ * offline publish queue, RPC, and the choice of transport (WebSocket, with SSE
+ * as a fallback).
  *
  * Every entry point (socket event, timer, app call) first brings the internal
  * state to a consistent point and only then emits events, and re-checks after
@@ -31,11 +32,10 @@ import {
   type UnsubPush,
   backoffDelay,
   closeReason,
-  decodeServerFrame,
-  encodeCommand,
   isValidChannel,
   shouldReconnect,
 } from '@tidings/protocol';
+import { type Connection, type ConnectionEvents, type TransportName, type WebSocketConstructor, WebSocketConnection } from './connection.js';
 import { Emitter } from './emitter.js';
 import { ClientCode, ClientErrorCode, TidingsError, UnauthorizedError, toError } from './errors.js';
 import {
@@ -51,28 +51,14 @@ import {
   publicationOf,
   subscribedContext,
 } from './subscription.js';
+import { type RpcOptions, abortError, rpcParams } from './rpc.js';
+import { type EventSourceConstructor, type FetchLike, SseConnection, deriveSseUrl } from './sse.js';
 import { type Timer, startTimer, stopTimer } from './timers.js';
+import { TransportPicker, UpgradeProbe } from './transports.js';
+
+export type { TransportName, WebSocketConstructor, WebSocketLike } from './connection.js';
 
 export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'failed';
-
-/**
- * The part of the standard WebSocket API the client uses; the browser's
- * WebSocket and the `ws` package both fit. Event parameters are `any` so that
- * either implementation's own event types are accepted.
- */
-export interface WebSocketLike {
-  readonly readyState: number;
-  onopen: ((ev: any) => void) | null;
-  onmessage: ((ev: any) => void) | null;
-  onclose: ((ev: any) => void) | null;
-  onerror: ((ev: any) => void) | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  /** `ws` only: drop the TCP connection without a closing handshake. */
-  terminate?(): void;
-}
-
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 export interface Logger {
   debug?(...args: unknown[]): void;
@@ -103,6 +89,24 @@ export interface ClientOptions {
   maxServerPingDelay?: number;
   /** WebSocket implementation; defaults to the one set with setDefaultWebSocket, then globalThis.WebSocket. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Transports in order of preference (default `['websocket']`). With
+   * `['websocket', 'sse']` the client falls back to SSE by itself when the
+   * WebSocket cannot connect, and moves back once it can.
+   */
+  transports?: TransportName[];
+  /** The SSE endpoint; by default `url` with ws→http and /ws→/sse. */
+  sseUrl?: string;
+  /** Attempts in a row that fail before connecting, after which the next transport is tried (default 2). */
+  fallbackAfter?: number;
+  /** On a fallback transport, how often to check whether the WebSocket works again, ms (default 60 000). */
+  upgradeInterval?: number;
+  /** EventSource implementation (SSE); defaults to the one set with setDefaultEventSource, then the global. */
+  EventSource?: EventSourceConstructor;
+  /** fetch implementation for SSE commands; defaults to the global. */
+  fetch?: FetchLike;
+  /** SSE: send cookies cross-origin (when the token lives in a cookie). */
+  withCredentials?: boolean;
   /** Where to report listener exceptions and errors nobody listens to. */
   logger?: Logger;
 }
@@ -110,6 +114,8 @@ export interface ClientOptions {
 export interface ConnectedContext {
   client: string;
   user: string;
+  /** Which transport carries this connection. */
+  transport: TransportName;
 }
 
 export interface DisconnectedContext extends CodeContext {
@@ -158,7 +164,14 @@ interface Settings {
   timeout: number;
   offlineQueueSize: number;
   maxServerPingDelay: number;
-  WebSocket: WebSocketConstructor;
+  WebSocket: WebSocketConstructor | undefined;
+  transports: TransportName[];
+  sseUrl: string;
+  fallbackAfter: number;
+  upgradeInterval: number;
+  EventSource: EventSourceConstructor | undefined;
+  fetch: FetchLike | undefined;
+  withCredentials: boolean;
   logger: Logger | undefined;
 }
 
@@ -167,6 +180,8 @@ type ReplyCallback<R> = (err: TidingsError | null, result?: R) => void;
 interface Pending {
   cb: ReplyCallback<unknown>;
   timer?: Timer;
+  /** Partial replies of a streamed RPC. */
+  onChunk?: (chunk: unknown) => void;
 }
 
 interface Queued {
@@ -197,7 +212,15 @@ function isUnauthorized(err: unknown): boolean {
 }
 
 function settings(o: ClientOptions): Settings {
-  if (!o.WebSocket) throw new TypeError('tidings: no WebSocket implementation; pass options.WebSocket or use createClient');
+  const transports = o.transports ?? ['websocket'];
+  if (transports.includes('websocket') && !o.WebSocket) {
+    throw new TypeError('tidings: no WebSocket implementation; pass options.WebSocket or use createClient');
+  }
+  if (transports.includes('sse') && (!o.EventSource || !o.fetch)) {
+    throw new TypeError('tidings: SSE needs EventSource and fetch; pass options.EventSource and options.fetch or use createClient');
+  }
+  const sseUrl = o.sseUrl ?? deriveSseUrl(o.url) ?? '';
+  if (transports.includes('sse') && !sseUrl) throw new TypeError('tidings: pass options.sseUrl (url does not end in /ws)');
   return {
     url: o.url,
     getToken: o.getToken,
@@ -211,6 +234,13 @@ function settings(o: ClientOptions): Settings {
     offlineQueueSize: o.offlineQueueSize ?? 100,
     maxServerPingDelay: o.maxServerPingDelay ?? 10_000,
     WebSocket: o.WebSocket,
+    transports,
+    sseUrl,
+    fallbackAfter: o.fallbackAfter ?? 2,
+    upgradeInterval: o.upgradeInterval ?? 60_000,
+    EventSource: o.EventSource,
+    fetch: o.fetch,
+    withCredentials: o.withCredentials ?? false,
     logger: o.logger,
   };
 }
@@ -226,7 +256,13 @@ export class Client extends Emitter<ClientEvents> {
   private readonly subAttempts = new Map<string, number>();
   /** Positions of server-side subscriptions, sent back on reconnect so they recover too. */
   private serverSubs = new Map<string, StreamPosition>();
-  private transport: WebSocketLike | null = null;
+  private conn: Connection | null = null;
+  private readonly picker: TransportPicker;
+  /** Set once the WebSocket is found working again while on a fallback: switch when no command is in flight. */
+  private switchWhenIdle = false;
+  private probe: UpgradeProbe | null = null;
+  /** The current attempt got its connect reply. */
+  private attemptConnected = false;
   /** Set from the connect reply until the transport goes: commands may be sent. */
   private _session: Session | null = null;
   /** Bumped whenever a transport is torn down or an attempt starts: async work from before is stale. */
@@ -251,6 +287,7 @@ export class Client extends Emitter<ClientEvents> {
   constructor(options: ClientOptions) {
     super();
     this.opts = settings(options);
+    this.picker = new TransportPicker(this.opts.transports, this.opts.fallbackAfter);
     this.host = {
       subscribe: (sub) => this.startSubscription(sub),
       unsubscribe: (sub) => this.stopSubscription(sub),
@@ -268,6 +305,11 @@ export class Client extends Emitter<ClientEvents> {
   /** Client id and user of the current connection; null when not connected. */
   get session(): Session | null {
     return this._session && this._state === 'connected' ? { ...this._session } : null;
+  }
+
+  /** The transport of the current connection or attempt: 'websocket', 'sse', or null when there is none. */
+  get transport(): TransportName | null {
+    return this.conn?.kind ?? null;
   }
 
   // ------------------------------------------------------------ lifecycle (public)
@@ -364,8 +406,41 @@ export class Client extends Emitter<ClientEvents> {
     return this.request('history', params).then((h) => ({ ...h, publications: h.publications.map((p) => publicationOf(p)) }));
   }
 
-  rpc<R = unknown>(method: string, data?: unknown): Promise<{ data: R }> {
-    return this.request('rpc', { method, data }) as Promise<RpcResult & { data: R }>;
+  /**
+   * Call an RPC method; resolves with the final result. `onChunk` gets the
+   * streamed partial results in order. Bytes (Uint8Array, ArrayBuffer) go
+   * as bytes, and come back as Uint8Array.
+   */
+  rpc<R = unknown, C = unknown>(method: string, data?: unknown, opts: RpcOptions<C> = {}): Promise<{ data: R }> {
+    const { signal, onChunk } = opts;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (!this._session) return Promise.reject(new TidingsError(ErrorCode.NotConnected, 'not connected'));
+    const timeout = opts.timeout ?? this.opts.timeout;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        if (!this.dropPending(id)) return;
+        this.sendCancel(id);
+        reject(abortError(signal!));
+      };
+      const id = this.command(
+        'rpc',
+        rpcParams(method, data, onChunk !== undefined),
+        (err, res) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (err?.code === ClientErrorCode.Timeout) this.sendCancel(id);
+          if (err || !res) reject(err ?? new TidingsError(ErrorCode.Internal, 'empty rpc reply'));
+          else resolve({ data: (res as RpcResult).data as R });
+        },
+        timeout > 0 ? timeout : null,
+        onChunk as ((chunk: unknown) => void) | undefined,
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Tell the server to stop RPC `id` (its handler's signal fires). */
+  private sendCancel(id: number): void {
+    if (this._session) this.command('cancel', { id }, noop, null);
   }
 
   // ------------------------------------------------------------ connecting
@@ -393,32 +468,35 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   private open(token: string | undefined): void {
-    let ws: WebSocketLike;
+    let conn: Connection;
+    const current = (): boolean => this.conn === conn;
+    const events: ConnectionEvents = {
+      open: () => current() && this.sendConnect(conn, token),
+      frame: (f) => current() && this.onFrame(f),
+      error: (err) => current() && this.onUnreadable(err),
+      close: (code, reason) => current() && this.onClose(code, reason),
+    };
     try {
-      ws = new this.opts.WebSocket(this.opts.url);
+      conn = this.createConnection(events);
     } catch (err) {
       // A malformed URL will not get better by retrying.
-      this.fail(ClientCode.TransportError, `cannot open WebSocket: ${toError(err).message}`);
+      this.fail(ClientCode.TransportError, `cannot open ${this.picker.current}: ${toError(err).message}`);
       return this.emitError(toError(err));
     }
-    this.transport = ws;
+    this.conn = conn;
     this.nextId = 1;
-    ws.onopen = () => {
-      if (this.transport === ws) this.sendConnect(ws, token);
-    };
-    ws.onmessage = (ev: { data: unknown }) => {
-      if (this.transport === ws) this.onText(ev.data);
-    };
-    ws.onclose = (ev: { code: number; reason: string }) => {
-      if (this.transport === ws) this.onClose(ev.code, ev.reason);
-    };
-    // The close event that follows an error says all we need; the handler must exist (ws throws otherwise).
-    ws.onerror = noop;
+    this.attemptConnected = false;
     this.handshakeTimer = startTimer(this.opts.timeout, () => this.lose(ClientCode.Timeout, 'connect timeout', true));
   }
 
+  private createConnection(events: ConnectionEvents): Connection {
+    const o = this.opts;
+    if (this.picker.current === 'websocket') return new WebSocketConnection(o.WebSocket!, o.url, events);
+    return new SseConnection({ url: o.sseUrl, EventSource: o.EventSource!, fetch: o.fetch!, withCredentials: o.withCredentials }, events);
+  }
+
   /** The connect command carries every wanted subscription, with its position, so all recover in one round trip. */
-  private sendConnect(ws: WebSocketLike, token: string | undefined): void {
+  private sendConnect(conn: Connection, token: string | undefined): void {
     const subs: SubscribeParams[] = [];
     for (const sub of this.subs.values()) {
       if (sub.state !== 'subscribing') continue;
@@ -428,33 +506,36 @@ export class Client extends Emitter<ClientEvents> {
     const params: ConnectParams = { name: this.opts.name, version: this.opts.version, protocol: PROTOCOL_VERSION, subs };
     if (token !== undefined) params.token = token;
     if (this.serverSubs.size > 0) params.serverSubs = Object.fromEntries(this.serverSubs);
-    const id = this.command('connect', params, (err, res) => this.onConnectReply(ws, id, err, res), null);
+    const id = this.command('connect', params, (err, res) => this.onConnectReply(conn, id, err, res), null);
     for (const s of subs) this.inflight.set(s.channel, id);
   }
 
-  private onConnectReply(ws: WebSocketLike, id: number, err: TidingsError | null, res: ConnectResult | undefined): void {
-    if (this.transport !== ws) return;
+  private onConnectReply(conn: Connection, id: number, err: TidingsError | null, res: ConnectResult | undefined): void {
+    if (this.conn !== conn) return;
     stopTimer(this.handshakeTimer);
     this.handshakeTimer = null;
     if (err || !res) return this.onConnectError(err ?? new TidingsError(ErrorCode.Internal, 'empty connect reply', true));
     this.startSession(res);
     if (!this.setState('connected')) return;
-    this.emit('connected', { client: res.client, user: res.user });
+    this.emit('connected', { client: res.client, user: res.user, transport: conn.kind });
     for (const r of res.subs ?? []) {
-      if (this.transport !== ws) return;
+      if (this.conn !== conn) return;
       const failed = 'error' in r ? TidingsError.from(r.error) : null;
       this.onSubscribeReply(r.channel, id, failed, failed ? undefined : (r as SubscribeResult));
     }
     // Channels the reply said nothing about get a subscribe of their own below.
     for (const [channel, cid] of this.inflight) if (cid === id) this.inflight.delete(channel);
-    this.applyServerSubs(ws, res.serverSubs ?? []);
-    if (this.transport === ws) this.syncSubscriptions();
+    this.applyServerSubs(conn, res.serverSubs ?? []);
+    if (this.conn === conn) this.syncSubscriptions();
   }
 
   /** Internal state of a fresh connection, before anyone is told. */
   private startSession(res: ConnectResult): void {
     this._session = { client: res.client, user: res.user, ping: res.ping, pong: res.pong };
     this.attempts = 0;
+    this.attemptConnected = true;
+    this.picker.connected();
+    if (this.picker.onFallback) this.watchForUpgrade();
     this.refreshAttempts = 0;
     this.lastFrameAt = Date.now();
     this.armPingWatch();
@@ -477,17 +558,23 @@ export class Client extends Emitter<ClientEvents> {
     this.lose(code, reason || closeReason[code] || 'connection closed', shouldReconnect(code));
   }
 
-  /** The connection (or the attempt) is gone: reconnect after a backoff delay, unless told not to. */
+  /**
+   * The connection (or the attempt) is gone: reconnect after a backoff delay
+   * (none for a transport switch), unless told not to.
+   */
   private lose(code: number, reason: string, reconnect: boolean): void {
     if (!reconnect) return this.fail(code, reason);
-    if (this.attempts >= this.opts.maxReconnectAttempts) {
+    const switching = code === ClientCode.TransportSwitch;
+    if (!switching && this.attempts >= this.opts.maxReconnectAttempts) {
       return this.fail(ClientCode.TooManyAttempts, `too many reconnect attempts (last: ${code} ${reason})`);
     }
+    // An attempt that never got its connect reply counts against its transport (see TransportPicker).
+    if (this.conn && !this.attemptConnected && !switching) this.picker.failed();
     const wasConnected = this._state === 'connected';
     const entering = this._state !== 'connecting';
     // A link that stopped answering would not complete a closing handshake either.
     this.teardown(code === ClientCode.NoPing || code === ClientCode.Timeout || code === ClientCode.Offline);
-    const delay = backoffDelay(++this.attempts, this.opts.minReconnectDelay, this.opts.maxReconnectDelay);
+    const delay = switching ? 0 : backoffDelay(++this.attempts, this.opts.minReconnectDelay, this.opts.maxReconnectDelay);
     // The one timer left referenced: it stands for the socket between two attempts, so a Node process
     // that only waits on this client survives a gateway restart instead of exiting in the gap.
     this.reconnectTimer = setTimeout(() => {
@@ -526,9 +613,10 @@ export class Client extends Emitter<ClientEvents> {
     // Before failing the pending commands, so late subscribe callbacks see they are stale.
     this.inflight.clear();
     this._session = null;
-    const ws = this.transport;
-    this.transport = null;
-    if (ws) closeQuietly(ws, deadLink);
+    this.stopUpgradeWatch();
+    const conn = this.conn;
+    this.conn = null;
+    conn?.close(deadLink);
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) {
@@ -544,26 +632,44 @@ export class Client extends Emitter<ClientEvents> {
 
   // ------------------------------------------------------------ frames
 
-  private onText(data: unknown): void {
+  private onFrame(frame: ServerFrame): void {
     this.lastFrameAt = Date.now();
-    if (typeof data !== 'string') return this.emitError(new TidingsError(ErrorCode.BadRequest, 'ignored a binary frame'));
-    let frame: ServerFrame;
-    try {
-      frame = decodeServerFrame(data);
-    } catch (err) {
-      return this.emitError(toError(err));
-    }
     if (typeof (frame as Reply).id === 'number') this.onReply(frame as Reply);
     else this.onPush(frame as Push);
   }
 
+  private onUnreadable(err: Error): void {
+    this.lastFrameAt = Date.now();
+    this.emitError(err);
+  }
+
   private onReply(reply: Reply): void {
     const p = this.pending.get(reply.id);
-    if (!p) return; // timed out already
+    if (!p) return; // timed out or aborted already
+    if (reply.result === undefined && reply.error === undefined && 'chunk' in reply) return this.onChunk(p, reply.chunk);
     this.pending.delete(reply.id);
     stopTimer(p.timer);
     if (reply.error) p.cb(TidingsError.from(reply.error));
     else p.cb(null, reply.result);
+    if (this.switchWhenIdle) this.switchIfIdle();
+  }
+
+  private onChunk(p: Pending, chunk: unknown): void {
+    try {
+      p.onChunk?.(chunk);
+    } catch (err) {
+      this.onListenerError(err, 'rpc onChunk');
+    }
+  }
+
+  /** Forget a pending command (no reply expected any more). False when it was already settled. */
+  private dropPending(id: number): boolean {
+    const p = this.pending.get(id);
+    if (!p) return false;
+    this.pending.delete(id);
+    stopTimer(p.timer);
+    if (this.switchWhenIdle) this.switchIfIdle();
+    return true;
   }
 
   private onPush(push: Push): void {
@@ -714,25 +820,25 @@ export class Client extends Emitter<ClientEvents> {
 
   // ------------------------------------------------------------ server-side subscriptions
 
-  private applyServerSubs(ws: WebSocketLike, results: SubscribeResult[]): void {
+  private applyServerSubs(conn: Connection, results: SubscribeResult[]): void {
     const previous = this.serverSubs;
     // Only what the server holds now is worth remembering; seed with old positions until delivered.
     this.serverSubs = new Map(results.map((r) => [r.channel, previous.get(r.channel) ?? { offset: r.offset, epoch: r.epoch }]));
     for (const r of results) {
-      if (this.transport !== ws) return;
-      this.applyServerSub(ws, r, previous.get(r.channel));
+      if (this.conn !== conn) return;
+      this.applyServerSub(conn, r, previous.get(r.channel));
     }
   }
 
-  private applyServerSub(ws: WebSocketLike, r: SubscribeResult, last: StreamPosition | undefined): void {
+  private applyServerSub(conn: Connection, r: SubscribeResult, last: StreamPosition | undefined): void {
     this.emit('subscribed', subscribedContext(r));
     for (const p of r.publications ?? []) {
-      if (this.transport !== ws) return;
+      if (this.conn !== conn) return;
       if (classify(last, p) === 'duplicate') continue;
       if (p.offset > 0) this.serverSubs.set(r.channel, { offset: p.offset, epoch: p.epoch });
       this.emit('publication', publicationOf(p));
     }
-    if (this.transport === ws) this.serverSubs.set(r.channel, { offset: r.offset, epoch: r.epoch });
+    if (this.conn === conn) this.serverSubs.set(r.channel, { offset: r.offset, epoch: r.epoch });
   }
 
   private onServerPublication(pub: Publication): void {
@@ -762,9 +868,11 @@ export class Client extends Emitter<ClientEvents> {
     params: CommandMap[M],
     cb: ReplyCallback<ResultMap[M]>,
     timeout: number | null = this.opts.timeout,
+    onChunk?: (chunk: unknown) => void,
   ): number {
     const id = this.nextId++;
     const p: Pending = { cb: cb as ReplyCallback<unknown> };
+    if (onChunk) p.onChunk = onChunk;
     if (timeout !== null) {
       p.timer = startTimer(timeout, () => {
         if (this.pending.delete(id)) cb(new TidingsError(ClientErrorCode.Timeout, `${method} timed out`, true));
@@ -777,7 +885,7 @@ export class Client extends Emitter<ClientEvents> {
 
   private sendFrame(frame: ClientFrame): void {
     try {
-      this.transport?.send(encodeCommand(frame));
+      this.conn?.send(frame);
     } catch (err) {
       // The socket is closing; its close event rejects whatever is pending.
       this.emitError(toError(err));
@@ -806,6 +914,32 @@ export class Client extends Emitter<ClientEvents> {
       if (err) w.reject(err);
       else w.resolve();
     }
+  }
+
+  // ------------------------------------------------------------ back to the preferred transport
+
+  /** On a fallback: probe the WebSocket now and then, and move back once it opens. */
+  private watchForUpgrade(): void {
+    const o = this.opts;
+    if (this.picker.order[0] !== 'websocket' || !o.WebSocket) return;
+    this.probe ??= new UpgradeProbe(o.WebSocket, o.url, o.upgradeInterval, o.timeout, () => {
+      this.switchWhenIdle = true;
+      this.switchIfIdle();
+    });
+    this.probe.start();
+  }
+
+  private stopUpgradeWatch(): void {
+    this.probe?.stop();
+    this.switchWhenIdle = false;
+  }
+
+  /** Switch once no command is in flight, so no call is lost; publications recover by offsets. */
+  private switchIfIdle(): void {
+    if (!this.switchWhenIdle || !this._session || this.pending.size > 0) return;
+    this.switchWhenIdle = false;
+    this.picker.reset();
+    this.lose(ClientCode.TransportSwitch, 'switching back to websocket', true);
   }
 
   // ------------------------------------------------------------ liveness
@@ -906,7 +1040,7 @@ export class Client extends Emitter<ClientEvents> {
 
   /** The socket may take minutes to notice on its own. */
   private readonly onOffline = (): void => {
-    if (this.transport) this.lose(ClientCode.Offline, 'offline', true);
+    if (this.conn) this.lose(ClientCode.Offline, 'offline', true);
   };
 
   // ------------------------------------------------------------ events
@@ -935,16 +1069,5 @@ export class Client extends Emitter<ClientEvents> {
     const log = this.opts.logger?.error;
     if (log) log.call(this.opts.logger, `tidings: a "${event}" listener threw`, err);
     else super.onListenerError(err, event);
-  }
-}
-
-function closeQuietly(ws: WebSocketLike, deadLink: boolean): void {
-  ws.onopen = ws.onmessage = ws.onclose = null;
-  try {
-    // Waiting for the close frame of a dead link would hold a Node process for ws's 30 s close timeout.
-    if (deadLink && typeof ws.terminate === 'function') ws.terminate();
-    else ws.close(1000, 'client closed');
-  } catch {
-    // Already closed, or the implementation refuses; nothing to do.
   }
 }

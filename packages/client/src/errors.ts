@@ -16,6 +16,8 @@ export const ClientErrorCode = {
   ClientClosed: 3,
   /** The subscription was unsubscribed while waiting (sub.ready()). */
   Unsubscribed: 4,
+  /** The application aborted the call (`rpc` with an AbortSignal). */
+  Aborted: 5,
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
@@ -37,6 +39,8 @@ export const ClientCode = {
   Offline: 5,
   /** The WebSocket could not even be created (bad URL, no implementation). */
   TransportError: 6,
+  /** The client moved to another transport (back to the WebSocket once it works again). */
+  TransportSwitch: 7,
 } as const;
 export type ClientCode = (typeof ClientCode)[keyof typeof ClientCode];
 

@@ -1,23 +1,43 @@
 /**
  * @tidings/client, browser (and default) entry. No Node-only imports here:
- * the WebSocket comes from options, setDefaultWebSocket() or the global.
+ * the WebSocket and EventSource come from options, the setDefault…()
+ * functions or the globals.
  */
-import { Client, type ClientOptions, type WebSocketConstructor } from './client.js';
+import { Client, type ClientOptions } from './client.js';
+import type { WebSocketConstructor } from './connection.js';
+import type { EventSourceConstructor, FetchLike } from './sse.js';
 
 let defaultWebSocket: WebSocketConstructor | undefined;
+let defaultEventSource: EventSourceConstructor | undefined;
 
 /** The WebSocket used by clients created without `options.WebSocket` (the Node entry sets `ws`). */
 export function setDefaultWebSocket(ctor: WebSocketConstructor | undefined): void {
   defaultWebSocket = ctor;
 }
 
+/** The EventSource used by clients created without `options.EventSource` (the Node entry sets `eventsource`). */
+export function setDefaultEventSource(ctor: EventSourceConstructor | undefined): void {
+  defaultEventSource = ctor;
+}
+
+type Globals = { WebSocket?: WebSocketConstructor; EventSource?: EventSourceConstructor; fetch?: FetchLike };
+
 export function createClient(options: ClientOptions): Client {
-  const WebSocket =
-    options.WebSocket ?? defaultWebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (!WebSocket) {
+  const g = globalThis as Globals;
+  const transports = options.transports ?? ['websocket'];
+  const WebSocket = options.WebSocket ?? defaultWebSocket ?? g.WebSocket;
+  if (!WebSocket && transports.includes('websocket')) {
     throw new TypeError('tidings: no WebSocket implementation found; pass options.WebSocket or import the Node entry');
   }
-  return new Client({ ...options, WebSocket });
+  const EventSource = options.EventSource ?? defaultEventSource ?? g.EventSource;
+  // Called unbound, the browser's fetch throws "Illegal invocation".
+  const fetch = options.fetch ?? (g.fetch ? g.fetch.bind(globalThis) : undefined);
+  return new Client({
+    ...options,
+    ...(WebSocket ? { WebSocket } : {}),
+    ...(EventSource ? { EventSource } : {}),
+    ...(fetch ? { fetch } : {}),
+  });
 }
 
 export {
@@ -32,9 +52,12 @@ export {
   type Logger,
   type ServerUnsubscribedContext,
   type Session,
+  type TransportName,
   type WebSocketConstructor,
   type WebSocketLike,
 } from './client.js';
+export type { EventSourceConstructor, EventSourceLike, FetchLike } from './sse.js';
+export type { RpcOptions } from './rpc.js';
 export {
   Subscription,
   type CodeContext,

@@ -1,10 +1,13 @@
 /**
  * @tidings/client, Node entry: the same API, with the `ws` package as the
- * default WebSocket (Node 20 has no global WebSocket).
+ * default WebSocket and the `eventsource` package as the default EventSource
+ * (Node 20 has neither as a global).
  */
+import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
-import { setDefaultWebSocket } from './index.js';
+import { setDefaultEventSource, setDefaultWebSocket } from './index.js';
 
 setDefaultWebSocket(WebSocket);
+setDefaultEventSource(EventSource);
 
 export * from './index.js';

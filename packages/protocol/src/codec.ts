@@ -3,25 +3,17 @@
  * well-formed frame becomes a ProtocolError with the error code to answer
  * with; nothing here throws anything else, whatever the input.
  */
+import { base64ToBytes, splitBinaryFrame } from './binary.js';
 import { ErrorCode } from './codes.js';
-import type { ClientFrame, Command, ServerFrame, StreamPosition, SubscribeParams } from './frames.js';
+import { ProtocolError } from './errors.js';
+import type { ClientFrame, Command, RpcParams, ServerFrame, StreamPosition, SubscribeParams } from './frames.js';
+
+export { ProtocolError };
 
 export const MAX_CHANNEL_LENGTH = 255;
 const CHANNEL_RE = /^[A-Za-z0-9_.:#,@=\-/]+$/;
 const MAX_ID = 2 ** 31 - 1;
 const MAX_SUBS = 1024;
-
-export class ProtocolError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    /** The command id, when the frame got far enough to have one. */
-    readonly id?: number,
-  ) {
-    super(message);
-    this.name = 'ProtocolError';
-  }
-}
 
 export function isValidChannel(name: unknown): name is string {
   return typeof name === 'string' && name.length > 0 && name.length <= MAX_CHANNEL_LENGTH && CHANNEL_RE.test(name);
@@ -111,7 +103,37 @@ function limit(p: Obj, id: number): number | undefined {
   return v;
 }
 
-function command(id: number, method: string, p: Obj): Command {
+function commandId(v: unknown, where: string, id?: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_ID) bad(`${where} must be an integer from 1 to ${MAX_ID}`, id);
+  return v;
+}
+
+function optBoolean(p: Obj, key: string, id: number): boolean {
+  const v = p[key];
+  if (v !== undefined && typeof v !== 'boolean') bad(`params.${key} must be a boolean`, id);
+  return v === true;
+}
+
+/** `rpc` params; `attachment` is the payload of a binary frame, which stands for `data`. */
+function rpcParams(p: Obj, id: number, attachment: Uint8Array | undefined): RpcParams {
+  const method = optString(p, 'method', id, 128);
+  if (!method) bad('params.method is required', id);
+  const params: RpcParams = { method, data: p.data };
+  if (optBoolean(p, 'stream', id)) params.stream = true;
+  const binary = optBoolean(p, 'binary', id);
+  if (attachment !== undefined) {
+    if (!binary || p.data !== null) bad('a binary frame needs params.binary true and params.data null', id);
+    params.data = attachment;
+  } else if (binary) {
+    if (typeof p.data !== 'string') bad('params.data must be base64 text when params.binary is true', id);
+    params.data = base64ToBytes(p.data, id);
+  }
+  if (binary) params.binary = true;
+  return params;
+}
+
+function command(id: number, method: string, p: Obj, attachment?: Uint8Array): Command {
+  if (attachment !== undefined && method !== 'rpc') bad('binary frames carry rpc commands only', id);
   switch (method) {
     case 'connect':
       return connectParams(p, id);
@@ -135,17 +157,16 @@ function command(id: number, method: string, p: Obj): Command {
       if (!token) bad('params.token is required', id);
       return { id, method, params: { token } };
     }
-    case 'rpc': {
-      const m = optString(p, 'method', id, 128);
-      if (!m) bad('params.method is required', id);
-      return { id, method, params: { method: m, data: p.data } };
-    }
+    case 'rpc':
+      return { id, method, params: rpcParams(p, id, attachment) };
+    case 'cancel':
+      return { id, method, params: { id: commandId(p.id, 'params.id', id) } };
     default:
       throw new ProtocolError(ErrorCode.MethodNotFound, `unknown method ${JSON.stringify(method.slice(0, 32))}`, id);
   }
 }
 
-/** Decode one client frame (the text of a WebSocket message or a POSTed body). */
+/** Decode one client frame (the text of a WebSocket message). */
 export function decodeClientFrame(text: string): ClientFrame {
   let raw: unknown;
   try {
@@ -153,15 +174,24 @@ export function decodeClientFrame(text: string): ClientFrame {
   } catch {
     bad('frame is not valid JSON');
   }
+  return decodeClientValue(raw);
+}
+
+/** Decode a client frame that is already parsed JSON (one entry of a POSTed batch). */
+export function decodeClientValue(raw: unknown, attachment?: Uint8Array): ClientFrame {
   if (!isObject(raw)) bad('frame must be a JSON object');
   const { id, method, params } = raw;
-  if (method === 'pong' && id === undefined) return { method: 'pong' };
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_ID) {
-    bad(`id must be an integer from 1 to ${MAX_ID}`);
-  }
-  if (typeof method !== 'string') bad('method must be a string', id);
-  if (params !== undefined && !isObject(params)) bad('params must be an object', id);
-  return command(id, method, params ?? {});
+  if (method === 'pong' && id === undefined && attachment === undefined) return { method: 'pong' };
+  const cid = commandId(id, 'id');
+  if (typeof method !== 'string') bad('method must be a string', cid);
+  if (params !== undefined && !isObject(params)) bad('params must be an object', cid);
+  return command(cid, method, params ?? {}, attachment);
+}
+
+/** Decode a binary WebSocket message: an `rpc` command whose data is the raw bytes after its JSON. */
+export function decodeBinaryClientFrame(frame: Uint8Array): ClientFrame {
+  const { header, payload } = splitBinaryFrame(frame);
+  return decodeClientValue(header, payload);
 }
 
 /** Encode a command for sending (client side). */
@@ -177,7 +207,35 @@ export function decodeServerFrame(text: string): ServerFrame {
   } catch {
     bad('server frame is not valid JSON');
   }
+  return serverFrame(raw, undefined);
+}
+
+/**
+ * Decode a binary server frame: a reply whose `chunk` or `result.data` is the
+ * payload. Base64 payloads of text frames are decoded the same way, so the
+ * application always gets a Uint8Array for bytes.
+ */
+export function decodeBinaryServerFrame(frame: Uint8Array): ServerFrame {
+  const { header, payload } = splitBinaryFrame(frame);
+  return serverFrame(header, payload);
+}
+
+function serverFrame(raw: unknown, attachment: Uint8Array | undefined): ServerFrame {
   if (!isObject(raw)) bad('server frame must be a JSON object');
-  if (typeof raw.id === 'number' || typeof raw.type === 'string') return raw as unknown as ServerFrame;
-  bad('server frame has neither id nor type');
+  if (typeof raw.id === 'number') attachBytes(raw, attachment);
+  else if (typeof raw.type !== 'string' || attachment !== undefined) bad('server frame has neither id nor type');
+  return raw as unknown as ServerFrame;
+}
+
+/** Put the bytes of a binary reply (raw attachment or base64 text) where the payload belongs. */
+function attachBytes(reply: Obj, attachment: Uint8Array | undefined): void {
+  const holder = reply.binary === true && 'chunk' in reply ? reply : isObject(reply.result) && reply.result.binary === true ? reply.result : undefined;
+  const key = holder === reply ? 'chunk' : 'data';
+  if (!holder) {
+    if (attachment !== undefined) bad('binary reply without a binary payload field');
+    return;
+  }
+  if (attachment !== undefined) holder[key] = attachment;
+  else if (typeof holder[key] === 'string') holder[key] = base64ToBytes(holder[key]);
+  else bad('binary payload must be base64 text');
 }

@@ -39,6 +39,8 @@ export const ErrorCode = {
   Unavailable: 113,
   /** An RPC handler failed. */
   RpcFailed: 114,
+  /** The RPC was cancelled by the client (`cancel`). */
+  Cancelled: 115,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -75,6 +75,16 @@ export interface RefreshParams {
 export interface RpcParams {
   method: string;
   data?: unknown;
+  /** Ask for partial results: `{id, chunk}` replies come before the final one. */
+  stream?: boolean;
+  /** `data` is bytes (a Uint8Array once decoded): base64 text in a text frame, raw in a binary frame. */
+  binary?: boolean;
+}
+
+/** Stop an RPC in flight: its handler's AbortSignal fires and no more chunks are sent. */
+export interface CancelParams {
+  /** The id of the `rpc` command to cancel. */
+  id: number;
 }
 
 export interface CommandMap {
@@ -86,6 +96,7 @@ export interface CommandMap {
   history: HistoryParams;
   refresh: RefreshParams;
   rpc: RpcParams;
+  cancel: CancelParams;
 }
 export type Method = keyof CommandMap;
 
@@ -132,6 +143,8 @@ export interface ConnectResult {
   subs: Array<SubscribeResult | SubscribeFailure>;
   /** Server-side subscriptions (the user's personal channel). */
   serverSubs: SubscribeResult[];
+  /** SSE only: the secret that binds `POST /sse/command` to this stream. */
+  session?: string;
 }
 
 export interface PresenceEntry {
@@ -156,6 +169,8 @@ export interface RefreshResult {
 
 export interface RpcResult {
   data: unknown;
+  /** `data` is bytes (see RpcParams.binary). */
+  binary?: boolean;
 }
 
 export interface ResultMap {
@@ -167,6 +182,7 @@ export interface ResultMap {
   history: HistoryResult;
   refresh: RefreshResult;
   rpc: RpcResult;
+  cancel: Record<string, never>;
 }
 
 export interface ErrorBody {
@@ -175,9 +191,23 @@ export interface ErrorBody {
   temporary?: boolean;
 }
 
+/**
+ * A reply ends its command with `result` or `error`. A streamed RPC first gets
+ * any number of partial replies carrying `chunk` (with `binary: true` when the
+ * chunk is bytes), in the order the handler produced them.
+ */
 export type Reply =
-  | { id: number; result: unknown; error?: undefined }
-  | { id: number; error: ErrorBody; result?: undefined };
+  | { id: number; result: unknown; error?: undefined; chunk?: undefined }
+  | { id: number; error: ErrorBody; result?: undefined; chunk?: undefined }
+  | ChunkReply;
+
+export interface ChunkReply {
+  id: number;
+  chunk: unknown;
+  binary?: boolean;
+  result?: undefined;
+  error?: undefined;
+}
 
 // ---------------------------------------------------------------- pushes
 

@@ -1,4 +1,5 @@
 export * from './codes.js';
 export * from './frames.js';
 export * from './codec.js';
+export * from './binary.js';
 export * from './backoff.js';

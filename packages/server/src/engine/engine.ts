@@ -68,7 +68,9 @@ export interface HistoryResult {
 /** Node-to-node messages (disconnect a user wherever connected, …). */
 export type ControlMessage =
   | { kind: 'disconnectUser'; user: string; code: number; reason: string }
-  | { kind: 'unsubscribeUser'; user: string; channel: string };
+  | { kind: 'unsubscribeUser'; user: string; channel: string }
+  /** SSE commands POSTed to a node that does not hold the stream: the node holding `session` runs them. */
+  | { kind: 'sseCommand'; session: string; frames: unknown[] };
 
 /** What a node tells the others about itself. */
 export interface NodeInfo {

@@ -73,6 +73,8 @@ export class Hub implements EngineHandler {
   /** Publications fanned out, and deliveries queued (for metrics). */
   publications = 0;
   deliveries = 0;
+  /** Control messages for other parts of the node (SSE commands forwarded from other nodes). */
+  readonly controlListeners: Array<(msg: ControlMessage) => void> = [];
 
   constructor(private readonly engine: Engine) {}
 
@@ -249,7 +251,8 @@ export class Hub implements EngineHandler {
   }
 
   private frameOf(pub: ServerPublication): SharedFrame {
-    return new SharedFrame(encodePub(pub));
+    // The position lets SSE streams put it in their event ids without parsing.
+    return new SharedFrame(encodePub(pub), pub.offset > 0 ? pub : undefined);
   }
 
   onResync(channel: string): void {
@@ -279,5 +282,6 @@ export class Hub implements EngineHandler {
     if (msg.kind === 'disconnectUser') {
       for (const m of [...(this.users.get(msg.user) ?? [])]) m.disconnect(msg.code, msg.reason);
     }
+    for (const listener of this.controlListeners) listener(msg);
   }
 }

@@ -13,14 +13,12 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type PublishParams,
-  type RpcParams,
   type StreamPosition,
 } from '@tidings/protocol';
 import { TokenError } from '../auth/verifier.js';
 import { type ChannelRules, personalChannel } from '../channels/policy.js';
 import { encodePubList } from '../hub/encode.js';
 import { type Prepared, subscribeResultJson } from '../hub/hub.js';
-import { RpcError } from './rpc.js';
 import type { Session } from './session.js';
 
 type Failure = { channel: string; error: { code: number; message: string } };
@@ -42,7 +40,10 @@ export async function runCommand(s: Session, cmd: Command): Promise<void> {
     case 'refresh':
       return refresh(s, cmd.id, cmd.params.token);
     case 'rpc':
-      return rpc(s, cmd.id, cmd.params);
+      return s.rpcs.run(cmd.id, cmd.params);
+    case 'cancel':
+      s.rpcs.cancel(cmd.params.id);
+      return s.reply(cmd.id, '{}');
   }
 }
 
@@ -81,9 +82,11 @@ async function connect(s: Session, id: number, p: ConnectParams): Promise<void> 
   const json = (r: Prepared | Failure) => ('error' in r ? JSON.stringify(r) : subscribeResultJson(r.outcome));
   const subsJson = results.slice(0, clientSubs.length).map(json).join(',');
   const serverJson = results.slice(clientSubs.length).filter((r): r is Prepared => !('error' in r)).map(json).join(',');
+  for (const r of results) if (!('error' in r)) s.track(r.outcome);
+  const key = s.transport.sessionKey === undefined ? '' : `,"session":"${s.transport.sessionKey}"`;
   s.reply(
     id,
-    `{"client":"${s.id}","user":${JSON.stringify(s.user)},"protocol":${PROTOCOL_VERSION},"ping":${pingInterval / 1000},"pong":${pongTimeout / 1000}${ttl},"subs":[${subsJson}],"serverSubs":[${serverJson}]}`,
+    `{"client":"${s.id}","user":${JSON.stringify(s.user)},"protocol":${PROTOCOL_VERSION},"ping":${pingInterval / 1000},"pong":${pongTimeout / 1000}${ttl},"subs":[${subsJson}],"serverSubs":[${serverJson}]${key}}`,
   );
   for (const r of results) if (!('error' in r)) s.ctx.hub.activate(r);
 }
@@ -145,12 +148,14 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
 async function subscribe(s: Session, id: number, channel: string, since: StreamPosition | undefined): Promise<void> {
   const prepared = await prepare(s, channel, since, false);
   if (s.isClosed) return;
+  s.track(prepared.outcome);
   s.reply(id, subscribeResultJson(prepared.outcome));
   s.ctx.hub.activate(prepared);
 }
 
 async function unsubscribe(s: Session, id: number, p: ChannelParams): Promise<void> {
   s.removeSubscription(p.channel);
+  s.transport.position?.(p.channel, null);
   s.reply(id, '{}');
 }
 
@@ -186,7 +191,7 @@ async function history(s: Session, id: number, p: HistoryParams): Promise<void> 
   s.reply(id, `{"epoch":${JSON.stringify(h.position.epoch)},"offset":${h.position.offset},"publications":${encodePubList(h.publications)}}`);
 }
 
-// ------------------------------------------------------------ refresh, rpc
+// ------------------------------------------------------------ refresh
 
 async function refresh(s: Session, id: number, token: string): Promise<void> {
   let claims;
@@ -201,17 +206,4 @@ async function refresh(s: Session, id: number, token: string): Promise<void> {
   s.refreshed(claims);
   const ttl = claims.expiresAt === undefined ? '{}' : `{"ttl":${Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000))}}`;
   s.reply(id, ttl);
-}
-
-async function rpc(s: Session, id: number, p: RpcParams): Promise<void> {
-  const handler = s.ctx.rpc.get(p.method);
-  if (!handler) throw new ProtocolError(ErrorCode.MethodNotFound, `no RPC method ${p.method}`);
-  try {
-    const data = await handler(p.data, { user: s.user, client: s.id, signal: s.closed.signal });
-    s.reply(id, `{"data":${JSON.stringify(data ?? null)}}`);
-  } catch (err) {
-    if (err instanceof RpcError) throw new ProtocolError(err.code, err.message);
-    s.ctx.log.warn({ err, method: p.method }, 'rpc handler failed');
-    throw new ProtocolError(ErrorCode.RpcFailed, 'rpc handler failed');
-  }
 }

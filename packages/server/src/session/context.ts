@@ -1,4 +1,5 @@
 /** What every session shares on a node, and the transport a session writes to. */
+import type { StreamPosition } from '@tidings/protocol';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/verifier.js';
 import type { ChannelPolicy } from '../channels/policy.js';
@@ -22,11 +23,17 @@ export interface NodeContext {
   readonly disconnects: Map<number, number>;
 }
 
-/** A connection's way out (WebSocket now, SSE later); it owns the outbound queue. */
+/** A connection's way out (WebSocket or SSE); it owns the outbound queue. */
 export interface Transport {
   readonly kind: 'websocket' | 'sse';
   sendJson(json: string): void;
   sendShared(frame: SharedFrame): void;
+  /** A binary frame: `headerJson` then `payload` (@tidings/protocol binary.ts). Absent on text-only transports. */
+  sendBinary?(headerJson: string, payload: Uint8Array): void;
+  /** SSE: a subscription's position moved (null: it ended), so the next event id says so. */
+  position?(channel: string, pos: StreamPosition | null): void;
+  /** SSE: the secret that binds `POST /sse/command` to this stream, sent in the connect reply. */
+  readonly sessionKey?: string;
   /** Bytes waiting to be written (queue plus socket buffer). */
   readonly queuedBytes: number;
   /** Write what is queued, then close with `code`. */

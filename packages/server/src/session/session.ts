@@ -17,14 +17,17 @@ import {
   type ErrorBody,
   ProtocolError,
   closeReason,
+  decodeBinaryClientFrame,
   decodeClientFrame,
+  decodeClientValue,
   isTemporaryError,
   shouldReconnect,
 } from '@tidings/protocol';
 import type { TokenClaims } from '../auth/verifier.js';
 import type { Identity } from '../channels/policy.js';
 import { encodeError, encodeReply } from '../hub/encode.js';
-import type { Member, Subscriber } from '../hub/hub.js';
+import type { Member, SubscribeOutcome, Subscriber } from '../hub/hub.js';
+import { RpcCalls } from '../rpc/calls.js';
 import type { SharedFrame } from '../transport/frame.js';
 import { runCommand } from './commands.js';
 import type { NodeContext, Transport } from './context.js';
@@ -42,8 +45,9 @@ export class Session implements Member {
   claims?: TokenClaims;
   /** Channel → subscriber; `null` while the subscribe is in progress. */
   readonly subs = new Map<string, Subscriber | null>();
-  /** Aborted when the session closes (RPC handlers watch it). */
+  /** Aborted when the session closes (RPC calls watch it). */
   readonly closed = new AbortController();
+  readonly rpcs = new RpcCalls(this);
 
   private timer?: NodeJS.Timeout;
   private awaitingPong = false;
@@ -72,11 +76,25 @@ export class Session implements Member {
 
   /** A text frame from the transport. Never throws. */
   handleText(text: string): void {
+    this.handle(decodeClientFrame, text);
+  }
+
+  /** A binary frame (WebSocket): an rpc command carrying raw bytes. Never throws. */
+  handleBinary(bytes: Uint8Array): void {
+    this.handle(decodeBinaryClientFrame, bytes);
+  }
+
+  /** One frame of a POSTed batch (SSE), already parsed as JSON. Never throws. */
+  handleValue(raw: unknown): void {
+    this.handle(decodeClientValue, raw);
+  }
+
+  private handle<T>(decode: (input: T) => ClientFrame, input: T): void {
     if (this.state === 'closed') return;
     this.awaitingPong = false;
     let frame: ClientFrame;
     try {
-      frame = decodeClientFrame(text);
+      frame = decode(input);
     } catch (err) {
       return this.rejectFrame(err);
     }
@@ -148,6 +166,15 @@ export class Session implements Member {
     if (this.state !== 'closed') this.transport.sendJson(json);
   }
 
+  sendBinary(headerJson: string, payload: Uint8Array): void {
+    if (this.state !== 'closed') this.transport.sendBinary?.(headerJson, payload);
+  }
+
+  /** A subscription now stands at `o`'s position (SSE event ids follow it). */
+  track(o: SubscribeOutcome): void {
+    if (o.recoverable) this.transport.position?.(o.channel, { offset: o.offset, epoch: o.epoch });
+  }
+
   // ------------------------------------------------------------ lifecycle
 
   /** Called by the connect command once the token is verified and subscriptions are prepared. */
@@ -172,6 +199,11 @@ export class Session implements Member {
 
   private ping(): void {
     if (this.state !== 'connected') return;
+    // SSE clients cannot answer on the stream, and a POST per ping is not worth it: the ping only feeds their watchdog.
+    if (this.transport.kind === 'sse') {
+      this.transport.sendJson(PING_JSON);
+      return this.schedulePing();
+    }
     this.awaitingPong = true;
     this.transport.sendJson(PING_JSON);
     this.timer = setTimeout(() => {

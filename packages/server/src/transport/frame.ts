@@ -25,14 +25,67 @@ export function wsTextFrame(text: string): Buffer {
 }
 
 /**
+ * One binary frame in the layout of @tidings/protocol binary.ts
+ * ([u32 length][JSON header][payload]), built with a single allocation.
+ */
+export function wsBinaryFrame(headerJson: string, payload: Uint8Array): Buffer {
+  const hlen = Buffer.byteLength(headerJson);
+  const len = 4 + hlen + payload.length;
+  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const buf = Buffer.allocUnsafe(head + len);
+  buf[0] = 0x82; // FIN + opcode 2 (binary)
+  if (head === 2) {
+    buf[1] = len;
+  } else if (head === 4) {
+    buf[1] = 126;
+    buf.writeUInt16BE(len, 2);
+  } else {
+    buf[1] = 127;
+    buf.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
+    buf.writeUInt32BE(len >>> 0, 6);
+  }
+  buf.writeUInt32BE(hlen, head);
+  buf.write(headerJson, head + 4, 'utf8');
+  buf.set(payload, head + 4 + hlen);
+  return buf;
+}
+
+/**
+ * One SSE event: `data:` line(s) and the blank line that ends the event.
+ * JSON from JSON.stringify has no raw line breaks; a foreign one (engine
+ * data) is split over several `data:` lines, which the reader joins with
+ * "\n", a JSON whitespace, so the text still parses to the same value.
+ */
+export function sseDataEvent(json: string): Buffer {
+  const body = /[\r\n]/.test(json) ? json.split(/\r\n|\r|\n/).join('\ndata: ') : json;
+  return Buffer.from(`data: ${body}\n\n`);
+}
+
+/** Where a publication frame puts its channel: what an SSE stream needs for its event ids. */
+export interface FramePosition {
+  readonly channel: string;
+  readonly offset: number;
+  readonly epoch: string;
+}
+
+/**
  * A push shared by many connections: JSON encoded once, and framed once per
  * transport kind on first use.
  */
 export class SharedFrame {
   private ws?: Buffer;
-  constructor(readonly json: string) {}
+  private sse?: Buffer;
+  constructor(
+    readonly json: string,
+    /** Set for publications with a stream position. */
+    readonly position?: FramePosition,
+  ) {}
 
   wsBytes(): Buffer {
     return (this.ws ??= wsTextFrame(this.json));
+  }
+
+  sseBytes(): Buffer {
+    return (this.sse ??= sseDataEvent(this.json));
   }
 }

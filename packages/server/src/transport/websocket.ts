@@ -7,10 +7,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { CloseCode, ErrorCode, ProtocolError } from '@tidings/protocol';
+import { CloseCode } from '@tidings/protocol';
 import type { NodeContext, Transport } from '../session/context.js';
 import { Session } from '../session/session.js';
-import { type SharedFrame, wsTextFrame } from './frame.js';
+import { type SharedFrame, wsBinaryFrame, wsTextFrame } from './frame.js';
 import { Outbox, type Sink } from './outbox.js';
 
 /** How long a closing socket may take to answer our close frame. */
@@ -35,6 +35,10 @@ class WebSocketTransport implements Transport {
 
   sendShared(frame: SharedFrame): void {
     this.outbox.push(frame.wsBytes());
+  }
+
+  sendBinary(headerJson: string, payload: Uint8Array): void {
+    this.outbox.push(wsBinaryFrame(headerJson, payload));
   }
 
   get queuedBytes(): number {
@@ -87,7 +91,8 @@ export function attachWebSocket(server: Server, ctx: NodeContext, path = '/ws'):
       transport.session = session;
       sessions.add(session);
       ws.on('message', (data: Buffer, isBinary: boolean) => {
-        if (isBinary) session.rejectFrame(new ProtocolError(ErrorCode.BadRequest, 'binary frames are not supported'));
+        // Binary messages carry rpc commands with raw bytes (docs/protocol.md, "Binary payloads").
+        if (isBinary) session.handleBinary(data);
         else session.handleText(data.toString());
       });
       ws.on('error', (err) => ctx.log.debug({ err: err.message, client: session.id }, 'websocket error'));

@@ -1,0 +1,142 @@
+/**
+ * SSE in real headless Chromium, from a page on another origin: the
+ * browser's own EventSource against /sse (commands by fetch, and the
+ * EventSource's own reconnect resuming by Last-Event-ID), and the SDK's
+ * browser build with `transports: ['sse']` (native EventSource + fetch):
+ * subscribe, RPC with chunks, recovery after the server cuts the stream.
+ * Under CI=true a missing Chromium fails the test.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import { extname, join, normalize, resolve } from 'node:path';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestGateway, startTestGateway } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+const ROOT = resolve(import.meta.dirname, '..');
+const MOUNTS: Record<string, string> = {
+  '/client/': join(ROOT, 'packages/client/dist/'),
+  '/protocol/': join(ROOT, 'packages/protocol/dist/'),
+};
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>tidings sse browser test</title>
+<script type="importmap">{"imports": {"@tidings/protocol": "/protocol/index.js"}}</script>
+<script type="module">
+  import { createClient } from '/client/index.js';
+  const q = new URLSearchParams(location.search);
+  const base = q.get('http');
+
+  // The browser's own EventSource, no SDK.
+  const raw = (window.raw = { frames: [] });
+  const es = new EventSource(base + '/sse?connect=' + encodeURIComponent(JSON.stringify({ token: q.get('rawToken'), subs: [{ channel: 'braw' }] })));
+  es.onmessage = (ev) => raw.frames.push({ frame: JSON.parse(ev.data), lastEventId: ev.lastEventId });
+  window.rawPost = (frames) => {
+    const session = raw.frames.filter((f) => f.frame.id === 1).at(-1).frame.result.session;
+    return fetch(base + '/sse/command', { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: JSON.stringify({ session, frames }) }).then((r) => r.status);
+  };
+
+  // The SDK on SSE.
+  const sdk = (window.sdk = { received: [], subscribed: [] });
+  const client = createClient({ url: q.get('ws'), token: q.get('sdkToken'), transports: ['sse'], minReconnectDelay: 50, maxReconnectDelay: 200 });
+  client.subscribe('bsdk', {
+    onPublication: (p) => sdk.received.push(p.data.i),
+    onSubscribed: (ctx) => sdk.subscribed.push({ recovered: ctx.recovered, wasRecovering: ctx.wasRecovering }),
+  });
+  client.connect();
+  window.client = client;
+</script>`;
+
+function serveStatic(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end(PAGE);
+    }
+    const mount = Object.keys(MOUNTS).find((m) => path.startsWith(m));
+    const file = mount ? normalize(join(MOUNTS[mount]!, path.slice(mount.length))) : '';
+    if (!mount || !file.startsWith(MOUNTS[mount]!) || !existsSync(file)) {
+      res.writeHead(404);
+      return res.end();
+    }
+    res.writeHead(200, { 'content-type': extname(file) === '.js' ? 'text/javascript' : 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+}
+
+describe.skipIf(!available && process.env.CI !== 'true')('SSE in headless Chromium', () => {
+  let t: TestGateway;
+  let browser: Browser;
+  let web: { server: Server; origin: string };
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    expect(available, `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
+    web = await serveStatic();
+    t = await startTestGateway({ client: { allowedOrigins: [web.origin] }, sse: { retry: '100ms' } });
+    t.gw.rpc('count', async function* (n) {
+      for (let i = 0; i < (n as number); i++) yield i;
+      return 'done';
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    const q = new URLSearchParams({ http: t.httpUrl, ws: t.wsUrl, rawToken: await t.token('browser-raw'), sdkToken: await t.token('browser-sdk') });
+    await page.goto(`${web.origin}/?${q}`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    web?.server.close();
+  });
+
+  it("the browser's own EventSource connects, takes commands by fetch, and resumes by Last-Event-ID", async () => {
+    await page.waitForFunction(() => (window as any).raw.frames.some((f: any) => f.frame.id === 1), null, { timeout: 10_000 });
+    expect(await page.evaluate(() => (window as any).rawPost([{ id: 2, method: 'subscribe', params: { channel: 'braw2' } }]))).toBe(202);
+    await page.waitForFunction(() => (window as any).raw.frames.some((f: any) => f.frame.id === 2), null, { timeout: 10_000 });
+    for (let i = 0; i < 5; i++) await t.publish('braw', { i });
+    await t.publish('braw2', { i: 0 });
+    const pubs = (ch: string) => `window.raw.frames.filter((f) => f.frame.type === 'pub' && f.frame.channel === '${ch}').length`;
+    await page.waitForFunction(`${pubs('braw')} === 5 && ${pubs('braw2')} === 1`, null, { timeout: 10_000 });
+    const lastId = JSON.parse(await page.evaluate(() => (window as any).raw.frames.at(-1).lastEventId));
+    expect(lastId).toMatchObject({ braw: [5, expect.any(String)], braw2: [1, expect.any(String)] });
+
+    for (const s of t.gw.sessions()) if (s.user === 'browser-raw') s.transport.abort();
+    for (let i = 5; i < 10; i++) await t.publish('braw', { i });
+    await page.waitForFunction(() => (window as any).raw.frames.filter((f: any) => f.frame.id === 1).length === 2, null, { timeout: 10_000 });
+    const resumed = await page.evaluate(() => (window as any).raw.frames.filter((f: any) => f.frame.id === 1)[1].frame.result.subs);
+    const braw = resumed.find((r: any) => r.channel === 'braw');
+    expect(braw).toMatchObject({ wasRecovering: true, recovered: true });
+    expect(braw.publications.map((p: any) => p.data.i)).toEqual([5, 6, 7, 8, 9]);
+    expect(resumed.find((r: any) => r.channel === 'braw2')).toMatchObject({ wasRecovering: true, recovered: true, offset: 1 });
+    expect(errors).toEqual([]);
+  });
+
+  it('the SDK runs on SSE in the browser: publications, RPC chunks, recovery after a cut', async () => {
+    await page.waitForFunction(() => (window as any).sdk.subscribed.length === 1, null, { timeout: 10_000 });
+    expect(await page.evaluate(() => (window as any).client.transport)).toBe('sse');
+    for (let i = 0; i < 5; i++) await t.publish('bsdk', { i });
+    await page.waitForFunction(() => (window as any).sdk.received.length === 5, null, { timeout: 10_000 });
+    const rpc = await page.evaluate(async () => {
+      const chunks: number[] = [];
+      const res = await (window as any).client.rpc('count', 20, { onChunk: (c: number) => chunks.push(c) });
+      return { data: res.data, chunks };
+    });
+    expect(rpc).toEqual({ data: 'done', chunks: Array.from({ length: 20 }, (_, i) => i) });
+
+    for (const s of t.gw.sessions()) if (s.user === 'browser-sdk') s.transport.abort();
+    for (let i = 5; i < 25; i++) await t.publish('bsdk', { i });
+    await page.waitForFunction(() => (window as any).sdk.received.length >= 25, null, { timeout: 10_000 });
+    expect(await page.evaluate(() => (window as any).sdk.received)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect((await page.evaluate(() => (window as any).sdk.subscribed)).at(-1)).toEqual({ recovered: true, wasRecovering: true });
+    expect(errors).toEqual([]);
+  });
+});
