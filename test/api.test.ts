@@ -56,6 +56,21 @@ describe('HTTP API', () => {
     expect((await c.closed).code).toBe(3011);
   });
 
+  it('ends a user\'s subscription on every connection, without resubscribe', async () => {
+    const a = await connectedPeer(t, 'revoked');
+    const b = await connectedPeer(t, 'revoked');
+    for (const p of [a, b]) await p.call('subscribe', { channel: 'team:red' });
+    expect((await t.api('/api/user/unsubscribe', { user: 'revoked', channel: 'team:red' })).status).toBe(200);
+    for (const p of [a, b]) {
+      const push = await p.waitFor((f) => f.type === 'unsub');
+      expect(push).toMatchObject({ channel: 'team:red', code: 2000, resubscribe: false });
+    }
+    await t.publish('team:red', 'after');
+    await new Promise((r) => setTimeout(r, 100));
+    for (const p of [a, b]) expect(p.frames.filter((f) => f.type === 'pub' && f.channel === 'team:red')).toHaveLength(0);
+    for (const p of [a, b]) p.close();
+  });
+
   it('lists channels and node info, and serves health, readiness and metrics', async () => {
     const p = await connectedPeer(t, 'info');
     await p.call('subscribe', { channel: 'listed' });

@@ -20,6 +20,7 @@ const schemas = {
   publish: z.object({ channel, data: z.unknown(), idempotencyKey }),
   broadcast: z.object({ channels: z.array(channel).min(1).max(1000), data: z.unknown(), idempotencyKey }),
   userPublish: z.object({ user: z.string().min(1).max(255), data: z.unknown(), idempotencyKey }),
+  userUnsubscribe: z.object({ user: z.string().min(1).max(255), channel }),
   userDisconnect: z.object({ user: z.string().min(1).max(255), reconnect: z.boolean().default(false), reason: z.string().max(100).optional() }),
   channelOnly: z.object({ channel }),
   history: z.object({ channel, limit: z.number().int().min(0).optional(), since: position.optional() }),
@@ -77,6 +78,8 @@ export class Api {
         return this.userPublish(body);
       case 'POST /api/user/disconnect':
         return this.userDisconnect(body);
+      case 'POST /api/user/unsubscribe':
+        return this.userUnsubscribe(body);
       case 'POST /api/presence':
         return this.presence(body);
       case 'POST /api/history':
@@ -145,6 +148,14 @@ export class Api {
     const code = p.reconnect ? CloseCode.ForceReconnect : CloseCode.ForceDisconnect;
     this.engineReady();
     await this.ctx.engine.publishControl({ kind: 'disconnectUser', user: p.user, code, reason: p.reason ?? 'disconnected by server' });
+    return {};
+  }
+
+  /** End a user's subscription to a channel on every node (access revoked, left the room). */
+  private async userUnsubscribe(body: unknown) {
+    const p = parse(schemas.userUnsubscribe, body);
+    this.engineReady();
+    await this.ctx.engine.publishControl({ kind: 'unsubscribeUser', user: p.user, channel: p.channel });
     return {};
   }
 

@@ -23,6 +23,8 @@ export interface Member {
   sendJson(json: string): void;
   /** The hub lost continuity for this channel: ask the client to resubscribe and recover. */
   resubscribe(channel: string): void;
+  /** The operator ended this subscription: drop it and tell the client not to resubscribe. */
+  unsubscribe(channel: string, reason: string): void;
   disconnect(code: number, reason: string): void;
 }
 
@@ -281,6 +283,8 @@ export class Hub implements EngineHandler {
   onControl(msg: ControlMessage): void {
     if (msg.kind === 'disconnectUser') {
       for (const m of [...(this.users.get(msg.user) ?? [])]) m.disconnect(msg.code, msg.reason);
+    } else if (msg.kind === 'unsubscribeUser') {
+      for (const m of [...(this.users.get(msg.user) ?? [])]) m.unsubscribe(msg.channel, 'unsubscribed by server');
     }
     for (const listener of this.controlListeners) listener(msg);
   }

@@ -36,6 +36,8 @@ type State = 'opening' | 'connecting' | 'connected' | 'closed';
 
 /** Malformed frames tolerated before the connection is closed with 3501. */
 const MAX_BAD_FRAMES = 10;
+/** `unsub` code for a subscription ended by the operator (docs/protocol.md); the client does not resubscribe. */
+const UNSUB_BY_SERVER = 2000;
 const PING_JSON = '{"type":"ping"}';
 
 export class Session implements Member {
@@ -243,6 +245,12 @@ export class Session implements Member {
     if (!sub) return;
     this.removeSubscription(channel);
     this.sendJson(`{"type":"unsub","channel":"${channel}","code":${CloseCode.InsufficientState},"reason":"insufficient state","resubscribe":true}`);
+  }
+
+  unsubscribe(channel: string, reason: string): void {
+    if (!this.subs.get(channel)) return;
+    this.removeSubscription(channel);
+    this.sendJson(`{"type":"unsub","channel":"${channel}","code":${UNSUB_BY_SERVER},"reason":${JSON.stringify(reason)},"resubscribe":false}`);
   }
 
   /** Forget a subscription here, in the hub and in presence. */
