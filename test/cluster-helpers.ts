@@ -19,6 +19,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Every node started here, so a test that times out cannot leave one running (see killAllNodes). */
+const spawned = new Set<ChildProcess>();
+
+export function killAllNodes(): void {
+  for (const child of spawned) child.kill('SIGKILL');
+  spawned.clear();
+}
+
 export interface NodeProcess {
   port: number;
   child: ChildProcess;
@@ -35,6 +43,8 @@ export async function startNode(redisUrl: string, config: Record<string, unknown
     env: { ...process.env, TIDINGS_TOKEN_SECRET: SECRET, TIDINGS_API_KEY: API_KEY, TIDINGS_CONFIG: '' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

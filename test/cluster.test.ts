@@ -7,7 +7,7 @@ import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@tidings/client';
 import { API_KEY, type TestGateway, connectedPeer, startTestGateway, until } from './helpers.js';
-import { type Ack, type ClientLog, checkDelivery, startBalancer, startNode } from './cluster-helpers.js';
+import { type Ack, type ClientLog, checkDelivery, killAllNodes, startBalancer, startNode } from './cluster-helpers.js';
 import { type TestRedis, skipWithoutRedis, startRedis } from './redis-server.js';
 import { signToken } from '@tidings/server';
 import { SECRET } from './helpers.js';
@@ -79,7 +79,10 @@ describe.skipIf(skipWithoutRedis)('several nodes on Redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
   });
-  afterAll(() => redis?.destroy());
+  afterAll(() => {
+    killAllNodes();
+    return redis?.destroy();
+  });
 
   it('delivers through node A, in order, what node B publishes; presence and info agree', async () => {
     const engine = { type: 'redis', redisUrl: redis.url, prefix: 'inproc:' };
