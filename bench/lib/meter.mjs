@@ -1,0 +1,44 @@
+/**
+ * CPU use over a window, in % of one core: the server under test, the
+ * generator, and everything else on the machine ("other": other processes,
+ * kernel work not charged to either). A high "other" means the step was
+ * disturbed by something outside the benchmark.
+ */
+import { machineCpuMs, selfCpuMs, sleep, waitQuiet } from './sys.mjs';
+
+export function startMeter(server) {
+  const s0 = server.stats();
+  const g0 = selfCpuMs();
+  const all0 = machineCpuMs();
+  const t0 = performance.now();
+  return () => {
+    const seconds = (performance.now() - t0) / 1000;
+    const s1 = server.stats();
+    const serverMs = s1.cpuMs - s0.cpuMs;
+    const genMs = selfCpuMs() - g0;
+    return {
+      seconds,
+      serverCpu: Math.round(serverMs / 10 / seconds),
+      genCpu: Math.round(genMs / 10 / seconds),
+      otherCpu: Math.max(0, Math.round((machineCpuMs() - all0 - serverMs - genMs) / 10 / seconds)),
+      serverRss: s1.rss,
+    };
+  };
+}
+
+/** Other load above this (% of a core) during a step means the step was disturbed. */
+export const DISTURBED = 10;
+
+/**
+ * Run a measurement step. A failed step is confirmed by running it once more
+ * (after waiting, bounded, for quiet if something else loaded the machine):
+ * on a shared VM a single scheduling hiccup can push a p99 past the limit.
+ */
+export async function measureStep(run, { quietWaitMs = 30_000, log = () => {} } = {}) {
+  const row = await run();
+  if (row.ok) return row;
+  log(`  step failed (p99 ${row.p99} ms, lost ${row.lost}, other load ${row.otherCpu}%): confirming`);
+  await sleep(2000); // let stragglers of the failed step arrive before counting again
+  if (row.otherCpu > DISTURBED) await waitQuiet({ log, timeoutMs: quietWaitMs });
+  return { ...(await run()), retried: true };
+}

@@ -1,0 +1,167 @@
+/**
+ * Tidings benchmark suite (issue 5). Starts each server under test as its own
+ * process on core 0, drives it from this process on core 1 with the raw-TCP
+ * generator, prints a table per scenario and writes JSON, a Markdown summary
+ * and the fan-out latency chart under bench/results/.
+ *
+ *   node bench/run.mjs [--long] [--only fanout,channels,idle,connect,recovery,polling]
+ *                      [--servers tidings,socketio,ws,ws-coalesce] [--profile] [--heap]
+ *                      [--gateways host:port,host:port] [--no-pin] [--quiet-wait S] [--out DIR]
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { signTokens } from './lib/auth.mjs';
+import { nofileLimit, pin, waitQuiet } from './lib/sys.mjs';
+import { SERVERS, launch } from './servers/launch.mjs';
+import { tidings as tidingsProtocol } from './generator/protocols.mjs';
+import * as fanout from './scenarios/fanout.mjs';
+import * as channels from './scenarios/channels.mjs';
+import * as idle from './scenarios/idle-memory.mjs';
+import * as connectStorm from './scenarios/connect-storm.mjs';
+import * as recovery from './scenarios/recovery.mjs';
+import * as polling from './scenarios/polling.mjs';
+import { markdownTable, textTable } from './report/table.mjs';
+import { fanoutSvg, writeChart } from './report/chart.mjs';
+import { checkTargets, columns as targetColumns } from './report/targets.mjs';
+import { formatSummary, summarise } from './report/profile.mjs';
+
+const { values: o } = parseArgs({
+  options: {
+    long: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'fanout,channels,idle,connect,recovery,polling' },
+    servers: { type: 'string', default: Object.keys(SERVERS).join(',') },
+    profile: { type: 'boolean', default: false },
+    heap: { type: 'boolean', default: false },
+    gateways: { type: 'string' },
+    'no-pin': { type: 'boolean', default: false },
+    'quiet-wait': { type: 'string', default: '30' },
+    out: { type: 'string', default: resolve(import.meta.dirname, 'results') },
+  },
+});
+
+const long = o.long;
+const fdLimit = nofileLimit();
+const log = (s) => console.log(s);
+
+/** Scenario parameters: the short run (`npm run bench`) and --long. */
+const PLANS = {
+  fanout: {
+    module: fanout,
+    params: {
+      subscribers: 2000,
+      steps: long
+        ? [20e3, 50e3, 100e3, 150e3, 200e3, 300e3, 400e3, 600e3, 800e3, 1e6, 1.2e6, 1.6e6, 2e6, 2.4e6, 3.2e6, 4e6]
+        : [20e3, 50e3, 100e3, 200e3, 400e3, 800e3, 1.2e6, 1.6e6, 2.4e6, 3.2e6],
+      stepSeconds: long ? 10 : 3,
+      p99Limit: 50,
+    },
+  },
+  channels: {
+    module: channels,
+    params: { connections: 10_000, rates: long ? [1e3, 2e3, 4e3, 6e3, 8e3, 12e3, 16e3, 24e3, 32e3] : [1e3, 2e3, 4e3, 8e3, 16e3, 32e3], stepSeconds: long ? 10 : 2, p99Limit: 50 },
+  },
+  idle: {
+    module: idle,
+    params: { requested: [5000, 20_000, 50_000], levels: idle.reachableLevels([5000, 20_000, 50_000], fdLimit), settleMs: long ? 5000 : 1000, fdLimit },
+  },
+  connect: { module: connectStorm, params: { connections: long ? Math.min(19_000, fdLimit - 400) : 5000, window: 500 } },
+  recovery: { module: recovery, params: { clients: 5000, missed: 100, jitters: [0, 500] } },
+  polling: { module: polling, params: { watchers: long ? 200 : 50, seconds: long ? 120 : 20, pollMs: 2000, updateMinMs: 1000, updateMaxMs: 5000 } },
+};
+
+async function runScenario(name, plan, tokens, profileDir) {
+  const { module: m, params } = plan;
+  const kinds = o.servers.split(',').filter((k) => !m.only || m.only.includes(k));
+  const result = { scenario: name, title: m.title, params, servers: {} };
+  log(`\n== ${m.title} (${kinds.join(', ')})`);
+  for (const kind of kinds) {
+    let server;
+    try {
+      await waitQuiet({ log, timeoutMs: o['quiet-wait'] * 1000 });
+      const heapDir = o.heap && name === 'idle' ? join(o.out, 'heap') : undefined;
+      if (heapDir) mkdirSync(heapDir, { recursive: true });
+      server = await launch(kind, { profileDir: kind === 'tidings' ? profileDir?.(name) : undefined, env: heapDir ? { BENCH_HEAP_DIR: heapDir } : {} });
+      result.servers[kind] = await m.runOne(server, { ...params, tokens, log, out: o.out, quietWaitMs: o['quiet-wait'] * 1000 });
+    } catch (err) {
+      log(`  ${kind}: ${err.stack ?? err}`);
+      result.servers[kind] = { error: String(err.message ?? err) };
+    } finally {
+      await server?.stop();
+    }
+  }
+  // REDIS HOOK: the many-channels scenario also runs against externally started gateways (e.g. two nodes on Redis).
+  if (name === 'channels' && o.gateways) {
+    const targets = o.gateways.split(',').map((a) => ({ host: a.split(':')[0], port: Number(a.split(':')[1]) }));
+    const group = { kind: `tidings×${targets.length}`, targets, protocol: tidingsProtocol, stats: () => ({ cpuMs: 0, rss: 0 }) };
+    try {
+      result.servers[group.kind] = await m.runOne(group, { ...params, tokens, log });
+    } catch (err) {
+      result.servers[group.kind] = { error: String(err.message ?? err) };
+    }
+  }
+  return result;
+}
+
+function environment() {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    nofile: fdLimit,
+    pinned: !o['no-pin'],
+    command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  };
+}
+
+async function main() {
+  if (!o['no-pin'] && !pin(process.pid, 1)) log('warning: taskset failed; generator not pinned');
+  mkdirSync(o.out, { recursive: true });
+  const names = o.only.split(',');
+  const tokens = await signTokens(Math.max(20_000, ...names.map((n) => PLANS[n]?.params.connections ?? 0)));
+  const profileRoot = o.profile ? join(o.out, 'profiles') : null;
+  const profileDir = profileRoot ? (name) => join(profileRoot, name) : null;
+  const env = environment();
+  log(`Tidings bench: ${env.node}, ${env.cores} × ${env.cpu}, nofile ${env.nofile}${long ? ', long run' : ''}`);
+  const results = {};
+  const md = [`# Benchmark results\n`, `\`${env.command}\` — ${env.date}, Node ${env.node}, ${env.cores} × ${env.cpu}; servers on core 0, generator on core 1.\n`];
+  for (const name of names) {
+    const plan = PLANS[name];
+    if (!plan) throw new Error(`unknown scenario ${name}`);
+    const result = await runScenario(name, plan, tokens, profileDir);
+    result.environment = env;
+    results[name] = result;
+    const rows = plan.module.rowsOf(result);
+    log(`\n${textTable(plan.module.columns, rows)}`);
+    writeFileSync(join(o.out, `${name}.json`), JSON.stringify(result, null, 2));
+    md.push(`## ${plan.module.title}\n\n${markdownTable(plan.module.columns, rows)}\n`);
+    if (name === 'fanout') {
+      const png = await writeChart(fanoutSvg(result), join(o.out, 'fanout-latency'));
+      if (png) md.push(`![fan-out latency](fanout-latency.png)\n`);
+    }
+  }
+  const targets = checkTargets(results);
+  log(`\n== Targets (issue 5)\n${textTable(targetColumns, targets)}`);
+  md.push(`## Targets (issue 5)\n\n${markdownTable(targetColumns, targets)}\n`);
+  if (profileRoot) md.push(...profileSummaries(profileRoot));
+  writeFileSync(join(o.out, 'summary.md'), md.join('\n'));
+  log(`\nresults in ${o.out}`);
+}
+
+/** Summaries of the gateway's CPU profiles, one per scenario. */
+function profileSummaries(root) {
+  const out = [];
+  for (const dir of readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    for (const file of readdirSync(join(root, dir.name)).filter((f) => f.endsWith('.cpuprofile'))) {
+      const text = formatSummary(summarise(JSON.parse(readFileSync(join(root, dir.name, file), 'utf8')), 25));
+      writeFileSync(join(root, dir.name, `${file}.txt`), text);
+      out.push(`## CPU profile of the gateway: ${dir.name}\n\n\`\`\`\n${text}\n\`\`\`\n`);
+    }
+  }
+  return out;
+}
+
+await main();
+process.exit(0);

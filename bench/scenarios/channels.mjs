@@ -1,0 +1,103 @@
+/**
+ * Scenario 2, many channels: N connections, each on its own channel (the
+ * job-progress pattern); publications through the HTTP API to channels in
+ * turn, at a rising rate. One publication = one delivery, so this measures
+ * the publish path (HTTP, engine, history) more than fan-out.
+ *
+ * REDIS HOOK: `runOne` takes a list of gateways. Pass several (run.mjs
+ * --gateways URL,URL, or a two-node launcher here later): connections and
+ * publications are spread round-robin over them, so two nodes on Redis are
+ * measured exactly like one.
+ */
+import { HttpPublisher } from '../generator/publisher.mjs';
+import { closeAll, openPool } from '../generator/pool.mjs';
+import { DeliverySink } from '../generator/sink.mjs';
+import { API_KEY } from '../lib/auth.mjs';
+import { measureStep, startMeter } from '../lib/meter.mjs';
+import { makePayload } from '../lib/payload.mjs';
+import { waitFor } from '../lib/sys.mjs';
+
+export const title = 'Many channels: one subscriber per channel';
+
+const channelOf = (i) => `job:${i}`;
+
+async function step({ meterOf, pub, sink, connections, rate, seconds, p99Limit }) {
+  sink.swap();
+  const closedBefore = sink.closed;
+  const failedBefore = pub.failed;
+  const meter = meterOf();
+  const t0 = performance.now();
+  // Consecutive publications go to channels far apart (stride), as independent jobs would.
+  const body = (seq, us) => `{"channel":"${channelOf((seq * 7919) % connections)}","data":${makePayload(us, seq, 200)}}`;
+  const sent = await pub.run({ rate, count: Math.max(1, Math.round(rate * seconds)), makeBody: body });
+  await pub.drain(5000);
+  await waitFor(() => sink.received >= sent.sent || sink.closed > closedBefore, 3000, 5);
+  const elapsed = (performance.now() - t0) / 1000;
+  const m = meter();
+  const { received, hist } = sink.swap();
+  const lat = hist.summary();
+  const row = {
+    offered: rate,
+    achieved: Math.round(received / elapsed),
+    p50: lat.p50,
+    p99: lat.p99,
+    max: lat.max,
+    lost: Math.max(0, sent.sent - received),
+    pubErrors: pub.failed - failedBefore,
+    serverCpu: m.serverCpu,
+    genCpu: m.genCpu,
+    otherCpu: m.otherCpu,
+  };
+  row.ok = row.lost === 0 && row.pubErrors === 0 && !sent.overloaded && lat.p99 !== null && lat.p99 <= p99Limit;
+  return row;
+}
+
+/**
+ * @param {{kind: string, stats(): object, targets?: Array<{host: string, port: number}>, target?: object, protocol: object}} server
+ *   a launched server, or a group of external gateways ({kind, targets, protocol, stats})
+ */
+export async function runOne(server, opts) {
+  const { connections, rates, stepSeconds, p99Limit, tokens } = opts;
+  const targets = server.targets ?? [server.target];
+  const sink = new DeliverySink();
+  const pool = await openPool({ targets, protocol: server.protocol, sink, count: connections, tokens, channelOf, sampleEvery: 1, timeoutMs: 120_000 });
+  if (pool.failed) throw new Error(`${server.kind}: ${pool.failed} connections failed: ${JSON.stringify(pool.errors)}`);
+  const pub = new HttpPublisher({ endpoints: targets, apiKey: API_KEY, socketsPerEndpoint: 8 });
+  await pub.open();
+  const meterOf = () => startMeter(server);
+  try {
+    await step({ meterOf, pub, sink, connections, rate: rates[0], seconds: 1, p99Limit }); // warm-up
+    const rows = [];
+    for (const rate of rates) {
+      const row = await measureStep(() => step({ meterOf, pub, sink, connections, rate, seconds: stepSeconds, p99Limit }), opts);
+      rows.push(row);
+      opts.log(`  ${server.kind} ${rate.toLocaleString('en-US')} pub/s: p99 ${row.p99} ms, lost ${row.lost}, server ${row.serverCpu}% gen ${row.genCpu}% other ${row.otherCpu}%`);
+      if (!row.ok) break;
+    }
+    const passed = rows.filter((r) => r.ok);
+    return { connectSeconds: pool.seconds, steps: rows, maxSustained: passed.length ? Math.max(...passed.map((r) => r.achieved)) : 0 };
+  } finally {
+    pub.close();
+    await closeAll(pool.conns);
+  }
+}
+
+export const columns = [
+  ['server', 'server'],
+  ['offered', 'publications/s'],
+  ['achieved', 'delivered/s'],
+  ['p50', 'p50 ms'],
+  ['p99', 'p99 ms'],
+  ['max', 'max ms'],
+  ['lost', 'lost'],
+  ['serverCpu', 'server CPU%'],
+  ['genCpu', 'gen CPU%'],
+  ['otherCpu', 'other CPU%'],
+  ['verdict', ''],
+];
+
+export function rowsOf(result) {
+  return Object.entries(result.servers).flatMap(([server, r]) =>
+    r.error ? [{ server, verdict: `error: ${r.error}` }] : r.steps.map((s) => ({ server, ...s, verdict: s.ok ? 'ok' : 'FAIL' })),
+  );
+}

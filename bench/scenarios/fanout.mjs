@@ -1,0 +1,103 @@
+/**
+ * Scenario 1, fan-out: one channel, N subscribers, 200-byte payloads. The
+ * publication rate steps up until p99 passes the limit or anything is lost;
+ * the result is the highest sustained deliveries/s with zero loss, and
+ * p50/p99 at each step.
+ */
+import { HttpPublisher } from '../generator/publisher.mjs';
+import { closeAll, openPool } from '../generator/pool.mjs';
+import { DeliverySink } from '../generator/sink.mjs';
+import { API_KEY } from '../lib/auth.mjs';
+import { measureStep, startMeter } from '../lib/meter.mjs';
+import { makePayload } from '../lib/payload.mjs';
+import { waitFor } from '../lib/sys.mjs';
+
+export const title = 'Fan-out: one channel';
+
+const CHANNEL = 'fan';
+const body = (seq, us) => `{"channel":"${CHANNEL}","data":${makePayload(us, seq, 200)}}`;
+
+/** One rate step: publish open-loop, wait for the deliveries, read latency and CPU. */
+async function step({ server, pub, sink, subs, deliveries, seconds, p99Limit }) {
+  const rate = deliveries / subs;
+  sink.swap();
+  const closedBefore = sink.closed;
+  const meter = startMeter(server);
+  const t0 = performance.now();
+  const sent = await pub.run({ rate, count: Math.max(1, Math.round(rate * seconds)), makeBody: body });
+  const expected = sent.sent * subs;
+  await waitFor(() => sink.received >= expected || sink.closed > closedBefore, 3000, 5);
+  const elapsed = (performance.now() - t0) / 1000;
+  await pub.drain(3000);
+  const m = meter();
+  const { received, reads, hist } = sink.swap();
+  const lat = hist.summary();
+  const lost = Math.max(0, expected - received);
+  const row = {
+    offered: deliveries,
+    achieved: Math.round(received / elapsed),
+    p50: lat.p50,
+    p99: lat.p99,
+    max: lat.max,
+    perRead: reads ? Math.round((received / reads) * 10) / 10 : null,
+    lost,
+    cut: sink.closed - closedBefore,
+    pubErrors: pub.failed,
+    serverCpu: m.serverCpu,
+    genCpu: m.genCpu,
+    otherCpu: m.otherCpu,
+    pubLagMs: Math.round(sent.maxLagMs),
+  };
+  row.ok = lost === 0 && row.cut === 0 && pub.failed === 0 && !sent.overloaded && lat.p99 !== null && lat.p99 <= p99Limit;
+  return row;
+}
+
+/** Run the rate ladder against one server. */
+export async function runOne(server, opts) {
+  const { subscribers, steps, stepSeconds, p99Limit, tokens } = opts;
+  const sink = new DeliverySink();
+  const pool = await openPool({ targets: [server.target], protocol: server.protocol, sink, count: subscribers, tokens, channelOf: () => CHANNEL, sampleEvery: 4 });
+  if (pool.failed) throw new Error(`${server.kind}: ${pool.failed} subscribers failed: ${JSON.stringify(pool.errors)}`);
+  const pub = new HttpPublisher({ endpoints: [server.target], apiKey: API_KEY });
+  await pub.open();
+  try {
+    await step({ server, pub, sink, subs: subscribers, deliveries: steps[0], seconds: 1, p99Limit }); // warm-up (JIT), not kept
+    const rows = [];
+    for (const deliveries of steps) {
+      const row = await measureStep(() => step({ server, pub, sink, subs: subscribers, deliveries, seconds: stepSeconds, p99Limit }), opts);
+      rows.push(row);
+      opts.log(`  ${server.kind} ${deliveries.toLocaleString('en-US')}/s: p99 ${row.p99} ms, lost ${row.lost}, server ${row.serverCpu}% gen ${row.genCpu}% other ${row.otherCpu}%`);
+      if (!row.ok) break;
+    }
+    const passed = rows.filter((r) => r.ok);
+    return {
+      steps: rows,
+      maxSustained: passed.length ? Math.max(...passed.map((r) => r.achieved)) : 0,
+      at50k: rows.find((r) => r.offered === 50_000) ?? null,
+    };
+  } finally {
+    pub.close();
+    await closeAll(pool.conns);
+  }
+}
+
+export const columns = [
+  ['server', 'server'],
+  ['offered', 'offered/s'],
+  ['achieved', 'delivered/s'],
+  ['p50', 'p50 ms'],
+  ['p99', 'p99 ms'],
+  ['max', 'max ms'],
+  ['perRead', 'frames/read'],
+  ['lost', 'lost'],
+  ['serverCpu', 'server CPU%'],
+  ['genCpu', 'gen CPU%'],
+  ['otherCpu', 'other CPU%'],
+  ['verdict', ''],
+];
+
+export function rowsOf(result) {
+  return Object.entries(result.servers).flatMap(([server, r]) =>
+    r.error ? [{ server, verdict: `error: ${r.error}` }] : r.steps.map((s) => ({ server, ...s, verdict: s.ok ? 'ok' : 'FAIL' })),
+  );
+}
