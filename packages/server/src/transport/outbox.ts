@@ -10,6 +10,8 @@
 export interface Sink {
   write(data: Buffer): unknown;
   readonly writableLength: number;
+  cork?(): void;
+  uncork?(): void;
 }
 
 const dirty: Outbox[] = [];
@@ -59,10 +61,15 @@ export class Outbox {
   flush(): void {
     this.queued = false;
     if (this.closed || this.bytes === 0) return;
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
-    this.chunks.length = 0;
+    const { sink, chunks } = this;
+    if (chunks.length === 1 || !sink.cork) sink.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.bytes));
+    else {
+      sink.cork();
+      for (let i = 0; i < chunks.length; i++) sink.write(chunks[i]!);
+      sink.uncork!();
+    }
+    chunks.length = 0;
     this.bytes = 0;
-    this.sink.write(data);
   }
 
   /** Bytes waiting here and in the socket. */
