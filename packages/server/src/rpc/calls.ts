@@ -32,9 +32,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class RpcCalls {
   private readonly calls = new Map<number, AbortController>();
 
-  constructor(private readonly s: Session) {
-    s.closed.signal.addEventListener('abort', () => this.abortAll(), { once: true });
-  }
+  /** The session calls `abortAll` when it closes. */
+  constructor(private readonly s: Session) {}
 
   get size(): number {
     return this.calls.size;
@@ -67,7 +66,7 @@ export class RpcCalls {
     ac.abort(new RpcError(ErrorCode.Cancelled, 'cancelled'));
   }
 
-  private abortAll(): void {
+  abortAll(): void {
     const all = [...this.calls.values()];
     this.calls.clear();
     for (const ac of all) ac.abort(new RpcError(ErrorCode.Unavailable, 'connection closed'));

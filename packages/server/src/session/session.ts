@@ -47,13 +47,15 @@ export class Session implements Member {
   claims?: TokenClaims;
   /** Channel → subscriber; `null` while the subscribe is in progress. */
   readonly subs = new Map<string, Subscriber | null>();
-  /** Aborted when the session closes (RPC calls watch it). */
-  readonly closed = new AbortController();
-  readonly rpcs = new RpcCalls(this);
+  /** RPCs in flight; made on first use, since most connections never call one. */
+  private calls?: RpcCalls;
 
   private timer?: NodeJS.Timeout;
   private awaitingPong = false;
-  private expiryTimer?: NodeJS.Timeout;
+  private pingDue = Infinity;
+  private pongCheck = false;
+  private tokenDue = Infinity;
+  private refreshAsked = false;
   private badFrames = 0;
   private tokens: number;
   private lastRefill = Date.now();
@@ -64,6 +66,10 @@ export class Session implements Member {
   ) {
     this.tokens = ctx.config.client.commandBurst;
     this.timer = setTimeout(() => this.disconnect(CloseCode.Stale, 'no connect command in time'), ctx.config.client.connectTimeout);
+  }
+
+  get rpcs(): RpcCalls {
+    return (this.calls ??= new RpcCalls(this));
   }
 
   get isClosed(): boolean {
@@ -183,50 +189,65 @@ export class Session implements Member {
   markConnected(claims: TokenClaims): void {
     this.state = 'connected';
     this.claims = claims;
-    this.schedulePing();
-    this.scheduleExpiry();
+    this.pingDue = Date.now() + this.ctx.config.client.pingInterval;
+    this.planToken();
+    this.arm();
   }
 
   /** A new token arrived through `refresh`. */
   refreshed(claims: TokenClaims): void {
     this.claims = claims;
-    this.scheduleExpiry();
+    this.planToken();
+    this.arm();
   }
 
-  private schedulePing(): void {
+  /** Ask for a new token a little before `exp` (at most 30 s, at least half its life). */
+  private planToken(): void {
+    this.refreshAsked = false;
+    const exp = this.claims?.expiresAt;
+    if (exp === undefined) return void (this.tokenDue = Infinity);
+    const left = exp - Date.now();
+    this.tokenDue = Date.now() + Math.max(0, left - Math.min(30_000, left / 2));
+  }
+
+  /** One timer per session (memory per idle connection): wake for whichever step is due first. */
+  private arm(): void {
     clearTimeout(this.timer);
-    const { pingInterval } = this.ctx.config.client;
-    this.timer = setTimeout(() => this.ping(), pingInterval);
+    const at = Math.min(this.pingDue, this.tokenDue);
+    this.timer = setTimeout(() => this.tick(), Math.max(0, at - Date.now()));
   }
 
-  private ping(): void {
-    if (this.state !== 'connected') return;
-    // SSE clients cannot answer on the stream, and a POST per ping is not worth it: the ping only feeds their watchdog.
-    if (this.transport.kind === 'sse') {
-      this.transport.sendJson(PING_JSON);
-      return this.schedulePing();
+  private tick(): void {
+    const now = Date.now();
+    if (this.state === 'connected' && now >= this.tokenDue) this.tokenStep();
+    if (this.state === 'connected' && now >= this.pingDue) this.pingStep(now);
+    if (this.state === 'connected') this.arm();
+  }
+
+  /** Ping, then at the pong deadline check for an answer; the next ping follows pingInterval later. */
+  private pingStep(now: number): void {
+    const { pingInterval, pongTimeout } = this.ctx.config.client;
+    if (this.pongCheck) {
+      if (this.awaitingPong) return this.disconnect(CloseCode.NoPong, 'no pong');
+      this.pongCheck = false;
+      this.pingDue = now + pingInterval;
+      return;
     }
-    this.awaitingPong = true;
     this.transport.sendJson(PING_JSON);
-    this.timer = setTimeout(() => {
-      if (this.awaitingPong) this.disconnect(CloseCode.NoPong, 'no pong');
-      else this.schedulePing();
-    }, this.ctx.config.client.pongTimeout);
+    // SSE clients cannot answer on the stream, and a POST per ping is not worth it: the ping only feeds their watchdog.
+    if (this.transport.kind === 'sse') return void (this.pingDue = now + pingInterval);
+    this.awaitingPong = true;
+    this.pongCheck = true;
+    this.pingDue = now + pongTimeout;
   }
 
-  /** Ask for a new token a little before `exp`; close at `exp` + leeway if none came. */
-  private scheduleExpiry(): void {
-    clearTimeout(this.expiryTimer);
-    const expiresAt = this.claims?.expiresAt;
-    if (expiresAt === undefined) return;
-    const left = expiresAt - Date.now();
-    const ask = Math.max(0, left - Math.min(30_000, left / 2));
-    this.expiryTimer = setTimeout(() => {
-      if (this.state !== 'connected') return;
-      this.transport.sendJson(`{"type":"refresh","ttl":${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))}}`);
-      const grace = expiresAt + this.ctx.config.token.leeway - Date.now();
-      this.expiryTimer = setTimeout(() => this.disconnect(CloseCode.ConnectionExpired, 'connection expired'), Math.max(0, grace));
-    }, ask);
+  /** First the refresh push; at `exp` + leeway, with no new token, close with 3005. */
+  private tokenStep(): void {
+    const exp = this.claims!.expiresAt!;
+    if (this.refreshAsked) return this.disconnect(CloseCode.ConnectionExpired, 'connection expired');
+    this.refreshAsked = true;
+    this.transport.sendJson(`{"type":"refresh","ttl":${Math.max(0, Math.round((exp - Date.now()) / 1000))}}`);
+    this.tokenDue = exp + this.ctx.config.token.leeway;
   }
 
   /** Tell the client why, then close. Safe to call more than once. */
@@ -276,9 +297,8 @@ export class Session implements Member {
     const wasMember = this.state === 'connected' || this.state === 'connecting';
     this.state = 'closed';
     clearTimeout(this.timer);
-    clearTimeout(this.expiryTimer);
     for (const channel of [...this.subs.keys()]) this.removeSubscription(channel);
     if (wasMember && this.user) this.ctx.hub.removeMember(this);
-    this.closed.abort();
+    this.calls?.abortAll();
   }
 }
