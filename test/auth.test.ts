@@ -66,7 +66,7 @@ describe('connect authentication', () => {
       ['RS256', 'rsa', { modulusLength: 2048 }],
       ['ES256', 'ec', { namedCurve: 'P-256' }],
     ] as const) {
-      const { publicKey, privateKey } = generateKeyPairSync(kind as 'rsa', opts as never);
+      const { publicKey, privateKey } = generateKeyPairSync(kind as 'rsa', opts as { modulusLength: number });
       const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
       const gw = await startTestGateway({ token: { publicKey: pem, algorithms: [alg] } });
       try {

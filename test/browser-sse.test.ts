@@ -6,20 +6,11 @@
  * subscribe, RPC with chunks, recovery after the server cuts the stream.
  * Under CI=true a missing Chromium fails the test.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Server } from 'node:http';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, chromiumAvailable, launchChromium, serveStatic, skipWithoutChromium } from './browser-helpers.js';
 import { type TestGateway, startTestGateway } from './helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const ROOT = resolve(import.meta.dirname, '..');
-const MOUNTS: Record<string, string> = {
-  '/client/': join(ROOT, 'packages/client/dist/'),
-  '/protocol/': join(ROOT, 'packages/protocol/dist/'),
-};
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>tidings sse browser test</title>
 <script type="importmap">{"imports": {"@tidings/protocol": "/protocol/index.js"}}</script>
@@ -48,26 +39,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>tidings sse browser te
   window.client = client;
 </script>`;
 
-function serveStatic(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      return res.end(PAGE);
-    }
-    const mount = Object.keys(MOUNTS).find((m) => path.startsWith(m));
-    const file = mount ? normalize(join(MOUNTS[mount]!, path.slice(mount.length))) : '';
-    if (!mount || !file.startsWith(MOUNTS[mount]!) || !existsSync(file)) {
-      res.writeHead(404);
-      return res.end();
-    }
-    res.writeHead(200, { 'content-type': extname(file) === '.js' ? 'text/javascript' : 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
-}
-
-describe.skipIf(!available && process.env.CI !== 'true')('SSE in headless Chromium', () => {
+describe.skipIf(skipWithoutChromium)('SSE in headless Chromium', () => {
   let t: TestGateway;
   let browser: Browser;
   let web: { server: Server; origin: string };
@@ -75,17 +47,14 @@ describe.skipIf(!available && process.env.CI !== 'true')('SSE in headless Chromi
   const errors: string[] = [];
 
   beforeAll(async () => {
-    expect(available, `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
-    web = await serveStatic();
+    expect(chromiumAvailable, `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
+    web = await serveStatic(PAGE);
     t = await startTestGateway({ client: { allowedOrigins: [web.origin] }, sse: { retry: '100ms' } });
     t.gw.rpc('count', async function* (n) {
       for (let i = 0; i < (n as number); i++) yield i;
       return 'done';
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     const q = new URLSearchParams({ http: t.httpUrl, ws: t.wsUrl, rawToken: await t.token('browser-raw'), sdkToken: await t.token('browser-sdk') });

@@ -4,21 +4,12 @@
  * connects with the browser's own WebSocket, receives, and recovers after the
  * server cuts the connection. Under CI=true a missing Chromium fails the test.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Server } from 'node:http';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { CHROMIUM, chromiumAvailable, launchChromium, serveStatic, skipWithoutChromium } from './browser-helpers.js';
 import { type TestGateway, startTestGateway } from './helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const ROOT = resolve(import.meta.dirname, '..');
-const MOUNTS: Record<string, string> = {
-  '/client/': join(ROOT, 'packages/client/dist/'),
-  '/protocol/': join(ROOT, 'packages/protocol/dist/'),
-};
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>tidings browser test</title>
 <script type="importmap">{"imports": {"@tidings/protocol": "/protocol/index.js"}}</script>
@@ -36,38 +27,16 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>tidings browser test</
   window.client = client;
 </script>`;
 
-function serveStatic(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      return res.end(PAGE);
-    }
-    const mount = Object.keys(MOUNTS).find((m) => path.startsWith(m));
-    const file = mount ? normalize(join(MOUNTS[mount]!, path.slice(mount.length))) : '';
-    if (!mount || !file.startsWith(MOUNTS[mount]!) || !existsSync(file)) {
-      res.writeHead(404);
-      return res.end();
-    }
-    res.writeHead(200, { 'content-type': extname(file) === '.js' ? 'text/javascript' : 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
-}
-
-describe.skipIf(!available && process.env.CI !== 'true')('browser client (headless Chromium)', () => {
+describe.skipIf(skipWithoutChromium)('browser client (headless Chromium)', () => {
   let t: TestGateway;
   let browser: Browser;
   let web: { server: Server; origin: string };
 
   beforeAll(async () => {
-    expect(available, `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
-    web = await serveStatic();
+    expect(chromiumAvailable, `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
+    web = await serveStatic(PAGE);
     t = await startTestGateway({ client: { allowedOrigins: [web.origin] } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -5,25 +5,16 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { until } from './helpers.js';
+import { freePort, until } from './helpers.js';
 
 const BIN = resolve(import.meta.dirname, '../packages/server/bin/tidings.js');
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'tidings-cli-'));
 const children: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 function env(port: number) {
   const { TIDINGS_API_KEY: _a, TIDINGS_TOKEN_SECRET: _b, TIDINGS_CONFIG: _c, ...rest } = process.env;

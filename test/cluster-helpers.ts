@@ -7,17 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { type Socket, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { API_KEY, SECRET, until } from './helpers.js';
+import { API_KEY, SECRET, freePort, until } from './helpers.js';
 
 const BIN = resolve(import.meta.dirname, '../packages/server/bin/tidings.js');
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Every node started here, so a test that times out cannot leave one running (see killAllNodes). */
 const spawned = new Set<ChildProcess>();

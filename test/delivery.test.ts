@@ -110,7 +110,7 @@ describe('delivery', () => {
   it('recovers publications to the personal channel across a drop', async () => {
     const client = clientFor('me');
     const got: number[] = [];
-    client.on('publication', (p: Publication<{ i: number }>) => void got.push(p.data.i));
+    client.on('publication', (p) => void got.push((p as Publication<{ i: number }>).data.i));
     client.connect();
     await client.ready();
     await t.api('/api/user/publish', { user: 'me', data: { i: 0 } });

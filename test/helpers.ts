@@ -116,6 +116,16 @@ export async function connectedPeer(t: TestGateway, user: string, params: Record
   return peer;
 }
 
+/** A port that was free a moment ago on 127.0.0.1 (for child processes that must bind a fixed port). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
 /** Poll `cond` until true, bounded in time. */
 export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;

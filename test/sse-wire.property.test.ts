@@ -65,7 +65,7 @@ describe('SSE wire parsers', () => {
     fc.assert(
       fc.property(fc.oneof(fc.anything(), fc.record({ session: fc.string(), frames: fc.array(fc.anything(), { maxLength: 120 }) })), (b) => {
         const r = only(HttpError, () => parseCommandBody(b));
-        if (!(r instanceof HttpError)) expect(r.frames.length).toBeGreaterThan(0);
+        if (!(r instanceof Error)) expect(r.frames.length).toBeGreaterThan(0);
       }),
       { numRuns: 2000 },
     );
