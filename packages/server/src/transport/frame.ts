@@ -4,36 +4,11 @@
  * Server frames are never masked; permessage-deflate is off.
  */
 
-/** One unfragmented text frame holding `text`, in a single buffer. */
-export function wsTextFrame(text: string): Buffer {
-  const len = Buffer.byteLength(text);
+/** Allocate a frame of `len` payload bytes and write its header; returns the buffer and where the payload starts. */
+function frameWithHeader(opcode: number, len: number): [Buffer, number] {
   const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
   const buf = Buffer.allocUnsafe(head + len);
-  buf[0] = 0x81; // FIN + opcode 1 (text)
-  if (head === 2) {
-    buf[1] = len;
-  } else if (head === 4) {
-    buf[1] = 126;
-    buf.writeUInt16BE(len, 2);
-  } else {
-    buf[1] = 127;
-    buf.writeUInt32BE(0, 2);
-    buf.writeUInt32BE(len, 6);
-  }
-  buf.write(text, head, 'utf8');
-  return buf;
-}
-
-/**
- * One binary frame in the layout of @tidings/protocol binary.ts
- * ([u32 length][JSON header][payload]), built with a single allocation.
- */
-export function wsBinaryFrame(headerJson: string, payload: Uint8Array): Buffer {
-  const hlen = Buffer.byteLength(headerJson);
-  const len = 4 + hlen + payload.length;
-  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
-  const buf = Buffer.allocUnsafe(head + len);
-  buf[0] = 0x82; // FIN + opcode 2 (binary)
+  buf[0] = 0x80 | opcode; // FIN + opcode
   if (head === 2) {
     buf[1] = len;
   } else if (head === 4) {
@@ -44,6 +19,23 @@ export function wsBinaryFrame(headerJson: string, payload: Uint8Array): Buffer {
     buf.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
     buf.writeUInt32BE(len >>> 0, 6);
   }
+  return [buf, head];
+}
+
+/** One unfragmented text frame holding `text`, in a single buffer. */
+export function wsTextFrame(text: string): Buffer {
+  const [buf, head] = frameWithHeader(0x1, Buffer.byteLength(text));
+  buf.write(text, head, 'utf8');
+  return buf;
+}
+
+/**
+ * One binary frame in the layout of @tidings/protocol binary.ts
+ * ([u32 length][JSON header][payload]), built with a single allocation.
+ */
+export function wsBinaryFrame(headerJson: string, payload: Uint8Array): Buffer {
+  const hlen = Buffer.byteLength(headerJson);
+  const [buf, head] = frameWithHeader(0x2, 4 + hlen + payload.length);
   buf.writeUInt32BE(hlen, head);
   buf.write(headerJson, head + 4, 'utf8');
   buf.set(payload, head + 4 + hlen);
