@@ -26,6 +26,7 @@ export interface MemoryEngineOptions {
 }
 
 const MAX_IDEMPOTENCY_KEYS = 100_000;
+const RESOLVED = Promise.resolve();
 
 export class MemoryEngine implements Engine {
   private handler?: EngineHandler;
@@ -47,8 +48,14 @@ export class MemoryEngine implements Engine {
     this.sweeper.unref();
   }
 
-  async subscribe(): Promise<void> {}
-  async unsubscribe(): Promise<void> {}
+  /** Nothing to join in one process; one shared settled promise keeps idle channels cheap. */
+  subscribe(): Promise<void> {
+    return RESOLVED;
+  }
+
+  unsubscribe(): Promise<void> {
+    return RESOLVED;
+  }
 
   async publish(channel: string, data: string, opts: PublishOptions): Promise<StreamPosition> {
     const now = Date.now();

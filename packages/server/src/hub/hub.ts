@@ -10,9 +10,10 @@
  * writes the reply and calls `activate`, which sends the buffered live
  * publications not already in the reply and switches to live delivery.
  */
-import { type PresenceEntry, type StreamPosition } from '@tidings/protocol';
+import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
 import type { ControlMessage, Engine, EngineHandler, HistoryPolicy, ServerPublication } from '../engine/engine.js';
 import { SharedFrame } from '../transport/frame.js';
+import { Bag } from './bag.js';
 import { encodePresenceEvent, encodePub, encodePubList } from './encode.js';
 
 /** What the hub needs from a connection. */
@@ -39,7 +40,7 @@ export class Subscriber {
 }
 
 interface ChannelEntry {
-  subscribers: Set<Subscriber>;
+  subscribers: Bag<Subscriber>;
   /** Resolves once the engine delivers this channel to this node. */
   ready: Promise<void>;
   /** Last position fanned out, to catch gaps and epoch changes from the engine. */
@@ -71,7 +72,7 @@ export interface Prepared {
 
 export class Hub implements EngineHandler {
   private readonly channels = new Map<string, ChannelEntry>();
-  private readonly users = new Map<string, Set<Member>>();
+  private readonly users = new Map<string, Bag<Member>>();
   /** Publications fanned out, and deliveries queued (for metrics). */
   publications = 0;
   deliveries = 0;
@@ -84,7 +85,7 @@ export class Hub implements EngineHandler {
 
   addMember(m: Member): number {
     let set = this.users.get(m.user);
-    if (!set) this.users.set(m.user, (set = new Set()));
+    if (!set) this.users.set(m.user, (set = new Bag()));
     set.add(m);
     return set.size;
   }
@@ -200,7 +201,7 @@ export class Hub implements EngineHandler {
     let entry = this.channels.get(channel);
     if (!entry) {
       const ready = this.engine.subscribe(channel);
-      entry = { subscribers: new Set(), ready, offset: 0, epoch: '' };
+      entry = { subscribers: new Bag(), ready, offset: 0, epoch: '' };
       this.channels.set(channel, entry);
       // A failed engine subscribe is reported through `prepare`; forget the entry so the next one retries.
       ready.catch(() => {
@@ -222,11 +223,15 @@ export class Hub implements EngineHandler {
     }
     const frame = this.frameOf(pub);
     this.publications++;
+    const { one, many } = entry.subscribers;
     this.deliveries += entry.subscribers.size;
-    for (const s of entry.subscribers) {
-      if (s.buffer) s.buffer.push(pub);
-      else s.member.sendShared(frame);
-    }
+    if (one) this.deliver(one, pub, frame);
+    else if (many) for (const s of many) this.deliver(s, pub, frame);
+  }
+
+  private deliver(s: Subscriber, pub: ServerPublication, frame: SharedFrame): void {
+    if (s.buffer) s.buffer.push(pub);
+    else s.member.sendShared(frame);
   }
 
   /** Where `pub` stands against the channel's last fanned-out position. */
@@ -246,7 +251,7 @@ export class Hub implements EngineHandler {
    * preparing see the publication in their buffer and decide in `activate`.
    */
   private resync(entry: ChannelEntry, pub: ServerPublication): void {
-    for (const s of entry.subscribers) {
+    for (const s of entry.subscribers.toArray()) {
       if (s.buffer) s.buffer.push(pub);
       else s.member.resubscribe(s.channel);
     }
@@ -262,7 +267,7 @@ export class Hub implements EngineHandler {
     if (!entry) return;
     entry.offset = 0;
     entry.epoch = '';
-    for (const s of entry.subscribers) if (!s.buffer) s.member.resubscribe(s.channel);
+    for (const s of entry.subscribers.toArray()) if (!s.buffer) s.member.resubscribe(s.channel);
   }
 
   onJoin(channel: string, info: PresenceEntry): void {
@@ -277,14 +282,14 @@ export class Hub implements EngineHandler {
     const entry = this.channels.get(channel);
     if (!entry) return;
     const frame = new SharedFrame(json);
-    for (const s of entry.subscribers) if (!s.buffer && s.member.id !== except) s.member.sendShared(frame);
+    for (const s of entry.subscribers.toArray()) if (!s.buffer && s.member.id !== except) s.member.sendShared(frame);
   }
 
   onControl(msg: ControlMessage): void {
     if (msg.kind === 'disconnectUser') {
-      for (const m of [...(this.users.get(msg.user) ?? [])]) m.disconnect(msg.code, msg.reason);
+      for (const m of this.users.get(msg.user)?.toArray() ?? []) m.disconnect(msg.code, msg.reason);
     } else if (msg.kind === 'unsubscribeUser') {
-      for (const m of [...(this.users.get(msg.user) ?? [])]) m.unsubscribe(msg.channel, 'unsubscribed by server');
+      for (const m of this.users.get(msg.user)?.toArray() ?? []) m.unsubscribe(msg.channel, 'unsubscribed by server');
     }
     for (const listener of this.controlListeners) listener(msg);
   }
