@@ -14,6 +14,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from './lib/sys.mjs';
 import WebSocket from 'ws';
 import { createClient } from '@tidings/client';
 import { signToken } from '@tidings/server';
@@ -25,14 +26,6 @@ const SECRET = 'bench-secret-0123456789-0123456789-abc';
 const API_KEY = 'bench-api-key-0123456789';
 const BIN = resolve(import.meta.dirname, '../packages/server/bin/tidings.js');
 const children = [];
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function waitHttp(url) {
   for (let i = 0; i < 300; i++) {

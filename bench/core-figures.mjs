@@ -14,10 +14,10 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from './lib/sys.mjs';
 import { createClient } from '@tidings/client';
 import { signToken } from '@tidings/server';
 
@@ -27,14 +27,6 @@ const ROUNDS = Number(values.rounds);
 const SECRET = 'bench-secret-0123456789-0123456789-abc';
 const API_KEY = 'bench-api-key-0123456789';
 const payload = 'x'.repeat(160); // ~200-byte publications on the wire with the envelope
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function startGateway() {
   const port = await freePort();
