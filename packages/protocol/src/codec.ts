@@ -5,6 +5,7 @@
  */
 import { base64ToBytes, splitBinaryFrame } from './binary.js';
 import { ErrorCode } from './codes.js';
+import { type JsonObject, isJsonObject } from './json.js';
 import { ProtocolError } from './errors.js';
 import type { ClientFrame, Command, RpcParams, ServerFrame, StreamPosition, SubscribeParams } from './frames.js';
 
@@ -19,11 +20,8 @@ export function isValidChannel(name: unknown): name is string {
   return typeof name === 'string' && name.length > 0 && name.length <= MAX_CHANNEL_LENGTH && CHANNEL_RE.test(name);
 }
 
-type Obj = Record<string, unknown>;
+type Obj = JsonObject;
 
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function bad(message: string, id?: number): never {
   throw new ProtocolError(ErrorCode.BadRequest, message, id);
@@ -49,7 +47,7 @@ function channel(p: Obj, id: number, key = 'channel'): string {
 }
 
 export function position(v: unknown, id: number, where: string): StreamPosition {
-  if (!isObject(v)) bad(`${where} must be {offset, epoch}`, id);
+  if (!isJsonObject(v)) bad(`${where} must be {offset, epoch}`, id);
   const { offset, epoch } = v;
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
     bad(`${where}.offset must be a non-negative integer`, id);
@@ -79,12 +77,12 @@ function connectParams(p: Obj, id: number): Command {
   if (p.subs !== undefined) {
     if (!Array.isArray(p.subs) || p.subs.length > MAX_SUBS) bad(`params.subs must be an array of at most ${MAX_SUBS}`, id);
     params.subs = p.subs.map((s) => {
-      if (!isObject(s)) bad('params.subs[] must be objects', id);
+      if (!isJsonObject(s)) bad('params.subs[] must be objects', id);
       return subscribeParams(s, id);
     });
   }
   if (p.serverSubs !== undefined) {
-    if (!isObject(p.serverSubs)) bad('params.serverSubs must be an object', id);
+    if (!isJsonObject(p.serverSubs)) bad('params.serverSubs must be an object', id);
     const entries = Object.entries(p.serverSubs);
     if (entries.length > MAX_SUBS) bad('params.serverSubs has too many entries', id);
     params.serverSubs = {};
@@ -179,12 +177,12 @@ export function decodeClientFrame(text: string): ClientFrame {
 
 /** Decode a client frame that is already parsed JSON (one entry of a POSTed batch). */
 export function decodeClientValue(raw: unknown, attachment?: Uint8Array): ClientFrame {
-  if (!isObject(raw)) bad('frame must be a JSON object');
+  if (!isJsonObject(raw)) bad('frame must be a JSON object');
   const { id, method, params } = raw;
   if (method === 'pong' && id === undefined && attachment === undefined) return { method: 'pong' };
   const cid = commandId(id, 'id');
   if (typeof method !== 'string') bad('method must be a string', cid);
-  if (params !== undefined && !isObject(params)) bad('params must be an object', cid);
+  if (params !== undefined && !isJsonObject(params)) bad('params must be an object', cid);
   return command(cid, method, params ?? {}, attachment);
 }
 
@@ -221,7 +219,7 @@ export function decodeBinaryServerFrame(frame: Uint8Array): ServerFrame {
 }
 
 function serverFrame(raw: unknown, attachment: Uint8Array | undefined): ServerFrame {
-  if (!isObject(raw)) bad('server frame must be a JSON object');
+  if (!isJsonObject(raw)) bad('server frame must be a JSON object');
   if (typeof raw.id === 'number') attachBytes(raw, attachment);
   else if (typeof raw.type !== 'string' || attachment !== undefined) bad('server frame has neither id nor type');
   return raw as unknown as ServerFrame;
@@ -229,7 +227,7 @@ function serverFrame(raw: unknown, attachment: Uint8Array | undefined): ServerFr
 
 /** Put the bytes of a binary reply (raw attachment or base64 text) where the payload belongs. */
 function attachBytes(reply: Obj, attachment: Uint8Array | undefined): void {
-  const holder = reply.binary === true && 'chunk' in reply ? reply : isObject(reply.result) && reply.result.binary === true ? reply.result : undefined;
+  const holder = reply.binary === true && 'chunk' in reply ? reply : isJsonObject(reply.result) && reply.result.binary === true ? reply.result : undefined;
   const key = holder === reply ? 'chunk' : 'data';
   if (!holder) {
     if (attachment !== undefined) bad('binary reply without a binary payload field');

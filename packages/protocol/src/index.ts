@@ -3,3 +3,4 @@ export * from './frames.js';
 export * from './codec.js';
 export * from './binary.js';
 export * from './backoff.js';
+export * from './json.js';

@@ -8,16 +8,12 @@
  * `"binary": true` beside `chunk` or `result` means the value is base64 bytes.
  * Blank lines are ignored (a backend may send them as keep-alives).
  */
-import { ErrorCode, base64ToBytes } from '@tidings/protocol';
+import { ErrorCode, type JsonObject, base64ToBytes, isJsonObject, parseJsonObject } from '@tidings/protocol';
 import { RpcError } from '../session/rpc.js';
 
 export type BackendLine = { chunk: unknown } | { result: unknown } | { error: RpcError };
 
-type Obj = Record<string, unknown>;
-
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+type Obj = JsonObject;
 
 function malformed(why: string): RpcError {
   return new RpcError(ErrorCode.RpcFailed, `rpc backend sent a malformed line: ${why}`);
@@ -35,7 +31,7 @@ function value(o: Obj, key: string): unknown {
 
 /** An error body from a backend: its code and message when usable, else 114. */
 export function backendError(body: unknown, fallback: string): RpcError {
-  if (isObject(body) && isObject(body.error)) {
+  if (isJsonObject(body) && isJsonObject(body.error)) {
     const { code, message } = body.error;
     if (typeof code === 'number' && Number.isInteger(code) && code >= 100 && code < 1_000_000 && typeof message === 'string') {
       return new RpcError(code, message.slice(0, 1000));
@@ -46,13 +42,8 @@ export function backendError(body: unknown, fallback: string): RpcError {
 
 /** Read one line (already split, without its newline). Throws RpcError when it is not one of the three shapes. */
 export function parseLine(line: string): BackendLine {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(line);
-  } catch {
-    throw malformed('not JSON');
-  }
-  if (!isObject(raw)) throw malformed('not an object');
+  const raw = parseJsonObject(line);
+  if (!raw) throw malformed('not a JSON object');
   if ('chunk' in raw) return { chunk: value(raw, 'chunk') };
   if ('result' in raw) return { result: value(raw, 'result') };
   if ('error' in raw) return { error: backendError(raw, 'rpc backend failed') };

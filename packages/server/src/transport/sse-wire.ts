@@ -9,7 +9,7 @@
  * it back as Last-Event-ID when it reconnects, so any node can resume every
  * subscription from there, the way a WebSocket client resumes with `since`.
  */
-import { ErrorCode, type ProtocolError, type StreamPosition, isValidChannel, position } from '@tidings/protocol';
+import { ErrorCode, type JsonObject, type ProtocolError, type StreamPosition, isJsonObject, isValidChannel, parseJsonObject, position } from '@tidings/protocol';
 import { HttpError } from '../http/json.js';
 
 /** Frames one POST may carry. */
@@ -18,11 +18,7 @@ export const MAX_BATCH = 100;
 const MAX_RESUME = 1024;
 const SESSION_KEY_RE = /^[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{16,64}$/;
 
-type Obj = Record<string, unknown>;
-
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+type Obj = JsonObject;
 
 function badRequest(message: string): HttpError {
   return new HttpError(400, ErrorCode.BadRequest, message);
@@ -41,13 +37,8 @@ export function eventId(fragments: Iterable<string>): string {
 export function parseLastEventId(header: string | undefined): Map<string, StreamPosition> {
   const out = new Map<string, StreamPosition>();
   if (header === undefined || header === '') return out;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(header);
-  } catch {
-    throw badRequest('Last-Event-ID is not a Tidings event id');
-  }
-  if (!isObject(raw)) throw badRequest('Last-Event-ID is not a Tidings event id');
+  const raw = parseJsonObject(header);
+  if (!raw) throw badRequest('Last-Event-ID is not a Tidings event id');
   const entries = Object.entries(raw);
   if (entries.length > MAX_RESUME) throw badRequest('Last-Event-ID names too many channels');
   for (const [channel, v] of entries) {
@@ -64,13 +55,8 @@ export function parseLastEventId(header: string | undefined): Map<string, Stream
 /** The `connect` query parameter: JSON of ConnectParams (checked later, like any connect command). */
 export function parseConnectQuery(value: string | null): Obj {
   if (value === null || value === '') return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(value);
-  } catch {
-    throw badRequest('connect: not valid JSON');
-  }
-  if (!isObject(raw)) throw badRequest('connect: must be a JSON object of connect params');
+  const raw = parseJsonObject(value);
+  if (!raw) throw badRequest('connect: must be a JSON object of connect params');
   return raw;
 }
 
@@ -82,8 +68,8 @@ export function parseConnectQuery(value: string | null): Obj {
  */
 export function withResume(params: Obj, resume: Map<string, StreamPosition>): Obj {
   if (resume.size === 0) return params;
-  const subs: unknown[] = Array.isArray(params.subs) ? params.subs.filter((s) => !(isObject(s) && resume.has(s.channel as string))) : [];
-  const serverSubs: Obj = isObject(params.serverSubs) ? { ...params.serverSubs } : {};
+  const subs: unknown[] = Array.isArray(params.subs) ? params.subs.filter((s) => !(isJsonObject(s) && resume.has(s.channel as string))) : [];
+  const serverSubs: Obj = isJsonObject(params.serverSubs) ? { ...params.serverSubs } : {};
   for (const [channel, since] of resume) {
     subs.push({ channel, since });
     Object.defineProperty(serverSubs, channel, { value: since, enumerable: true, writable: true, configurable: true });
@@ -93,7 +79,7 @@ export function withResume(params: Obj, resume: Map<string, StreamPosition>): Ob
 
 /** `POST /sse/command` body: `{session, frames: [command, …]}`. */
 export function parseCommandBody(body: unknown): { session: string; frames: unknown[] } {
-  if (!isObject(body)) throw badRequest('body must be {session, frames}');
+  if (!isJsonObject(body)) throw badRequest('body must be {session, frames}');
   const { session, frames } = body;
   if (typeof session !== 'string' || !SESSION_KEY_RE.test(session)) throw badRequest('session: not a session key');
   if (!Array.isArray(frames) || frames.length === 0 || frames.length > MAX_BATCH) {
