@@ -1,8 +1,9 @@
 /**
  * The connection: connect handshake, reconnect with backoff, resubscribe with
- * recovery, commands and their replies, ping watchdog, token refresh and the
- * offline publish queue, RPC, and the choice of transport (WebSocket, with SSE
- * as a fallback).
+ * recovery, commands and their replies, ping watchdog, RPC, and the choice of
+ * transport (WebSocket, with SSE as a fallback). The Client coordinates; token
+ * refresh, the offline publish queue, server-side subscriptions, the way back
+ * to the WebSocket and the browser's network events live in their own modules.
  *
  * Every entry point (socket event, timer, app call) first brings the internal
  * state to a consistent point and only then emits events, and re-checks after
@@ -37,7 +38,9 @@ import {
 } from '@tidings/protocol';
 import { type Connection, type ConnectionEvents, type TransportName, type WebSocketConstructor, WebSocketConnection } from './connection.js';
 import { Emitter } from './emitter.js';
-import { ClientCode, ClientErrorCode, TidingsError, UnauthorizedError, toError } from './errors.js';
+import { ClientCode, ClientErrorCode, TidingsError, isUnauthorized, toError } from './errors.js';
+import { NetworkWatch } from './network-watch.js';
+import { OfflineQueue } from './offline-queue.js';
 import {
   type CodeContext,
   type HistoryOptions,
@@ -47,14 +50,15 @@ import {
   Subscription,
   type SubscriptionHost,
   type SubscriptionOptions,
-  classify,
   publicationOf,
-  subscribedContext,
 } from './subscription.js';
 import { type RpcOptions, abortError, rpcParams } from './rpc.js';
+import { ServerSubs } from './server-subs.js';
 import { type EventSourceConstructor, type FetchLike, SseConnection, deriveSseUrl } from './sse.js';
 import { type Timer, startTimer, stopTimer } from './timers.js';
-import { TransportPicker, UpgradeProbe } from './transports.js';
+import { TokenRefresh } from './token-refresh.js';
+import { TransportPicker } from './transports.js';
+import { UpgradeWatch } from './upgrade-watch.js';
 
 export type { TransportName, WebSocketConstructor, WebSocketLike } from './connection.js';
 
@@ -184,13 +188,6 @@ interface Pending {
   onChunk?: (chunk: unknown) => void;
 }
 
-interface Queued {
-  channel: string;
-  data: unknown;
-  resolve: (pos: StreamPosition) => void;
-  reject: (err: Error) => void;
-}
-
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
@@ -200,16 +197,7 @@ interface Waiter {
 export const CLIENT_NAME = '@tidings/client';
 export const CLIENT_VERSION = '0.1.0';
 
-/** Retry delays for a failed token refresh, ms. */
-const REFRESH_RETRY_MIN = 2_000;
-const REFRESH_RETRY_MAX = 20_000;
-
 const noop = (): void => {};
-
-function isUnauthorized(err: unknown): boolean {
-  // By name too, in case two copies of the SDK are loaded.
-  return err instanceof UnauthorizedError || (err instanceof Error && err.name === 'UnauthorizedError');
-}
 
 function settings(o: ClientOptions): Settings {
   const transports = o.transports ?? ['websocket'];
@@ -254,13 +242,10 @@ export class Client extends Emitter<ClientEvents> {
   /** Channels whose subscribe failed temporarily, waiting to retry, and their attempt counts. */
   private readonly subRetry = new Map<string, Timer>();
   private readonly subAttempts = new Map<string, number>();
-  /** Positions of server-side subscriptions, sent back on reconnect so they recover too. */
-  private serverSubs = new Map<string, StreamPosition>();
+  private readonly serverSubs: ServerSubs;
   private conn: Connection | null = null;
   private readonly picker: TransportPicker;
-  /** Set once the WebSocket is found working again while on a fallback: switch when no command is in flight. */
-  private switchWhenIdle = false;
-  private probe: UpgradeProbe | null = null;
+  private readonly upgrade: UpgradeWatch;
   /** The current attempt got its connect reply. */
   private attemptConnected = false;
   /** Set from the connect reply until the transport goes: commands may be sent. */
@@ -274,20 +259,24 @@ export class Client extends Emitter<ClientEvents> {
   private handshakeTimer: Timer | null = null;
   private pingTimer: Timer | null = null;
   private lastFrameAt = 0;
-  private refreshTimer: Timer | null = null;
-  private refreshAttempts = 0;
-  /** The `gen` of the refresh in progress, or -1. */
-  private refreshingGen = -1;
-  private queue: Queued[] = [];
+  private readonly refresher: TokenRefresh;
+  private readonly queue: OfflineQueue;
   private readonly readyWaiters = new Set<Waiter>();
   private lastFailure: CodeContext = { code: ClientCode.Manual, reason: 'not connected' };
-  private networkWatched = false;
+  private readonly network = new NetworkWatch(() => this.onOnline(), () => this.onOffline());
   private readonly host: SubscriptionHost;
 
   constructor(options: ClientOptions) {
     super();
     this.opts = settings(options);
     this.picker = new TransportPicker(this.opts.transports, this.opts.fallbackAfter);
+    this.upgrade = this.createUpgradeWatch();
+    this.refresher = this.createTokenRefresh();
+    this.queue = new OfflineQueue(this.opts.offlineQueueSize);
+    this.serverSubs = new ServerSubs({
+      emit: (event, payload) => this.emit(event, payload),
+      reconnect: (code, reason) => this.lose(code, reason, true),
+    });
     this.host = {
       subscribe: (sub) => this.startSubscription(sub),
       unsubscribe: (sub) => this.stopSubscription(sub),
@@ -318,7 +307,7 @@ export class Client extends Emitter<ClientEvents> {
   connect(): void {
     if (this._state === 'connecting' || this._state === 'connected') return;
     this.attempts = 0;
-    this.watchNetwork(true);
+    this.network.set(true);
     this.startAttempt();
     if (this.setState('connecting')) this.emit('connecting', { code: ClientCode.Manual, reason: 'connect called' });
   }
@@ -327,10 +316,10 @@ export class Client extends Emitter<ClientEvents> {
   disconnect(): void {
     if (this._state === 'disconnected') return;
     this.teardown();
-    this.watchNetwork(false);
+    this.network.set(false);
     const err = new TidingsError(ClientErrorCode.ClientClosed, 'client disconnected');
     this.settleWaiters(err);
-    this.dropQueue(err);
+    this.queue.drop(err);
     const ctx = { code: ClientCode.Manual, reason: 'disconnect called' };
     if (!this.setState('disconnected')) return;
     this.parkSubscriptions(ctx.code, ctx.reason);
@@ -389,10 +378,7 @@ export class Client extends Emitter<ClientEvents> {
   /** Publish; while not connected the publish waits in the offline queue (rejects at once when it is full). */
   publish(channel: string, data: unknown): Promise<StreamPosition> {
     if (this._session) return this.request('publish', { channel, data });
-    if (this.queue.length >= this.opts.offlineQueueSize) {
-      return Promise.reject(new TidingsError(ErrorCode.LimitExceeded, 'offline queue is full'));
-    }
-    return new Promise((resolve, reject) => this.queue.push({ channel, data, resolve, reject }));
+    return this.queue.add(channel, data);
   }
 
   presence(channel: string): Promise<PresenceResult> {
@@ -461,7 +447,7 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   private onTokenError(err: unknown): void {
-    if (isUnauthorized(err)) return this.fail(CloseCode.InvalidToken, toError(err).message || 'unauthorized');
+    if (isUnauthorized(err)) return this.failUnauthorized(err);
     // Anything else (network, auth server down) is worth another try later.
     this.lose(ClientCode.TransportError, `getToken failed: ${toError(err).message}`, true);
     this.emitError(toError(err));
@@ -505,7 +491,8 @@ export class Client extends Emitter<ClientEvents> {
     }
     const params: ConnectParams = { name: this.opts.name, version: this.opts.version, protocol: PROTOCOL_VERSION, subs };
     if (token !== undefined) params.token = token;
-    if (this.serverSubs.size > 0) params.serverSubs = Object.fromEntries(this.serverSubs);
+    const serverSubs = this.serverSubs.connectParam();
+    if (serverSubs) params.serverSubs = serverSubs;
     const id = this.command('connect', params, (err, res) => this.onConnectReply(conn, id, err, res), null);
     for (const s of subs) this.inflight.set(s.channel, id);
   }
@@ -525,7 +512,7 @@ export class Client extends Emitter<ClientEvents> {
     }
     // Channels the reply said nothing about get a subscribe of their own below.
     for (const [channel, cid] of this.inflight) if (cid === id) this.inflight.delete(channel);
-    this.applyServerSubs(conn, res.serverSubs ?? []);
+    this.serverSubs.apply(res.serverSubs ?? [], () => this.conn === conn);
     if (this.conn === conn) this.syncSubscriptions();
   }
 
@@ -535,13 +522,12 @@ export class Client extends Emitter<ClientEvents> {
     this.attempts = 0;
     this.attemptConnected = true;
     this.picker.connected();
-    if (this.picker.onFallback) this.watchForUpgrade();
-    this.refreshAttempts = 0;
+    if (this.picker.onFallback) this.upgrade.start();
     this.lastFrameAt = Date.now();
     this.armPingWatch();
-    if (typeof res.ttl === 'number') this.scheduleRefresh(res.ttl);
+    this.refresher.start(res.ttl);
     // Queued publishes go first, ahead of anything a `connected` listener sends.
-    this.flushQueue();
+    this.queue.flush((channel, data, done) => this.command('publish', { channel, data }, done));
     this.settleWaiters();
   }
 
@@ -587,15 +573,20 @@ export class Client extends Emitter<ClientEvents> {
     if (entering && this.is('connecting')) this.emit('connecting', { code, reason });
   }
 
+  /** getToken refused for good: retrying would not help. */
+  private failUnauthorized(err: unknown): void {
+    this.fail(CloseCode.InvalidToken, toError(err).message || 'unauthorized');
+  }
+
   /** Stop for good (until the app calls connect() again). */
   private fail(code: number, reason: string): void {
     if (this._state === 'failed') return;
     const wasConnected = this._state === 'connected';
     this.teardown();
-    this.watchNetwork(false);
+    this.network.set(false);
     this.lastFailure = { code, reason };
     this.settleWaiters(new TidingsError(code, reason));
-    this.dropQueue(new TidingsError(ClientErrorCode.ClientClosed, `client failed: ${reason}`));
+    this.queue.drop(new TidingsError(ClientErrorCode.ClientClosed, `client failed: ${reason}`));
     if (!this.setState('failed')) return;
     this.parkSubscriptions(code, reason);
     if (wasConnected && this.is('failed')) this.emit('disconnected', { code, reason, reconnect: false });
@@ -605,15 +596,16 @@ export class Client extends Emitter<ClientEvents> {
   /** Forget the transport and everything tied to it. Emits nothing. */
   private teardown(deadLink = false): void {
     this.gen++;
-    for (const t of [this.reconnectTimer, this.handshakeTimer, this.pingTimer, this.refreshTimer]) stopTimer(t);
-    this.reconnectTimer = this.handshakeTimer = this.pingTimer = this.refreshTimer = null;
+    for (const t of [this.reconnectTimer, this.handshakeTimer, this.pingTimer]) stopTimer(t);
+    this.reconnectTimer = this.handshakeTimer = this.pingTimer = null;
+    this.refresher.stop();
     for (const t of this.subRetry.values()) stopTimer(t);
     this.subRetry.clear();
     this.subAttempts.clear();
     // Before failing the pending commands, so late subscribe callbacks see they are stale.
     this.inflight.clear();
     this._session = null;
-    this.stopUpgradeWatch();
+    this.upgrade.stop();
     const conn = this.conn;
     this.conn = null;
     conn?.close(deadLink);
@@ -651,7 +643,7 @@ export class Client extends Emitter<ClientEvents> {
     stopTimer(p.timer);
     if (reply.error) p.cb(TidingsError.from(reply.error));
     else p.cb(null, reply.result);
-    if (this.switchWhenIdle) this.switchIfIdle();
+    this.upgrade.switchIfIdle();
   }
 
   private onChunk(p: Pending, chunk: unknown): void {
@@ -668,7 +660,7 @@ export class Client extends Emitter<ClientEvents> {
     if (!p) return false;
     this.pending.delete(id);
     stopTimer(p.timer);
-    if (this.switchWhenIdle) this.switchIfIdle();
+    this.upgrade.switchIfIdle();
     return true;
   }
 
@@ -686,7 +678,7 @@ export class Client extends Emitter<ClientEvents> {
       case 'ping':
         return this.sendFrame({ method: 'pong' });
       case 'refresh':
-        return this.refreshToken();
+        return this.refresher.refresh();
       case 'error':
         return this.emitError(TidingsError.from(push.error));
     }
@@ -696,15 +688,15 @@ export class Client extends Emitter<ClientEvents> {
     const sub = this.subs.get(pub.channel);
     if (sub) {
       if (sub._applyPublication(pub) === 'gap') this.recoverGap(sub);
-    } else if (this.serverSubs.has(pub.channel) && this._session) {
-      this.onServerPublication(pub);
+    } else if (this._session) {
+      this.serverSubs.onPublication(pub);
     }
   }
 
   private onPresence(type: 'join' | 'leave', channel: string, info: PresenceEvent['info']): void {
     const sub = this.subs.get(channel);
     if (sub) sub._applyPresence(type, info);
-    else if (this.serverSubs.has(channel)) this.emit(type, { channel, info });
+    else this.serverSubs.onPresence(type, channel, info);
   }
 
   private onUnsub(push: UnsubPush): void {
@@ -716,11 +708,7 @@ export class Client extends Emitter<ClientEvents> {
       this.sendSubscribe(sub);
       return sub._setSubscribing(push.code, push.reason);
     }
-    if (!this.serverSubs.has(push.channel)) return;
-    // Server-side subscriptions come back only through a new connect.
-    if (push.resubscribe) return this.lose(push.code, push.reason, true);
-    this.serverSubs.delete(push.channel);
-    this.emit('unsubscribed', { channel: push.channel, code: push.code, reason: push.reason });
+    this.serverSubs.onUnsub(push);
   }
 
   // ------------------------------------------------------------ subscriptions (wire)
@@ -818,38 +806,6 @@ export class Client extends Emitter<ClientEvents> {
     this.subRetry.delete(channel);
   }
 
-  // ------------------------------------------------------------ server-side subscriptions
-
-  private applyServerSubs(conn: Connection, results: SubscribeResult[]): void {
-    const previous = this.serverSubs;
-    // Only what the server holds now is worth remembering; seed with old positions until delivered.
-    this.serverSubs = new Map(results.map((r) => [r.channel, previous.get(r.channel) ?? { offset: r.offset, epoch: r.epoch }]));
-    for (const r of results) {
-      if (this.conn !== conn) return;
-      this.applyServerSub(conn, r, previous.get(r.channel));
-    }
-  }
-
-  private applyServerSub(conn: Connection, r: SubscribeResult, last: StreamPosition | undefined): void {
-    this.emit('subscribed', subscribedContext(r));
-    for (const p of r.publications ?? []) {
-      if (this.conn !== conn) return;
-      if (classify(last, p) === 'duplicate') continue;
-      if (p.offset > 0) this.serverSubs.set(r.channel, { offset: p.offset, epoch: p.epoch });
-      this.emit('publication', publicationOf(p));
-    }
-    if (this.conn === conn) this.serverSubs.set(r.channel, { offset: r.offset, epoch: r.epoch });
-  }
-
-  private onServerPublication(pub: Publication): void {
-    const verdict = classify(this.serverSubs.get(pub.channel), pub);
-    if (verdict === 'duplicate') return;
-    // Server-side subscriptions can only be retaken through connect: reconnect, recovering from the last position.
-    if (verdict === 'gap') return this.lose(CloseCode.InsufficientState, 'insufficient state', true);
-    if (pub.offset > 0) this.serverSubs.set(pub.channel, { offset: pub.offset, epoch: pub.epoch });
-    this.emit('publication', publicationOf(pub));
-  }
-
   // ------------------------------------------------------------ commands (wire)
 
   private request<M extends Method>(method: M, params: CommandMap[M]): Promise<ResultMap[M]> {
@@ -892,20 +848,6 @@ export class Client extends Emitter<ClientEvents> {
     }
   }
 
-  private flushQueue(): void {
-    const queued = this.queue;
-    this.queue = [];
-    for (const q of queued) {
-      this.command('publish', { channel: q.channel, data: q.data }, (err, res) => (err || !res ? q.reject(err ?? new Error('empty reply')) : q.resolve(res)));
-    }
-  }
-
-  private dropQueue(err: Error): void {
-    const queued = this.queue;
-    this.queue = [];
-    for (const q of queued) q.reject(err);
-  }
-
   private settleWaiters(err?: Error): void {
     const waiters = [...this.readyWaiters];
     this.readyWaiters.clear();
@@ -916,30 +858,30 @@ export class Client extends Emitter<ClientEvents> {
     }
   }
 
-  // ------------------------------------------------------------ back to the preferred transport
+  // ------------------------------------------------------------ parts (wiring)
 
-  /** On a fallback: probe the WebSocket now and then, and move back once it opens. */
-  private watchForUpgrade(): void {
+  /** Once the WebSocket works again, switch back when connected and no command is in flight. */
+  private createUpgradeWatch(): UpgradeWatch {
     const o = this.opts;
-    if (this.picker.order[0] !== 'websocket' || !o.WebSocket) return;
-    this.probe ??= new UpgradeProbe(o.WebSocket, o.url, o.upgradeInterval, o.timeout, () => {
-      this.switchWhenIdle = true;
-      this.switchIfIdle();
+    return new UpgradeWatch(
+      this.picker,
+      { WebSocket: o.WebSocket, url: o.url, interval: o.upgradeInterval, timeout: o.timeout },
+      {
+        idle: () => this._session !== null && this.pending.size === 0,
+        switchBack: () => this.lose(ClientCode.TransportSwitch, 'switching back to websocket', true),
+      },
+    );
+  }
+
+  /** Refreshes are tied to `gen`: one begun on a connection that has since gone is dropped. */
+  private createTokenRefresh(): TokenRefresh {
+    return new TokenRefresh(this.opts.getToken, {
+      generation: () => this.gen,
+      connected: () => this._session !== null,
+      sendRefresh: (token, done) => this.command('refresh', { token }, done),
+      unauthorized: (err) => this.failUnauthorized(err),
+      error: (err) => this.emitError(err),
     });
-    this.probe.start();
-  }
-
-  private stopUpgradeWatch(): void {
-    this.probe?.stop();
-    this.switchWhenIdle = false;
-  }
-
-  /** Switch once no command is in flight, so no call is lost; publications recover by offsets. */
-  private switchIfIdle(): void {
-    if (!this.switchWhenIdle || !this._session || this.pending.size > 0) return;
-    this.switchWhenIdle = false;
-    this.picker.reset();
-    this.lose(ClientCode.TransportSwitch, 'switching back to websocket', true);
   }
 
   // ------------------------------------------------------------ liveness
@@ -962,86 +904,21 @@ export class Client extends Emitter<ClientEvents> {
     });
   }
 
-  // ------------------------------------------------------------ token refresh
-
-  /** Refresh a bit before expiry: at ttl minus min(10 s, ttl/3). */
-  private scheduleRefresh(ttl: number): void {
-    stopTimer(this.refreshTimer);
-    const lead = Math.min(10, ttl / 3);
-    this.refreshTimer = startTimer(Math.max(0, (ttl - lead) * 1000), () => {
-      this.refreshTimer = null;
-      this.refreshToken();
-    });
-  }
-
-  private refreshToken(): void {
-    const { getToken } = this.opts;
-    // A static token cannot be renewed; the server will end the connection at expiry.
-    if (!getToken || !this._session || this.refreshingGen === this.gen) return;
-    const gen = (this.refreshingGen = this.gen);
-    stopTimer(this.refreshTimer);
-    this.refreshTimer = null;
-    Promise.resolve()
-      .then(() => getToken())
-      .then(
-        (token) => {
-          if (gen === this.gen) this.sendRefresh(token, gen);
-        },
-        (err: unknown) => {
-          if (gen === this.gen) this.onRefreshFailed(err);
-        },
-      );
-  }
-
-  private sendRefresh(token: string, gen: number): void {
-    this.command('refresh', { token }, (err, res) => {
-      if (gen !== this.gen) return;
-      if (err) return this.onRefreshFailed(err);
-      this.refreshingGen = -1;
-      this.refreshAttempts = 0;
-      if (typeof res?.ttl === 'number') this.scheduleRefresh(res.ttl);
-    });
-  }
-
-  private onRefreshFailed(err: unknown): void {
-    this.refreshingGen = -1;
-    if (isUnauthorized(err)) return this.fail(CloseCode.InvalidToken, toError(err).message || 'unauthorized');
-    const delay = backoffDelay(++this.refreshAttempts, REFRESH_RETRY_MIN, REFRESH_RETRY_MAX);
-    this.refreshTimer = startTimer(delay, () => {
-      this.refreshTimer = null;
-      this.refreshToken();
-    });
-    this.emitError(toError(err));
-  }
-
   // ------------------------------------------------------------ browser network events
 
-  private watchNetwork(on: boolean): void {
-    const g = globalThis as unknown as {
-      addEventListener?: (type: string, fn: () => void) => void;
-      removeEventListener?: (type: string, fn: () => void) => void;
-    };
-    if (typeof g.addEventListener !== 'function' || typeof g.removeEventListener !== 'function') return;
-    if (on === this.networkWatched) return;
-    this.networkWatched = on;
-    const method = on ? g.addEventListener : g.removeEventListener;
-    method.call(g, 'online', this.onOnline);
-    method.call(g, 'offline', this.onOffline);
-  }
-
   /** Back online: no point waiting out the backoff. */
-  private readonly onOnline = (): void => {
+  private onOnline(): void {
     if (this._state !== 'connecting' || this.reconnectTimer === null) return;
     stopTimer(this.reconnectTimer);
     this.reconnectTimer = null;
     this.attempts = 0;
     this.startAttempt();
-  };
+  }
 
   /** The socket may take minutes to notice on its own. */
-  private readonly onOffline = (): void => {
+  private onOffline(): void {
     if (this.conn) this.lose(ClientCode.Offline, 'offline', true);
-  };
+  }
 
   // ------------------------------------------------------------ events
 

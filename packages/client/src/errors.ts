@@ -76,3 +76,9 @@ export class UnauthorizedError extends Error {
 export function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
+
+/** `getToken` refused for good (UnauthorizedError). */
+export function isUnauthorized(err: unknown): boolean {
+  // By name too, in case two copies of the SDK are loaded.
+  return err instanceof UnauthorizedError || (err instanceof Error && err.name === 'UnauthorizedError');
+}
