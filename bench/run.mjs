@@ -83,7 +83,7 @@ async function runScenario(name, plan, tokens, profileDir) {
       const heapDir = o.heap && name === 'idle' ? join(o.out, 'heap') : undefined;
       if (heapDir) mkdirSync(heapDir, { recursive: true });
       server = await launch(kind, { profileDir: kind === 'tidings' ? profileDir?.(name) : undefined, env: heapDir ? { BENCH_HEAP_DIR: heapDir } : {} });
-      result.servers[kind] = await m.runOne(server, { ...params, tokens, log, out: o.out, quietWaitMs: o['quiet-wait'] * 1000 });
+      result.servers[kind] = await m.runOne(server, { ...params, tokens, log, out: o.out, heap: Boolean(heapDir), quietWaitMs: o['quiet-wait'] * 1000 });
     } catch (err) {
       log(`  ${kind}: ${err.stack ?? err}`);
       result.servers[kind] = { error: String(err.message ?? err) };

@@ -49,6 +49,26 @@ describe('connection lifecycle', () => {
     }
   });
 
+  it('answers WebSocket pings with their payload, and cuts a ping flood with 3013', async () => {
+    const t = await startTestGateway({ client: { commandRate: 10, commandBurst: 20 } });
+    try {
+      const p = await connectedPeer(t, 'pinger');
+      const pongs: string[] = [];
+      p.ws.on('pong', (d) => pongs.push(d.toString()));
+      p.ws.ping('hello');
+      await until(() => pongs.length === 1, 5000, 'pong');
+      expect(pongs[0]).toBe('hello');
+      const other = await connectedPeer(t, 'bystander');
+      for (let i = 0; i < 200; i++) p.ws.ping(String(i));
+      expect((await p.closed).code).toBe(3013);
+      expect(pongs.length).toBeLessThan(60); // about the burst, never one per ping
+      expect((await other.call('history', { channel: 'x' })).error?.code).not.toBe(111);
+      other.close();
+    } finally {
+      await t.close();
+    }
+  });
+
   it('limits subscriptions per connection with 106', async () => {
     const t = await startTestGateway({ client: { channelLimit: 3 } });
     try {

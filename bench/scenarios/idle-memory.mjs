@@ -26,6 +26,21 @@ export function reachableLevels(levels, fdLimit, spare = 400) {
   return [...new Set(levels.map((l) => Math.min(l, cap)))].sort((a, b) => a - b).map((n) => ({ n, capped: !levels.includes(n) }));
 }
 
+/**
+ * The median of three probes (each after two forced GCs), half a second
+ * apart: one probe moves by ±0.5 KB per connection at 20 k connections, as
+ * V8 resizes its young generation. With --heap only one (snapshots are slow).
+ */
+async function steadyProbe(server, heap) {
+  if (heap) return server.probe(120_000);
+  const probes = [];
+  for (let i = 0; i < 3; i++) {
+    if (i > 0) await sleep(500);
+    probes.push(await server.probe(120_000));
+  }
+  return probes.sort((a, b) => a.rss - b.rss)[1];
+}
+
 export async function runOne(server, opts) {
   const { levels, tokens, settleMs } = opts;
   const sink = new DeliverySink();
@@ -47,7 +62,7 @@ export async function runOne(server, opts) {
       });
       conns = conns.concat(pool.conns);
       await sleep(settleMs);
-      const m = (last = await server.probe(120_000));
+      const m = (last = await steadyProbe(server, opts.heap));
       const open = conns.filter((c) => c.state === 'ready').length;
       rows.push({
         connections: open,
@@ -56,9 +71,12 @@ export async function runOne(server, opts) {
         rssMb: m.rss / 2 ** 20,
         rssPerConn: Math.round((m.rss - base.rss) / open),
         heapPerConn: Math.round((m.heapUsed - base.heapUsed) / open),
+        heapTotalPerConn: Math.round((m.heapTotal - base.heapTotal) / open),
+        externalPerConn: Math.round((m.external - base.external) / open),
         failed: pool.failed,
       });
-      opts.log(`  ${server.kind} ${open} idle: ${rows.at(-1).rssPerConn} B RSS/conn, ${rows.at(-1).heapPerConn} B heap/conn`);
+      const r = rows.at(-1);
+      opts.log(`  ${server.kind} ${open} idle: ${r.rssPerConn} B RSS/conn, heap ${r.heapPerConn} B used / ${r.heapTotalPerConn} B committed, ${r.externalPerConn} B external`);
     }
   } finally {
     await closeAll(conns);

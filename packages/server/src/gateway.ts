@@ -19,6 +19,7 @@ import { HttpError, sendError, sendJson } from './http/json.js';
 import { Hub } from './hub/hub.js';
 import { createMetrics } from './metrics.js';
 import type { NodeContext } from './session/context.js';
+import { Deadlines, tickFor } from './session/deadlines.js';
 import type { Session } from './session/session.js';
 import { type RpcHandler, RpcRegistry } from './session/rpc.js';
 import { type SseEndpoint, createSseEndpoint } from './transport/sse.js';
@@ -59,6 +60,9 @@ export class Gateway {
       rpc: new RpcRegistry(),
       log,
       accepting: true,
+      deadlines: new Deadlines(tickFor(config.client.pingInterval, config.client.pongTimeout, config.client.connectTimeout), (err) =>
+        log.error({ err }, 'session deadline failed'),
+      ),
       disconnects: new Map(),
     };
     this.server = createServer((req, res) => void this.onRequest(req, res));
@@ -205,6 +209,7 @@ export class Gateway {
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))));
     await Promise.race([serverClosed, timeout]);
     clearTimeout(timer);
+    this.ctx.deadlines.close();
     await this.ctx.engine.close();
   }
 }

@@ -9,18 +9,29 @@ export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
 }
 
+/** The ring of a stream that has kept nothing yet, shared: most channels never publish (memory per idle channel). */
+const NO_ITEMS: Array<ServerPublication | undefined> = [];
+
+const LOADED_AT = Date.now();
+function secondsNow(now: number): number {
+  return Math.floor((now - LOADED_AT) / 1000);
+}
+
 export class MemoryStream {
   readonly epoch = newEpoch();
   top = 0;
-  lastActivity = Date.now();
-  private items: Array<ServerPublication | undefined> = [];
+  /** Seconds since LOADED_AT: a small integer, where a ms timestamp would be a boxed double per stream. */
+  private activeAt = secondsNow(Date.now());
+  /** How long publications are kept (the channel's history policy, updated on use). */
+  ttlMs = 0;
+  private items = NO_ITEMS;
   private head = 0;
   private length = 0;
 
   /** Append `pub` (its offset must be top+1) and trim to the policy. */
   append(pub: ServerPublication, policy: HistoryPolicy, now: number): void {
     this.top = pub.offset;
-    this.lastActivity = now;
+    this.activeAt = secondsNow(now);
     if (policy.size <= 0) return;
     if (this.length === this.items.length) this.grow(policy.size);
     if (this.length === this.items.length) this.dropOldest();
@@ -33,6 +44,11 @@ export class MemoryStream {
   /** Drop publications older than `cutoff` (ms timestamp). */
   trimAge(cutoff: number): void {
     while (this.length > 0 && this.items[this.head]!.time < cutoff) this.dropOldest();
+  }
+
+  /** Milliseconds since the last publication (or creation), at `now`. */
+  idleFor(now: number): number {
+    return now - (LOADED_AT + this.activeAt * 1000);
   }
 
   get size(): number {

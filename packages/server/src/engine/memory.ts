@@ -30,7 +30,7 @@ const RESOLVED = Promise.resolve();
 
 export class MemoryEngine implements Engine {
   private handler?: EngineHandler;
-  private readonly streams = new Map<string, { stream: MemoryStream; ttlMs: number }>();
+  private readonly streams = new Map<string, MemoryStream>();
   private readonly idempotency = new Map<string, { pos: StreamPosition; expires: number }>();
   private readonly presenceSets = new Map<string, Map<string, PresenceEntry>>();
   private sweeper?: NodeJS.Timeout;
@@ -67,10 +67,10 @@ export class MemoryEngine implements Engine {
     const pub: ServerPublication = { channel, offset: 0, epoch: '', data, time: now };
     if (opts.info) pub.info = opts.info;
     if (opts.history.size > 0) {
-      const entry = this.streamFor(channel, opts.history.ttlMs);
-      pub.offset = entry.stream.top + 1;
-      pub.epoch = entry.stream.epoch;
-      entry.stream.append(pub, opts.history, now);
+      const stream = this.streamFor(channel, opts.history.ttlMs);
+      pub.offset = stream.top + 1;
+      pub.epoch = stream.epoch;
+      stream.append(pub, opts.history, now);
     }
     const pos = { offset: pub.offset, epoch: pub.epoch };
     if (key !== undefined) this.remember(key, pos, now);
@@ -79,10 +79,9 @@ export class MemoryEngine implements Engine {
   }
 
   async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
-    const entry = query.policy && query.policy.size > 0 ? this.streamFor(channel, query.policy.ttlMs) : this.streams.get(channel);
-    if (!entry) return { publications: [], position: { offset: 0, epoch: '' } };
-    const { stream } = entry;
-    stream.trimAge(Date.now() - entry.ttlMs);
+    const stream = query.policy && query.policy.size > 0 ? this.streamFor(channel, query.policy.ttlMs) : this.streams.get(channel);
+    if (!stream) return { publications: [], position: { offset: 0, epoch: '' } };
+    stream.trimAge(Date.now() - stream.ttlMs);
     const publications = stream.after(query.sinceOffset ?? 0, query.limit ?? Number.MAX_SAFE_INTEGER);
     return { publications, position: { offset: stream.top, epoch: stream.epoch } };
   }
@@ -125,11 +124,11 @@ export class MemoryEngine implements Engine {
     this.handler = undefined;
   }
 
-  private streamFor(channel: string, ttlMs: number): { stream: MemoryStream; ttlMs: number } {
-    let entry = this.streams.get(channel);
-    if (!entry) this.streams.set(channel, (entry = { stream: new MemoryStream(), ttlMs }));
-    entry.ttlMs = ttlMs;
-    return entry;
+  private streamFor(channel: string, ttlMs: number): MemoryStream {
+    let stream = this.streams.get(channel);
+    if (!stream) this.streams.set(channel, (stream = new MemoryStream()));
+    stream.ttlMs = ttlMs;
+    return stream;
   }
 
   private remember(key: string, pos: StreamPosition, now: number): void {
@@ -143,9 +142,9 @@ export class MemoryEngine implements Engine {
 
   /** Free expired history, idle streams and old idempotency keys. */
   sweep(now: number): void {
-    for (const [channel, entry] of this.streams) {
-      entry.stream.trimAge(now - entry.ttlMs);
-      if (entry.stream.size === 0 && now - entry.stream.lastActivity > this.metaTtlMs) this.streams.delete(channel);
+    for (const [channel, stream] of this.streams) {
+      stream.trimAge(now - stream.ttlMs);
+      if (stream.size === 0 && stream.idleFor(now) > this.metaTtlMs) this.streams.delete(channel);
     }
     for (const [key, seen] of this.idempotency) if (seen.expires <= now) this.idempotency.delete(key);
   }

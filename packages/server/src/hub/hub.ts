@@ -39,13 +39,17 @@ export class Subscriber {
   ) {}
 }
 
-interface ChannelEntry {
-  subscribers: Bag<Subscriber>;
-  /** Resolves once the engine delivers this channel to this node. */
-  ready: Promise<void>;
+/** A channel's local subscribers (the entry is the Bag itself: one object less per channel). */
+class ChannelEntry extends Bag<Subscriber> {
   /** Last position fanned out, to catch gaps and epoch changes from the engine. */
-  offset: number;
-  epoch: string;
+  offset = 0;
+  epoch = '';
+  constructor(
+    /** Resolves once the engine delivers this channel to this node. */
+    readonly ready: Promise<void>,
+  ) {
+    super();
+  }
 }
 
 export interface SubscribeOutcome {
@@ -116,7 +120,7 @@ export class Hub implements EngineHandler {
   async prepare(member: Member, channel: string, since: StreamPosition | undefined, history: HistoryPolicy, maxRecover: number): Promise<Prepared> {
     const subscriber = new Subscriber(member, channel);
     const entry = this.entryFor(channel);
-    entry.subscribers.add(subscriber);
+    entry.add(subscriber);
     try {
       await entry.ready;
       const outcome = await this.readPosition(channel, since, history, maxRecover);
@@ -178,19 +182,19 @@ export class Hub implements EngineHandler {
   remove(subscriber: Subscriber): void {
     subscriber.removed = true;
     const entry = this.channels.get(subscriber.channel);
-    if (!entry || !entry.subscribers.delete(subscriber)) return;
-    if (entry.subscribers.size === 0) {
+    if (!entry || !entry.delete(subscriber)) return;
+    if (entry.size === 0) {
       this.channels.delete(subscriber.channel);
       void this.engine.unsubscribe(subscriber.channel).catch(() => {});
     }
   }
 
   subscriberCount(channel: string): number {
-    return this.channels.get(channel)?.subscribers.size ?? 0;
+    return this.channels.get(channel)?.size ?? 0;
   }
 
   channelList(): Array<{ channel: string; subscribers: number }> {
-    return [...this.channels].map(([channel, e]) => ({ channel, subscribers: e.subscribers.size }));
+    return [...this.channels].map(([channel, e]) => ({ channel, subscribers: e.size }));
   }
 
   get channelCount(): number {
@@ -201,7 +205,7 @@ export class Hub implements EngineHandler {
     let entry = this.channels.get(channel);
     if (!entry) {
       const ready = this.engine.subscribe(channel);
-      entry = { subscribers: new Bag(), ready, offset: 0, epoch: '' };
+      entry = new ChannelEntry(ready);
       this.channels.set(channel, entry);
       // A failed engine subscribe is reported through `prepare`; forget the entry so the next one retries.
       ready.catch(() => {
@@ -223,8 +227,8 @@ export class Hub implements EngineHandler {
     }
     const frame = this.frameOf(pub);
     this.publications++;
-    const { one, many } = entry.subscribers;
-    this.deliveries += entry.subscribers.size;
+    const { one, many } = entry;
+    this.deliveries += entry.size;
     if (one) this.deliver(one, pub, frame);
     else if (many) for (const s of many) this.deliver(s, pub, frame);
   }
@@ -251,7 +255,7 @@ export class Hub implements EngineHandler {
    * preparing see the publication in their buffer and decide in `activate`.
    */
   private resync(entry: ChannelEntry, pub: ServerPublication): void {
-    for (const s of entry.subscribers.toArray()) {
+    for (const s of entry.toArray()) {
       if (s.buffer) s.buffer.push(pub);
       else s.member.resubscribe(s.channel);
     }
@@ -267,7 +271,7 @@ export class Hub implements EngineHandler {
     if (!entry) return;
     entry.offset = 0;
     entry.epoch = '';
-    for (const s of entry.subscribers.toArray()) if (!s.buffer) s.member.resubscribe(s.channel);
+    for (const s of entry.toArray()) if (!s.buffer) s.member.resubscribe(s.channel);
   }
 
   onJoin(channel: string, info: PresenceEntry): void {
@@ -282,7 +286,7 @@ export class Hub implements EngineHandler {
     const entry = this.channels.get(channel);
     if (!entry) return;
     const frame = new SharedFrame(json);
-    for (const s of entry.subscribers.toArray()) if (!s.buffer && s.member.id !== except) s.member.sendShared(frame);
+    for (const s of entry.toArray()) if (!s.buffer && s.member.id !== except) s.member.sendShared(frame);
   }
 
   onControl(msg: ControlMessage): void {

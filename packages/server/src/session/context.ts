@@ -7,7 +7,9 @@ import type { Config } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import type { Hub } from '../hub/hub.js';
 import type { SharedFrame } from '../transport/frame.js';
+import type { Deadlines } from './deadlines.js';
 import type { RpcRegistry } from './rpc.js';
+import type { Session } from './session.js';
 
 export interface NodeContext {
   readonly config: Config;
@@ -19,6 +21,8 @@ export interface NodeContext {
   readonly log: Logger;
   /** False once the node drains: new connects are refused with 3001. */
   accepting: boolean;
+  /** Every session's connect, ping and token deadlines, on one timer. */
+  readonly deadlines: Deadlines<Session>;
   /** Server-initiated disconnects by close code. */
   readonly disconnects: Map<number, number>;
 }

@@ -31,6 +31,8 @@ import { RpcCalls } from '../rpc/calls.js';
 import type { SharedFrame } from '../transport/frame.js';
 import { runCommand } from './commands.js';
 import type { NodeContext, Transport } from './context.js';
+import type { HasDeadline } from './deadlines.js';
+import { SmallMap } from './small-map.js';
 
 type State = 'opening' | 'connecting' | 'connected' | 'closed';
 
@@ -39,33 +41,38 @@ const MAX_BAD_FRAMES = 10;
 /** `unsub` code for a subscription ended by the operator (docs/protocol.md); the client does not resubscribe. */
 const UNSUB_BY_SERVER = 2000;
 const PING_JSON = '{"type":"ping"}';
+/** No deadline of this kind. */
+const NONE = -1;
 
-export class Session implements Member {
+export class Session implements Member, HasDeadline {
   readonly id = randomBytes(9).toString('base64url');
   user = '';
   state: State = 'opening';
   claims?: TokenClaims;
   /** Channel → subscriber; `null` while the subscribe is in progress. */
-  readonly subs = new Map<string, Subscriber | null>();
+  readonly subs = new SmallMap<Subscriber | null>();
   /** RPCs in flight; made on first use, since most connections never call one. */
   private calls?: RpcCalls;
 
-  private timer?: NodeJS.Timeout;
+  /** Owned by ctx.deadlines. Times below are on its clock (`ctx.deadlines.now()`): small integers, not boxed doubles. */
+  dueTick = NONE;
   private awaitingPong = false;
-  private pingDue = Infinity;
+  private pingDue = NONE;
   private pongCheck = false;
-  private tokenDue = Infinity;
+  private tokenDue = NONE;
   private refreshAsked = false;
   private badFrames = 0;
-  private tokens: number;
-  private lastRefill = Date.now();
+  /** Command budget in thousandths of a command (an integer). */
+  private milliTokens: number;
+  private lastRefill: number;
 
   constructor(
     readonly ctx: NodeContext,
     readonly transport: Transport,
   ) {
-    this.tokens = ctx.config.client.commandBurst;
-    this.timer = setTimeout(() => this.disconnect(CloseCode.Stale, 'no connect command in time'), ctx.config.client.connectTimeout);
+    this.milliTokens = ctx.config.client.commandBurst * 1000;
+    this.lastRefill = ctx.deadlines.now();
+    ctx.deadlines.schedule(this, this.lastRefill + ctx.config.client.connectTimeout);
   }
 
   get rpcs(): RpcCalls {
@@ -107,7 +114,7 @@ export class Session implements Member {
       return this.rejectFrame(err);
     }
     if (frame.method === 'pong') return;
-    if (!this.takeToken()) return this.replyError(frame.id, { code: ErrorCode.TooManyRequests, message: 'too many commands', temporary: true });
+    if (!this.admit()) return this.replyError(frame.id, { code: ErrorCode.TooManyRequests, message: 'too many commands', temporary: true });
     this.dispatch(frame);
   }
 
@@ -139,19 +146,22 @@ export class Session implements Member {
     this.replyError(cmd.id, { code: ErrorCode.Internal, message: 'internal error', temporary: true });
   }
 
-  /** Token bucket: `commandRate` per second, bursts up to `commandBurst`. */
-  private takeToken(): boolean {
+  /** A WebSocket-level ping from the client: proof of life, and a command for the rate limit. */
+  onPing(): boolean {
+    this.awaitingPong = false;
+    return this.state !== 'closed' && this.admit();
+  }
+
+  /** Token bucket: `commandRate` per second, bursts up to `commandBurst`; far past it, the client is cut. */
+  private admit(): boolean {
     const { commandRate, commandBurst } = this.ctx.config.client;
-    const now = Date.now();
-    this.tokens = Math.min(commandBurst, this.tokens + ((now - this.lastRefill) * commandRate) / 1000);
+    const now = this.ctx.deadlines.now();
+    this.milliTokens = Math.min(commandBurst * 1000, this.milliTokens + Math.floor((now - this.lastRefill) * commandRate));
     this.lastRefill = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
-    if (this.tokens < -commandBurst) this.disconnect(CloseCode.TooManyRequests, 'too many requests');
-    this.tokens -= 1;
-    return false;
+    const ok = this.milliTokens >= 1000;
+    if (!ok && this.milliTokens < -commandBurst * 1000) this.disconnect(CloseCode.TooManyRequests, 'too many requests');
+    this.milliTokens -= 1000;
+    return ok;
   }
 
   // ------------------------------------------------------------ output
@@ -189,7 +199,7 @@ export class Session implements Member {
   markConnected(claims: TokenClaims): void {
     this.state = 'connected';
     this.claims = claims;
-    this.pingDue = Date.now() + this.ctx.config.client.pingInterval;
+    this.pingDue = this.ctx.deadlines.now() + this.ctx.config.client.pingInterval;
     this.planToken();
     this.arm();
   }
@@ -205,21 +215,23 @@ export class Session implements Member {
   private planToken(): void {
     this.refreshAsked = false;
     const exp = this.claims?.expiresAt;
-    if (exp === undefined) return void (this.tokenDue = Infinity);
+    if (exp === undefined) return void (this.tokenDue = NONE);
     const left = exp - Date.now();
-    this.tokenDue = Date.now() + Math.max(0, left - Math.min(30_000, left / 2));
+    this.tokenDue = this.ctx.deadlines.now() + Math.max(0, Math.round(left - Math.min(30_000, left / 2)));
   }
 
-  /** One timer per session (memory per idle connection): wake for whichever step is due first. */
+  /** Wake for whichever step is due first (one deadline per session, on the node's shared wheel). */
   private arm(): void {
-    clearTimeout(this.timer);
-    const at = Math.min(this.pingDue, this.tokenDue);
-    this.timer = setTimeout(() => this.tick(), Math.max(0, at - Date.now()));
+    const at = this.tokenDue === NONE ? this.pingDue : Math.min(this.pingDue, this.tokenDue);
+    this.ctx.deadlines.schedule(this, at);
   }
 
-  private tick(): void {
-    const now = Date.now();
-    if (this.state === 'connected' && now >= this.tokenDue) this.tokenStep();
+  /** Called by ctx.deadlines: the connect timeout before `connect`, then the ping and token steps. */
+  onDeadline(): void {
+    if (this.state === 'opening' || this.state === 'connecting') return this.disconnect(CloseCode.Stale, 'no connect command in time');
+    if (this.state !== 'connected') return;
+    const now = this.ctx.deadlines.now();
+    if (this.tokenDue !== NONE && now >= this.tokenDue) this.tokenStep();
     if (this.state === 'connected' && now >= this.pingDue) this.pingStep(now);
     if (this.state === 'connected') this.arm();
   }
@@ -247,7 +259,7 @@ export class Session implements Member {
     if (this.refreshAsked) return this.disconnect(CloseCode.ConnectionExpired, 'connection expired');
     this.refreshAsked = true;
     this.transport.sendJson(`{"type":"refresh","ttl":${Math.max(0, Math.round((exp - Date.now()) / 1000))}}`);
-    this.tokenDue = exp + this.ctx.config.token.leeway;
+    this.tokenDue = this.ctx.deadlines.now() + Math.max(0, exp + this.ctx.config.token.leeway - Date.now());
   }
 
   /** Tell the client why, then close. Safe to call more than once. */
@@ -296,8 +308,8 @@ export class Session implements Member {
     if (this.state === 'closed') return;
     const wasMember = this.state === 'connected' || this.state === 'connecting';
     this.state = 'closed';
-    clearTimeout(this.timer);
-    for (const channel of [...this.subs.keys()]) this.removeSubscription(channel);
+    this.ctx.deadlines.cancel(this);
+    for (const channel of this.subs.keys()) this.removeSubscription(channel);
     if (wasMember && this.user) this.ctx.hub.removeMember(this);
     this.calls?.abortAll();
   }

@@ -29,6 +29,13 @@ export function wsTextFrame(text: string): Buffer {
   return buf;
 }
 
+/** The pong answering a client's ping (control frame: `data` is at most 125 bytes). */
+export function wsPongFrame(data: Uint8Array): Buffer {
+  const [buf, head] = frameWithHeader(0xa, data.length);
+  buf.set(data, head);
+  return buf;
+}
+
 /**
  * One binary frame in the layout of @tidings/protocol binary.ts
  * ([u32 length][JSON header][payload]), built with a single allocation.

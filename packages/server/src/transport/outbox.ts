@@ -14,6 +14,11 @@ export interface Sink {
   uncork?(): void;
 }
 
+/** Told when its outbox overflowed (an interface, not a callback: no closure per connection). */
+export interface OverflowHandler {
+  onOverflow(): void;
+}
+
 const dirty: Outbox[] = [];
 let flushScheduled = false;
 
@@ -33,7 +38,7 @@ export class Outbox {
   constructor(
     private readonly sink: Sink,
     private readonly limit: number,
-    private readonly onOverflow: () => void,
+    private readonly owner: OverflowHandler,
   ) {}
 
   /** Queue bytes for this turn's write. Returns false when the outbox is closed or just overflowed. */
@@ -41,7 +46,7 @@ export class Outbox {
     if (this.closed) return false;
     if (this.bytes + data.length + this.sink.writableLength > this.limit) {
       this.close();
-      this.onOverflow();
+      this.owner.onOverflow();
       return false;
     }
     this.chunks.push(data);

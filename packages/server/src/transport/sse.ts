@@ -47,9 +47,13 @@ class SseTransport implements Transport {
     limit: number,
     heartbeatMs: number,
   ) {
-    this.outbox = new Outbox(res, limit, () => this.session?.disconnect(CloseCode.Slow, 'slow'));
+    this.outbox = new Outbox(res, limit, this);
     this.heartbeat = setInterval(() => this.outbox.push(HEARTBEAT), heartbeatMs);
     this.heartbeat.unref();
+  }
+
+  onOverflow(): void {
+    this.session?.disconnect(CloseCode.Slow, 'slow');
   }
 
   sendJson(json: string): void {

@@ -6,27 +6,84 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
 import type { NodeContext, Transport } from '../session/context.js';
 import { Session } from '../session/session.js';
-import { type SharedFrame, wsBinaryFrame, wsTextFrame } from './frame.js';
-import { Outbox, type Sink } from './outbox.js';
+import { type SharedFrame, wsBinaryFrame, wsPongFrame, wsTextFrame } from './frame.js';
+import { Outbox, type OverflowHandler, type Sink } from './outbox.js';
 
 /** How long a closing socket may take to answer our close frame. */
 const CLOSE_GRACE_MS = 3000;
 
-class WebSocketTransport implements Transport {
+/**
+ * A `ws` socket that hands its events straight to its transport. `ws`
+ * reports everything through `emit`; answering there instead of through
+ * listeners saves a listener table and three closures per connection, a
+ * good part of an idle connection's memory. Pings are answered here too
+ * (autoPong is off), through the bounded outbox and the command rate limit.
+ */
+class TidingsSocket extends WebSocket {
+  transport?: WebSocketTransport;
+
+  override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
+    const t = this.transport;
+    if (!t) return event === 'error' || super.emit(event, a, b);
+    switch (event) {
+      case 'message':
+        t.onMessage(a as Buffer, b as boolean);
+        return true;
+      case 'ping':
+        t.onPing(a as Buffer);
+        return true;
+      case 'close':
+        t.onClose();
+        return true;
+      case 'error':
+        t.onError(a as Error);
+        return true;
+      default:
+        return super.emit(event, a, b);
+    }
+  }
+}
+
+class WebSocketTransport implements Transport, OverflowHandler {
   readonly kind = 'websocket';
   readonly outbox: Outbox;
-  session?: Session;
+  readonly session: Session;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: TidingsSocket,
     socket: Sink,
-    limit: number,
+    private readonly endpoint: Endpoint,
   ) {
-    this.outbox = new Outbox(socket, limit, () => this.session?.disconnect(CloseCode.Slow, 'slow'));
+    this.outbox = new Outbox(socket, endpoint.ctx.config.client.queueMaxBytes, this);
+    this.session = new Session(endpoint.ctx, this);
+  }
+
+  onMessage(data: Buffer, isBinary: boolean): void {
+    // Binary messages carry rpc commands with raw bytes (docs/protocol.md, "Binary payloads").
+    if (isBinary) this.session.handleBinary(data);
+    else this.session.handleText(data.toString());
+  }
+
+  onPing(data: Buffer): void {
+    if (this.session.onPing()) this.outbox.push(wsPongFrame(data));
+  }
+
+  onClose(): void {
+    this.outbox.close();
+    this.endpoint.sessions.delete(this.session);
+    this.session.onTransportClosed();
+  }
+
+  onError(err: Error): void {
+    this.endpoint.ctx.log.debug({ err: err.message, client: this.session.id }, 'websocket error');
+  }
+
+  onOverflow(): void {
+    this.session.disconnect(CloseCode.Slow, 'slow');
   }
 
   sendJson(json: string): void {
@@ -58,6 +115,17 @@ class WebSocketTransport implements Transport {
   }
 }
 
+/** What the transports of one endpoint share. */
+interface Endpoint {
+  readonly ctx: NodeContext;
+  readonly sessions: Set<Session>;
+}
+
+/** Until `ws` takes over the socket, an error on it just ends it. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 function reject(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
@@ -73,34 +141,32 @@ export interface WebSocketEndpoint {
 /** Serve WebSocket clients at `path` on `server`. */
 export function attachWebSocket(server: Server, ctx: NodeContext, path = '/ws'): WebSocketEndpoint {
   const { client } = ctx.config;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: client.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: client.maxMessageBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+    autoPong: false,
+    WebSocket: TidingsSocket,
+  });
   const sessions = new Set<Session>();
+  const endpoint: Endpoint = { ctx, sessions };
   const origins = new Set(client.allowedOrigins);
   let handshakes = 0;
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const url = req.url ?? '';
     if (url !== path && !url.startsWith(`${path}?`)) return reject(socket, 404, 'Not Found');
     if (origins.size > 0 && !origins.has(req.headers.origin ?? '')) return reject(socket, 403, 'Forbidden');
     if (!ctx.accepting) return reject(socket, 503, 'Service Unavailable');
     wss.handleUpgrade(req, socket, head, (ws) => {
       handshakes++;
-      const transport = new WebSocketTransport(ws, socket as unknown as Sink, client.queueMaxBytes);
-      const session = new Session(ctx, transport);
-      transport.session = session;
-      sessions.add(session);
-      ws.on('message', (data: Buffer, isBinary: boolean) => {
-        // Binary messages carry rpc commands with raw bytes (docs/protocol.md, "Binary payloads").
-        if (isBinary) session.handleBinary(data);
-        else session.handleText(data.toString());
-      });
-      ws.on('error', (err) => ctx.log.debug({ err: err.message, client: session.id }, 'websocket error'));
-      ws.on('close', () => {
-        transport.outbox.close();
-        sessions.delete(session);
-        session.onTransportClosed();
-      });
+      // `ws` has its own error listener on the socket now.
+      socket.removeListener('error', destroyOnError);
+      const transport = new WebSocketTransport(ws as TidingsSocket, socket as unknown as Sink, endpoint);
+      (ws as TidingsSocket).transport = transport;
+      sessions.add(transport.session);
     });
   });
 
