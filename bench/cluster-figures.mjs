@@ -14,6 +14,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startRedis } from './lib/redis.mjs';
 import { freePort } from './lib/sys.mjs';
 import WebSocket from 'ws';
 import { createClient } from '@tidings/client';
@@ -35,18 +36,6 @@ async function waitHttp(url) {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${url} did not come up`);
-}
-
-async function startRedis() {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  children.push(child);
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise((r) => connect(port, '127.0.0.1').once('connect', function () { this.destroy(); r(true); }).once('error', () => r(false)));
-    if (up) return `redis://127.0.0.1:${port}`;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('redis did not start');
 }
 
 async function startNode(redisUrl, prefix) {
@@ -184,7 +173,9 @@ async function killRecovery(redisUrl) {
 }
 
 try {
-  const redisUrl = await startRedis();
+  const redis = await startRedis();
+  children.push({ kill: () => void redis.stop() });
+  const redisUrl = redis.url;
   const one = await manyChannels(redisUrl, 1);
   const two = await manyChannels(redisUrl, 2);
   console.log(`node ${process.version}; ${CLIENTS} connections each on its own channel; HTTP API publishes, 64 in flight, ${SECONDS}s; redis-server local`);

@@ -4,9 +4,10 @@
  * generator, prints a table per scenario and writes JSON, a Markdown summary
  * and the fan-out latency chart under bench/results/.
  *
- *   node bench/run.mjs [--long] [--only fanout,channels,idle,connect,recovery,polling]
+ *   node bench/run.mjs [--long] [--only fanout,channels,idle,connect,recovery,polling,scaleout]
  *                      [--servers tidings,socketio,ws,ws-coalesce] [--profile] [--heap]
  *                      [--gateways host:port,host:port] [--no-pin] [--quiet-wait S] [--out DIR]
+ *                      [--node-cores 0.3]   (scale-out: CPU budget per node; 0 = uncapped)
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -22,6 +23,7 @@ import * as idle from './scenarios/idle-memory.mjs';
 import * as connectStorm from './scenarios/connect-storm.mjs';
 import * as recovery from './scenarios/recovery.mjs';
 import * as polling from './scenarios/polling.mjs';
+import * as scaleOut from './scenarios/scale-out.mjs';
 import { markdownTable, textTable } from './report/table.mjs';
 import { fanoutSvg, writeChart } from './report/chart.mjs';
 import { checkTargets, columns as targetColumns } from './report/targets.mjs';
@@ -30,13 +32,14 @@ import { formatSummary, summarise } from './report/profile.mjs';
 const { values: o } = parseArgs({
   options: {
     long: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'fanout,channels,idle,connect,recovery,polling' },
+    only: { type: 'string', default: 'fanout,channels,idle,connect,recovery,polling,scaleout' },
     servers: { type: 'string', default: Object.keys(SERVERS).join(',') },
     profile: { type: 'boolean', default: false },
     heap: { type: 'boolean', default: false },
     gateways: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     'quiet-wait': { type: 'string', default: '30' },
+    'node-cores': { type: 'string', default: '0.3' },
     out: { type: 'string', default: resolve(import.meta.dirname, 'results') },
   },
 });
@@ -53,7 +56,7 @@ const PLANS = {
       subscribers: 2000,
       steps: long
         ? [20e3, 50e3, 100e3, 150e3, 200e3, 300e3, 400e3, 600e3, 800e3, 1e6, 1.2e6, 1.6e6, 2e6, 2.4e6, 3.2e6, 4e6]
-        : [20e3, 50e3, 100e3, 200e3, 400e3, 800e3, 1.2e6, 1.6e6, 2.4e6, 3.2e6],
+        : [20e3, 50e3, 100e3, 200e3, 400e3, 600e3, 800e3, 1.2e6, 1.6e6, 2.4e6, 3.2e6],
       stepSeconds: long ? 10 : 3,
       p99Limit: 50,
     },
@@ -68,11 +71,35 @@ const PLANS = {
   },
   connect: { module: connectStorm, params: { connections: long ? Math.min(19_000, fdLimit - 400) : 5000, window: 500 } },
   recovery: { module: recovery, params: { clients: 5000, missed: 100, jitters: [0, 500] } },
+  scaleout: {
+    module: scaleOut,
+    params: {
+      connections: 10_000,
+      // Finer than the many-channels ladder (×1.25): the ratio of two ceilings is only as good as the steps.
+      rates: Array.from({ length: long ? 22 : 18 }, (_, i) => Math.round(400 * 1.25 ** i)),
+      stepSeconds: long ? 5 : 2,
+      p99Limit: 50,
+      nodeCores: Number(o['node-cores']),
+      capacitySeconds: long ? 8 : 4,
+    },
+  },
   polling: { module: polling, params: { watchers: long ? 200 : 50, seconds: long ? 120 : 20, pollMs: 2000, updateMinMs: 1000, updateMaxMs: 5000 } },
 };
 
 async function runScenario(name, plan, tokens, profileDir) {
   const { module: m, params } = plan;
+  if (m.runAll) {
+    // Scenarios that start their own servers (scale-out: Redis and several nodes).
+    log(`\n== ${m.title}`);
+    if (!o.servers.split(',').includes('tidings')) return { scenario: name, title: m.title, params, servers: {} };
+    await waitQuiet({ log, timeoutMs: o['quiet-wait'] * 1000 });
+    try {
+      return { scenario: name, title: m.title, params, ...(await m.runAll({ ...params, tokens, log, quietWaitMs: o['quiet-wait'] * 1000 })) };
+    } catch (err) {
+      log(`  ${err.stack ?? err}`);
+      return { scenario: name, title: m.title, params, servers: { tidings: { error: String(err.message ?? err) } } };
+    }
+  }
   const kinds = o.servers.split(',').filter((k) => !m.only || m.only.includes(k));
   const result = { scenario: name, title: m.title, params, servers: {} };
   log(`\n== ${m.title} (${kinds.join(', ')})`);

@@ -155,6 +155,22 @@ export class HttpPublisher {
     return { sent: seq, seconds: (performance.now() - t0) / 1000, maxLagMs, overloaded };
   }
 
+  /**
+   * Closed loop, for capacity rather than latency: keep `inFlight` requests
+   * unanswered for `seconds`, sending the next as soon as one is answered.
+   */
+  async saturate({ seconds, inFlight, makeBody }) {
+    await this.open();
+    const t0 = performance.now();
+    let seq = 0;
+    while (performance.now() - t0 < seconds * 1000) {
+      for (; this.inFlight < inFlight; seq++) this.queue(makeBody(seq, Math.round(performance.now() * 1000)));
+      this.flush();
+      await sleep(1);
+    }
+    return { sent: seq, seconds: (performance.now() - t0) / 1000 };
+  }
+
   /** Wait (bounded) until every request has its response. */
   async drain(timeoutMs = 10_000) {
     const deadline = performance.now() + timeoutMs;

@@ -23,7 +23,14 @@ export function checkTargets(results) {
   if (m?.tidings?.rssPerConn && m.socketio?.rssPerConn) {
     add('RSS/idle conn ≤ ½ Socket.IO', `${m.tidings.rssPerConn} vs ${m.socketio.rssPerConn} B`, m.tidings.rssPerConn <= m.socketio.rssPerConn / 2);
   }
-  add('2 Redis nodes ≥ 1.6× one node (many channels)', 'not measured yet (hook: --gateways)', null);
+  const so = results.scaleout;
+  if (so?.ratio != null) {
+    const [one, two] = [so.servers['tidings×1'], so.servers['tidings×2']];
+    const how = so.capped ? `each node capped at ${so.params.nodeCores} core` : 'uncapped: nodes share the same cores';
+    const capacity = `capacity ${two.capacity.perSecond} vs ${one.capacity.perSecond}/s (${times(so.ratio, 2)})`;
+    const ladder = `p99 ladder ${two.maxSustained} vs ${one.maxSustained}/s (${times(so.ladderRatio, 2)})`;
+    add('2 Redis nodes ≥ 1.6× one node (many channels)', `${capacity}; ${ladder}; ${how}`, so.capped ? so.ratio >= 1.6 : null);
+  }
   const storm = results.recovery?.servers?.tidings?.storms?.find((s) => s.jitterMs === 0);
   if (storm) add('5,000 clients recover 100 each within 5 s', `${storm.recovered}/${storm.clients} in ${storm.allRecoveredMs} ms`, storm.recovered === storm.clients && storm.allRecoveredMs <= 5000);
   return rows;

@@ -4,10 +4,9 @@
  * turn, at a rising rate. One publication = one delivery, so this measures
  * the publish path (HTTP, engine, history) more than fan-out.
  *
- * REDIS HOOK: `runOne` takes a list of gateways. Pass several (run.mjs
- * --gateways URL,URL, or a two-node launcher here later): connections and
+ * `runOne` also takes a group of gateways (`server.targets`): connections and
  * publications are spread round-robin over them, so two nodes on Redis are
- * measured exactly like one.
+ * measured exactly like one (scale-out.mjs; run.mjs --gateways).
  */
 import { HttpPublisher } from '../generator/publisher.mjs';
 import { closeAll, openPool } from '../generator/pool.mjs';
@@ -15,7 +14,7 @@ import { DeliverySink } from '../generator/sink.mjs';
 import { API_KEY } from '../lib/auth.mjs';
 import { measureStep, startMeter } from '../lib/meter.mjs';
 import { makePayload } from '../lib/payload.mjs';
-import { waitFor } from '../lib/sys.mjs';
+import { sleep, waitFor } from '../lib/sys.mjs';
 
 export const title = 'Many channels: one subscriber per channel';
 
@@ -53,6 +52,24 @@ async function step({ meterOf, pub, sink, connections, rate, seconds, p99Limit }
 }
 
 /**
+ * Capacity, whatever the latency: deliveries/s with 128 publications kept in
+ * flight (closed loop) for `seconds`, counting what arrives in that window.
+ */
+async function measureCapacity({ meterOf, pub, sink, connections, seconds }) {
+  await sleep(1000); // let the last ladder step settle
+  sink.swap();
+  const meter = meterOf();
+  const t0 = performance.now();
+  const body = (seq, us) => `{"channel":"${channelOf((seq * 7919) % connections)}","data":${makePayload(us, seq, 200)}}`;
+  const { sent } = await pub.saturate({ seconds, inFlight: 128, makeBody: body });
+  const received = sink.received;
+  const elapsed = (performance.now() - t0) / 1000;
+  const m = meter();
+  await pub.drain(5000);
+  return { published: sent, delivered: received, perSecond: Math.round(received / elapsed), serverCpu: m.serverCpu, genCpu: m.genCpu, otherCpu: m.otherCpu };
+}
+
+/**
  * @param {{kind: string, stats(): object, targets?: Array<{host: string, port: number}>, target?: object, protocol: object}} server
  *   a launched server, or a group of external gateways ({kind, targets, protocol, stats})
  */
@@ -62,7 +79,9 @@ export async function runOne(server, opts) {
   const sink = new DeliverySink();
   const pool = await openPool({ targets, protocol: server.protocol, sink, count: connections, tokens, channelOf, sampleEvery: 1, timeoutMs: 120_000 });
   if (pool.failed) throw new Error(`${server.kind}: ${pool.failed} connections failed: ${JSON.stringify(pool.errors)}`);
-  const pub = new HttpPublisher({ endpoints: targets, apiKey: API_KEY, socketsPerEndpoint: 8 });
+  await opts.afterConnect?.(); // e.g. the scale-out scenario's CPU caps, once the connections are in
+  // The same number of publishing sockets in all, however many gateways share them.
+  const pub = new HttpPublisher({ endpoints: targets, apiKey: API_KEY, socketsPerEndpoint: Math.max(1, Math.round(8 / targets.length)) });
   await pub.open();
   const meterOf = () => startMeter(server);
   try {
@@ -75,7 +94,8 @@ export async function runOne(server, opts) {
       if (!row.ok) break;
     }
     const passed = rows.filter((r) => r.ok);
-    return { connectSeconds: pool.seconds, steps: rows, maxSustained: passed.length ? Math.max(...passed.map((r) => r.achieved)) : 0 };
+    const capacity = opts.capacitySeconds ? await measureCapacity({ meterOf, pub, sink, connections, seconds: opts.capacitySeconds }) : undefined;
+    return { connectSeconds: pool.seconds, steps: rows, maxSustained: passed.length ? Math.max(...passed.map((r) => r.achieved)) : 0, capacity };
   } finally {
     pub.close();
     await closeAll(pool.conns);

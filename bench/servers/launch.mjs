@@ -24,13 +24,14 @@ export const SERVERS = {
 
 /**
  * @param {keyof SERVERS} kind
- * @param {{cpu?: number, profileDir?: string, env?: object}} [opts]
+ * @param {{cpu?: number, profileDir?: string, env?: object, args?: string[]}} [opts]
+ *   args: extra command-line arguments for the server (e.g. `--engine redis`)
  */
-export async function launch(kind, { cpu = 0, profileDir, env = {} } = {}) {
+export async function launch(kind, { cpu = 0, profileDir, env = {}, args = [] } = {}) {
   const spec = SERVERS[kind];
   const port = await freePort();
   const nodeArgs = ['--expose-gc', '--import', PROBE, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${kind}-${Date.now()}.cpuprofile`] : [])];
-  const child = spawn('taskset', ['-c', String(cpu), process.execPath, ...nodeArgs, ...spec.args(port)], {
+  const child = spawn('taskset', ['-c', String(cpu), process.execPath, ...nodeArgs, ...spec.args(port), ...args], {
     env: { ...process.env, TIDINGS_TOKEN_SECRET: SECRET, TIDINGS_API_KEY: API_KEY, TIDINGS_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

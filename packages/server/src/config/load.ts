@@ -26,6 +26,7 @@ const ENV_FIELDS: Array<[string, string[], (v: string) => unknown]> = [
   ['TIDINGS_LOG_LEVEL', ['log', 'level'], String],
   ['TIDINGS_ENGINE', ['engine', 'type'], String],
   ['TIDINGS_REDIS_URL', ['engine', 'redisUrl'], String],
+  ['TIDINGS_REDIS_PREFIX', ['engine', 'prefix'], String],
 ];
 
 function setPath(obj: Raw, path: string[], value: unknown): void {
