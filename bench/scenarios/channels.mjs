@@ -14,7 +14,7 @@ import { DeliverySink } from '../generator/sink.mjs';
 import { API_KEY } from '../lib/auth.mjs';
 import { measureStep, startMeter } from '../lib/meter.mjs';
 import { makePayload } from '../lib/payload.mjs';
-import { sleep, waitFor } from '../lib/sys.mjs';
+import { sleep, waitFor, waitQuiet } from '../lib/sys.mjs';
 
 export const title = 'Many channels: one subscriber per channel';
 
@@ -79,6 +79,8 @@ export async function runOne(server, opts) {
   const sink = new DeliverySink();
   const pool = await openPool({ targets, protocol: server.protocol, sink, count: connections, tokens, channelOf, sampleEvery: 1, timeoutMs: 120_000 });
   if (pool.failed) throw new Error(`${server.kind}: ${pool.failed} connections failed: ${JSON.stringify(pool.errors)}`);
+  // After 10,000 connects a server is busy for seconds (subscriptions, GC): measure its steady state.
+  await waitQuiet({ timeoutMs: 20_000 });
   await opts.afterConnect?.(); // e.g. the scale-out scenario's CPU caps, once the connections are in
   // The same number of publishing sockets in all, however many gateways share them.
   const pub = new HttpPublisher({ endpoints: targets, apiKey: API_KEY, socketsPerEndpoint: Math.max(1, Math.round(8 / targets.length)) });
