@@ -1,5 +1,6 @@
 /**
- * Connection token verification (JWT, via jose). Follows RFC 8725: an explicit
+ * Connection token verification (JWT: jose for public keys and JWKS, our
+ * synchronous hmac-jwt.ts for an HMAC secret). Follows RFC 8725: an explicit
  * allow-list of algorithms tied to the configured key kind (so `alg: none` and
  * RS256→HS256 confusion are refused), exp/nbf with bounded leeway, optional
  * aud/iss, and a character check before any parsing.
@@ -7,6 +8,7 @@
 import { CloseCode } from '@tidings/protocol';
 import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, importSPKI, jwtVerify } from 'jose';
 import type { Config } from '../config/schema.js';
+import { type HmacJwtOptions, JwtRejected, verifyHmacJwt } from './hmac-jwt.js';
 
 export interface TokenClaims {
   user: string;
@@ -44,13 +46,6 @@ function keyPerAlgorithm(importFor: (alg: string) => Promise<CryptoKey>): JWTVer
   };
 }
 
-/**
- * An HMAC secret as a WebCrypto key for one HS* algorithm. Importing it once,
- * not on every verify (as a raw secret would be), halves the connect cost.
- */
-function importHmac(secret: Uint8Array, alg: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);
-}
 
 /** Shared by every token without a `channels` claim (kept per connection: no array each). */
 const NO_CHANNELS: string[] = [];
@@ -68,15 +63,22 @@ function claimsOf(payload: JWTPayload): TokenClaims {
 }
 
 export class TokenVerifier {
-  private readonly key: KeySource;
+  /** Public keys and JWKS go through jose; an HMAC secret is checked synchronously (hmac-jwt.ts). */
+  private readonly key?: KeySource;
+  private readonly hmac?: HmacJwtOptions;
   private readonly algorithms: string[];
 
   constructor(private readonly cfg: Config['token']) {
     if (cfg.hmacSecret) {
-      const secret = new TextEncoder().encode(cfg.hmacSecret);
-      this.key = keyPerAlgorithm((alg) => importHmac(secret, alg));
       this.algorithms = cfg.algorithms ?? ['HS256'];
       if (this.algorithms.some((a) => !HMAC_ALGS.includes(a))) throw new Error('token.algorithms: an HMAC secret takes HS* algorithms only');
+      this.hmac = {
+        secret: new TextEncoder().encode(cfg.hmacSecret),
+        algorithms: this.algorithms,
+        toleranceSeconds: Math.round(cfg.leeway / 1000),
+        ...(cfg.audience ? { audience: cfg.audience } : {}),
+        ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
+      };
     } else if (cfg.publicKey) {
       const pem = cfg.publicKey;
       this.key = keyPerAlgorithm((alg) => importSPKI(pem, alg));
@@ -95,6 +97,7 @@ export class TokenVerifier {
   async verify(token: string | undefined): Promise<TokenClaims> {
     if (!token) throw new TokenError(CloseCode.InvalidToken, 'token missing');
     if (token.length > MAX_TOKEN || !TOKEN_RE.test(token)) throw new TokenError(CloseCode.InvalidToken, 'token malformed');
+    if (this.hmac) return this.verifyHmac(token, this.hmac);
     const options = {
       algorithms: this.algorithms,
       clockTolerance: Math.round(this.cfg.leeway / 1000),
@@ -102,13 +105,23 @@ export class TokenVerifier {
       ...(this.cfg.issuer ? { issuer: this.cfg.issuer } : {}),
     };
     try {
-      const { payload } = await jwtVerify(token, this.key, options);
+      const { payload } = await jwtVerify(token, this.key!, options);
       return claimsOf(payload);
     } catch (err) {
       if (err instanceof TokenError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'ERR_JWT_EXPIRED') throw new TokenError(CloseCode.TokenExpired, 'token expired');
       throw new TokenError(CloseCode.InvalidToken, `token invalid (${code ?? 'unreadable'})`);
+    }
+  }
+
+  private verifyHmac(token: string, options: HmacJwtOptions): TokenClaims {
+    try {
+      return claimsOf(verifyHmacJwt(token, options));
+    } catch (err) {
+      if (err instanceof TokenError) throw err;
+      if (err instanceof JwtRejected && err.expired) throw new TokenError(CloseCode.TokenExpired, 'token expired');
+      throw new TokenError(CloseCode.InvalidToken, `token invalid (${(err as Error).message})`);
     }
   }
 }
