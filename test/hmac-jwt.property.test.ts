@@ -107,10 +107,10 @@ const header = (signAlg: string) =>
 
 const payload = fc.oneof({ weight: 12, arbitrary: claims }, { weight: 1, arbitrary: fc.constantFrom<unknown>([], 'text', 12, null) });
 
-/** Now and then, one character replaced by another from the base64url alphabet (or a dot). */
+/** Now and then, one character replaced, inserted or appended (base64url alphabet or a dot). */
 const mutation = fc.oneof(
   { weight: 9, arbitrary: fc.constant(undefined) },
-  { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.constantFrom(...'AZaz09-_.'.split(''))) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('replace', 'insert', 'append'), fc.nat(), fc.constantFrom(...'AZaz09-_.Q'.split(''))) },
 );
 
 /** A token and the options to check it with: most are well formed, so every verdict is exercised. */
@@ -125,10 +125,12 @@ const cases = fc.constantFrom('HS256', 'HS384', 'HS512').chain((signAlg) =>
   }),
 );
 
-function mutate(token: string, m: [number, string] | undefined): string {
+function mutate(token: string, m: [string, number, string] | undefined): string {
   if (!m) return token;
-  const i = m[0] % token.length;
-  return token.slice(0, i) + m[1] + token.slice(i + 1);
+  const [kind, at, ch] = m;
+  const i = at % token.length;
+  if (kind === 'append') return token + ch;
+  return token.slice(0, i) + ch + token.slice(kind === 'insert' ? i : i + 1);
 }
 
 describe('HMAC JWT verification agrees with jose', () => {
@@ -152,6 +154,15 @@ describe('HMAC JWT verification agrees with jose', () => {
     expect(ourVerdict(sign({ alg: 'HS256' }, { sub: 'a', exp: NOW + 10 }, SECRET, 'HS256'), opts)).toBe('ok');
     expect(ourVerdict(sign({ alg: 'HS256' }, { sub: 'a', exp: NOW }, SECRET, 'HS256'), opts)).toBe('expired');
     expect(ourVerdict(sign({ alg: 'HS256' }, { sub: 'a', nbf: NOW + 1 }, SECRET, 'HS256'), opts)).toBe('invalid');
+  });
+
+  it('refuses a signature with a dangling character, which Node would decode to the same bytes', async () => {
+    const opts = { algorithms: ['HS384'], tolerance: 0 };
+    const token = sign({ alg: 'HS384' }, { sub: 'a' }, SECRET, 'HS384');
+    expect(token.split('.')[2]).toHaveLength(64);
+    expect(ourVerdict(token, opts)).toBe('ok');
+    expect(ourVerdict(`${token}Q`, opts)).toBe('invalid');
+    expect(await joseVerdict(`${token}Q`, opts)).toBe('invalid');
   });
 
   it('refuses critical header parameters, which it does not implement', () => {

@@ -69,6 +69,23 @@ describe('connection lifecycle', () => {
     }
   });
 
+  it('answers a ping sent just before the client closes, before its own close frame', async () => {
+    const t = await startTestGateway();
+    try {
+      const p = await connectedPeer(t, 'leaving');
+      const order: string[] = [];
+      p.ws.on('pong', (d) => order.push(`pong:${d.toString()}`));
+      p.ws.on('close', () => order.push('close'));
+      p.ws.ping('bye');
+      p.ws.close(1000);
+      await p.closed;
+      await until(() => order.includes('close'), 5000, 'close');
+      expect(order).toEqual(['pong:bye', 'close']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('limits subscriptions per connection with 106', async () => {
     const t = await startTestGateway({ client: { channelLimit: 3 } });
     try {

@@ -19,7 +19,11 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-const HASHES: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
+const HASHES = new Map([
+  ['HS256', 'sha256'],
+  ['HS384', 'sha384'],
+  ['HS512', 'sha512'],
+]);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A refused token: `expired` tells an expired one (close 3502) from an invalid one (3500). */
@@ -46,10 +50,14 @@ type JsonObject = Record<string, unknown>;
 
 /** Verify `token` and return its claims, or throw JwtRejected. `nowSeconds` is for tests. */
 export function verifyHmacJwt(token: string, o: HmacJwtOptions, nowSeconds = Math.floor(Date.now() / 1000)): JsonObject {
-  const [head = '', body = '', sig = ''] = token.split('.');
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new JwtRejected('not a compact JWS');
+  const [head, body, sig] = parts as [string, string, string];
   const header = decodeObject(head, 'header');
   const hash = checkHeader(header, o.algorithms);
   const expected = createHmac(hash, o.secret).update(`${head}.${body}`).digest();
+  // Node's decoder drops a dangling last character (length 4k+1); base64url has no such length, and jose refuses it.
+  if (sig.length % 4 === 1) throw new JwtRejected('signature is not base64url');
   const given = Buffer.from(sig, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new JwtRejected('signature verification failed');
   const claims = decodeObject(body, 'claims');
@@ -58,6 +66,7 @@ export function verifyHmacJwt(token: string, o: HmacJwtOptions, nowSeconds = Mat
 }
 
 function decodeObject(part: string, what: string): JsonObject {
+  if (part.length % 4 === 1) throw new JwtRejected(`${what} is not base64url`);
   let value: unknown;
   try {
     value = JSON.parse(utf8.decode(Buffer.from(part, 'base64url')));
@@ -72,7 +81,7 @@ function decodeObject(part: string, what: string): JsonObject {
 function checkHeader(header: JsonObject, algorithms: readonly string[]): string {
   const { alg } = header;
   if (typeof alg !== 'string' || alg === '') throw new JwtRejected('header has no alg');
-  const hash = HASHES[alg];
+  const hash = HASHES.get(alg);
   if (!hash || !algorithms.includes(alg)) throw new JwtRejected(`alg ${alg} not allowed`);
   if (header.crit !== undefined) throw new JwtRejected('crit header parameters are not supported');
   return hash;

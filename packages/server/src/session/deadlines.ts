@@ -2,64 +2,77 @@
  * One timer for every session's deadlines (connect timeout, ping, pong,
  * token expiry). A Node `Timeout` per connection, with its closure, was about
  * 220 B of an idle connection's heap; here a session costs one slot in a
- * bucket and a small integer.
+ * bucket and two small integers.
  *
  * Deadlines are rounded up to the wheel's tick: they fire up to one tick late,
- * never early. Cancelling is lazy: an entry whose `dueTick` no longer matches
- * its bucket is skipped when the bucket comes up, so re-arming costs one push.
+ * never early. Time is monotonic (`performance.now()`), so a wall-clock step
+ * (NTP, a resumed VM) neither stalls nor fires every deadline at once. An item
+ * sits in at most one bucket, at a known slot, and leaves it as soon as it is
+ * re-armed or cancelled: a closed session is not held until its old tick.
  */
+import { performance } from 'node:perf_hooks';
 
-/** Something with a deadline: the wheel owns `dueTick` (-1 = none). */
+/** Something with a deadline. The wheel owns both fields (-1 = none). */
 export interface HasDeadline {
   dueTick: number;
+  dueSlot: number;
   onDeadline(): void;
 }
 
 export class Deadlines<T extends HasDeadline> {
   private readonly buckets = new Map<number, T[]>();
-  private readonly startedAt = Date.now();
+  private readonly startedAt = performance.now();
   /** Last tick whose bucket has been run. */
-  private done: number;
+  private done = -1;
   private timer?: NodeJS.Timeout;
 
   constructor(
     readonly tickMs: number,
     private readonly onError: (err: unknown) => void,
-  ) {
-    this.done = -1;
-  }
+  ) {}
 
-  /** Milliseconds since the wheel started: small integers (V8 Smis) for deadlines kept in objects. */
+  /** Monotonic milliseconds since the wheel started: small integers (V8 Smis) for deadlines kept in objects. */
   now(): number {
-    return Date.now() - this.startedAt;
+    return Math.floor(performance.now() - this.startedAt);
   }
 
   /** Wake `item` at `at` (on the `now()` clock), replacing its earlier deadline. */
   schedule(item: T, at: number): void {
+    this.cancel(item);
     if (!this.timer) {
       this.done = Math.max(this.done, Math.floor(this.now() / this.tickMs) - 1);
       this.timer = setInterval(() => this.run(), this.tickMs).unref();
     }
-    const tick = Math.max(this.done + 1, this.tickOf(at));
+    const tick = Math.max(this.done + 1, Math.ceil(at / this.tickMs));
+    let bucket = this.buckets.get(tick);
+    if (!bucket) this.buckets.set(tick, (bucket = []));
     item.dueTick = tick;
-    const bucket = this.buckets.get(tick);
-    if (bucket) bucket.push(item);
-    else this.buckets.set(tick, [item]);
+    item.dueSlot = bucket.length;
+    bucket.push(item);
   }
 
+  /** Forget `item`'s deadline, if any. */
   cancel(item: T): void {
+    const bucket = item.dueTick < 0 ? undefined : this.buckets.get(item.dueTick);
+    // A bucket being run is already out of the map: there, resetting dueTick is enough (fire() skips it).
+    if (bucket && bucket[item.dueSlot] === item) {
+      const last = bucket.pop()!;
+      if (last !== item) {
+        bucket[item.dueSlot] = last;
+        last.dueSlot = item.dueSlot;
+      }
+      if (bucket.length === 0) this.buckets.delete(item.dueTick);
+    }
     item.dueTick = -1;
+    item.dueSlot = -1;
   }
 
   /** Stop the timer; pending deadlines are dropped. */
   close(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    for (const bucket of this.buckets.values()) for (const item of bucket) item.dueTick = item.dueSlot = -1;
     this.buckets.clear();
-  }
-
-  private tickOf(at: number): number {
-    return Math.ceil(at / this.tickMs);
   }
 
   private run(): void {
@@ -76,12 +89,14 @@ export class Deadlines<T extends HasDeadline> {
   }
 
   private fire(item: T, tick: number): void {
-    if (item.dueTick !== tick) return; // re-armed or cancelled since
-    item.dueTick = -1;
+    if (item.dueTick !== tick) return; // cancelled or re-armed by an earlier item of this bucket
+    item.dueTick = item.dueSlot = -1;
     try {
       item.onDeadline();
     } catch (err) {
-      this.onError(err); // one item's fault must not stop the others' deadlines
+      try {
+        this.onError(err); // one item's fault must not stop the others' deadlines
+      } catch {}
     }
   }
 }

@@ -56,6 +56,7 @@ export class Session implements Member, HasDeadline {
 
   /** Owned by ctx.deadlines. Times below are on its clock (`ctx.deadlines.now()`): small integers, not boxed doubles. */
   dueTick = NONE;
+  dueSlot = NONE;
   private awaitingPong = false;
   private pingDue = NONE;
   private pongCheck = false;

@@ -46,6 +46,16 @@ class TidingsSocket extends WebSocket {
         return super.emit(event, a, b);
     }
   }
+
+  /**
+   * `ws` answers a client's Close by calling close() itself and writes its
+   * Close frame at once: first write what our outbox holds, so a pong owed
+   * for an earlier ping (RFC 6455 §5.5.2) or queued data is not lost behind it.
+   */
+  override close(code?: number, data?: string | Buffer): void {
+    this.transport?.outbox.flush();
+    super.close(code, data);
+  }
 }
 
 class WebSocketTransport implements Transport, OverflowHandler {
@@ -69,7 +79,7 @@ class WebSocketTransport implements Transport, OverflowHandler {
   }
 
   onPing(data: Buffer): void {
-    if (this.session.onPing()) this.outbox.push(wsPongFrame(data));
+    if (this.session.onPing() && this.ws.readyState === this.ws.OPEN) this.outbox.push(wsPongFrame(data));
   }
 
   onClose(): void {
