@@ -5,9 +5,8 @@
  * been called. The history policy must match the channel's namespace in the
  * gateway configuration (default: 1,000 publications for 10 minutes).
  */
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DEFAULT_PREFIX, PUBLISH_SCRIPT, channelKeys, payloadTail } from './redis-layout.js';
+import { DEFAULT_PREFIX, PUBLISH_SCRIPT, channelKeys, newEpoch, payloadTail } from './redis-layout.js';
 import type { StreamPosition } from './http.js';
 
 export interface HistoryPolicySeconds {
@@ -68,7 +67,7 @@ export async function runPublish(redis: ScriptClient, p: RawPublish): Promise<St
     Math.max(1, Math.ceil(p.history.ttlSeconds)),
     p.metaTtlSeconds,
     p.idempotencyKey === undefined ? 0 : p.idempotencyTtlSeconds,
-    randomBytes(6).toString('base64url'),
+    newEpoch(),
     p.sharded ? 'SPUBLISH' : 'PUBLISH',
   );
   const colon = result.indexOf(':');

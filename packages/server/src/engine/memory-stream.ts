@@ -2,12 +2,8 @@
  * One channel's history in memory: a ring buffer of publications bounded by
  * count and age, with the stream's epoch and top offset.
  */
-import { randomBytes } from 'node:crypto';
+import { newEpoch } from '@tidings/publisher';
 import type { HistoryPolicy, ServerPublication } from './engine.js';
-
-export function newEpoch(): string {
-  return randomBytes(6).toString('base64url');
-}
 
 /** The ring of a stream that has kept nothing yet, shared: most channels never publish (memory per idle channel). */
 const NO_ITEMS: Array<ServerPublication | undefined> = [];

@@ -9,9 +9,8 @@
  * once: when the subscriber connection comes back, every channel held here is
  * resynced (subscribers recover from their own offsets).
  */
-import { randomBytes } from 'node:crypto';
 import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
-import { DEFAULT_PREFIX, HISTORY_SCRIPT, channelKeys, decodePayload, defineScripts, runPublish, supportsShardedPubSub } from '@tidings/publisher';
+import { DEFAULT_PREFIX, HISTORY_SCRIPT, channelKeys, decodePayload, defineScripts, newEpoch, runPublish, supportsShardedPubSub } from '@tidings/publisher';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import {
@@ -141,7 +140,7 @@ export class RedisEngine implements Engine {
         query.sinceOffset ?? 0,
         Math.min(query.limit ?? MAX_READ, MAX_READ),
         create ? '1' : '0',
-        randomBytes(6).toString('base64url'),
+        newEpoch(),
         Math.ceil((this.opts.streamMetaTtlMs ?? 86_400_000) / 1000),
       );
     } catch (err) {
