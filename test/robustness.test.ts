@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawPeer, type TestGateway, connectedPeer, startTestGateway, until } from './helpers.js';
+import { request } from 'node:http';
+import { API_KEY, RawPeer, type TestGateway, connectedPeer, startTestGateway, until } from './helpers.js';
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -112,5 +113,20 @@ describe('bad input on a live socket', () => {
     expect((await t.api('/api/nothing', {})).status).toBe(404);
     const huge = await t.api('/api/publish', { channel: 'a', data: 'x'.repeat(2_000_000) });
     expect(huge.status).toBe(413);
+  });
+
+  it('answers 413 to an oversize body sent without a length (chunked), and keeps serving', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${t.httpUrl}/api/publish`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}`, 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.write('{"channel":"a","data":"');
+      for (let i = 0; i < 40; i++) req.write('x'.repeat(64 * 1024)); // 2.5 MB against the 1 MiB default
+      req.end('"}');
+    });
+    expect(status).toBe(413);
+    expect((await t.api('/api/publish', { channel: 'a', data: 1 })).status).toBe(200);
   });
 });
