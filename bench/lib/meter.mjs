@@ -42,3 +42,21 @@ export async function measureStep(run, { quietWaitMs = 30_000, log = () => {} } 
   if (row.otherCpu > DISTURBED) await waitQuiet({ log, timeoutMs: quietWaitMs });
   return { ...(await run()), retried: true };
 }
+
+/**
+ * A rate ladder: one short warm-up step (JIT, not kept), then `runAt(level)`
+ * for each level, each confirmed by measureStep, until one fails. Returns the
+ * rows and the highest rate delivered by a passing step.
+ */
+export async function climbLadder(levels, runAt, { name, unit, ...opts }) {
+  await runAt(levels[0], 1);
+  const rows = [];
+  for (const level of levels) {
+    const row = await measureStep(() => runAt(level), opts);
+    rows.push(row);
+    opts.log(`  ${name} ${level.toLocaleString('en-US')}${unit}: p99 ${row.p99} ms, lost ${row.lost}, server ${row.serverCpu}% gen ${row.genCpu}% other ${row.otherCpu}%`);
+    if (!row.ok) break;
+  }
+  const passed = rows.filter((r) => r.ok);
+  return { rows, maxSustained: passed.length ? Math.max(...passed.map((r) => r.achieved)) : 0 };
+}

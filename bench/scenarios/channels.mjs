@@ -12,7 +12,7 @@ import { HttpPublisher } from '../generator/publisher.mjs';
 import { closeAll, openPool } from '../generator/pool.mjs';
 import { DeliverySink } from '../generator/sink.mjs';
 import { API_KEY } from '../lib/auth.mjs';
-import { measureStep, startMeter } from '../lib/meter.mjs';
+import { climbLadder, startMeter } from '../lib/meter.mjs';
 import { makePayload } from '../lib/payload.mjs';
 import { sleep, waitFor, waitQuiet } from '../lib/sys.mjs';
 
@@ -20,14 +20,16 @@ export const title = 'Many channels: one subscriber per channel';
 
 const channelOf = (i) => `job:${i}`;
 
+/** Publication `seq`: consecutive ones go to channels far apart (stride), as independent jobs would. */
+const publicationBody = (connections) => (seq, us) => `{"channel":"${channelOf((seq * 7919) % connections)}","data":${makePayload(us, seq, 200)}}`;
+
 async function step({ meterOf, pub, sink, connections, rate, seconds, p99Limit }) {
   sink.swap();
   const closedBefore = sink.closed;
   const failedBefore = pub.failed;
   const meter = meterOf();
   const t0 = performance.now();
-  // Consecutive publications go to channels far apart (stride), as independent jobs would.
-  const body = (seq, us) => `{"channel":"${channelOf((seq * 7919) % connections)}","data":${makePayload(us, seq, 200)}}`;
+  const body = publicationBody(connections);
   const sent = await pub.run({ rate, count: Math.max(1, Math.round(rate * seconds)), makeBody: body });
   await pub.drain(5000);
   await waitFor(() => sink.received >= sent.sent || sink.closed > closedBefore, 3000, 5);
@@ -60,7 +62,7 @@ async function measureCapacity({ meterOf, pub, sink, connections, seconds }) {
   sink.swap();
   const meter = meterOf();
   const t0 = performance.now();
-  const body = (seq, us) => `{"channel":"${channelOf((seq * 7919) % connections)}","data":${makePayload(us, seq, 200)}}`;
+  const body = publicationBody(connections);
   const { sent } = await pub.saturate({ seconds, inFlight: 128, makeBody: body });
   const received = sink.received;
   const elapsed = (performance.now() - t0) / 1000;
@@ -87,17 +89,10 @@ export async function runOne(server, opts) {
   await pub.open();
   const meterOf = () => startMeter(server);
   try {
-    await step({ meterOf, pub, sink, connections, rate: rates[0], seconds: 1, p99Limit }); // warm-up
-    const rows = [];
-    for (const rate of rates) {
-      const row = await measureStep(() => step({ meterOf, pub, sink, connections, rate, seconds: stepSeconds, p99Limit }), opts);
-      rows.push(row);
-      opts.log(`  ${server.kind} ${rate.toLocaleString('en-US')} pub/s: p99 ${row.p99} ms, lost ${row.lost}, server ${row.serverCpu}% gen ${row.genCpu}% other ${row.otherCpu}%`);
-      if (!row.ok) break;
-    }
-    const passed = rows.filter((r) => r.ok);
+    const runAt = (rate, seconds = stepSeconds) => step({ meterOf, pub, sink, connections, rate, seconds, p99Limit });
+    const { rows, maxSustained } = await climbLadder(rates, runAt, { ...opts, name: server.kind, unit: ' pub/s' });
     const capacity = opts.capacitySeconds ? await measureCapacity({ meterOf, pub, sink, connections, seconds: opts.capacitySeconds }) : undefined;
-    return { connectSeconds: pool.seconds, steps: rows, maxSustained: passed.length ? Math.max(...passed.map((r) => r.achieved)) : 0, capacity };
+    return { connectSeconds: pool.seconds, steps: rows, maxSustained, capacity };
   } finally {
     pub.close();
     await closeAll(pool.conns);

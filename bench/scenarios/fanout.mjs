@@ -8,7 +8,7 @@ import { HttpPublisher } from '../generator/publisher.mjs';
 import { closeAll, openPool } from '../generator/pool.mjs';
 import { DeliverySink } from '../generator/sink.mjs';
 import { API_KEY } from '../lib/auth.mjs';
-import { measureStep, startMeter } from '../lib/meter.mjs';
+import { climbLadder, startMeter } from '../lib/meter.mjs';
 import { makePayload } from '../lib/payload.mjs';
 import { waitFor } from '../lib/sys.mjs';
 
@@ -61,20 +61,9 @@ export async function runOne(server, opts) {
   const pub = new HttpPublisher({ endpoints: [server.target], apiKey: API_KEY });
   await pub.open();
   try {
-    await step({ server, pub, sink, subs: subscribers, deliveries: steps[0], seconds: 1, p99Limit }); // warm-up (JIT), not kept
-    const rows = [];
-    for (const deliveries of steps) {
-      const row = await measureStep(() => step({ server, pub, sink, subs: subscribers, deliveries, seconds: stepSeconds, p99Limit }), opts);
-      rows.push(row);
-      opts.log(`  ${server.kind} ${deliveries.toLocaleString('en-US')}/s: p99 ${row.p99} ms, lost ${row.lost}, server ${row.serverCpu}% gen ${row.genCpu}% other ${row.otherCpu}%`);
-      if (!row.ok) break;
-    }
-    const passed = rows.filter((r) => r.ok);
-    return {
-      steps: rows,
-      maxSustained: passed.length ? Math.max(...passed.map((r) => r.achieved)) : 0,
-      at50k: rows.find((r) => r.offered === 50_000) ?? null,
-    };
+    const runAt = (deliveries, seconds = stepSeconds) => step({ server, pub, sink, subs: subscribers, deliveries, seconds, p99Limit });
+    const { rows, maxSustained } = await climbLadder(steps, runAt, { ...opts, name: server.kind, unit: '/s' });
+    return { steps: rows, maxSustained, at50k: rows.find((r) => r.offered === 50_000) ?? null };
   } finally {
     pub.close();
     await closeAll(pool.conns);

@@ -6,7 +6,7 @@
  * aud/iss, and a character check before any parsing.
  */
 import { CloseCode } from '@tidings/protocol';
-import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, importSPKI, jwtVerify } from 'jose';
+import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, createRemoteJWKSet, importSPKI, jwtVerify } from 'jose';
 import type { Config } from '../config/schema.js';
 import { type HmacJwtOptions, JwtRejected, verifyHmacJwt } from './hmac-jwt.js';
 
@@ -33,8 +33,6 @@ const MAX_TOKEN = 8192;
 const HMAC_ALGS = ['HS256', 'HS384', 'HS512'];
 const PUBLIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
-type KeySource = JWTVerifyGetKey;
-
 /** Resolve the key by the token's (already allow-listed) algorithm, importing each once. */
 function keyPerAlgorithm(importFor: (alg: string) => Promise<CryptoKey>): JWTVerifyGetKey {
   const cache = new Map<string, Promise<CryptoKey>>();
@@ -45,7 +43,6 @@ function keyPerAlgorithm(importFor: (alg: string) => Promise<CryptoKey>): JWTVer
     return key;
   };
 }
-
 
 /** Shared by every token without a `channels` claim (kept per connection: no array each). */
 const NO_CHANNELS: string[] = [];
@@ -62,66 +59,52 @@ function claimsOf(payload: JWTPayload): TokenClaims {
   };
 }
 
-export class TokenVerifier {
-  /** Public keys and JWKS go through jose; an HMAC secret is checked synchronously (hmac-jwt.ts). */
-  private readonly key?: KeySource;
-  private readonly hmac?: HmacJwtOptions;
-  private readonly algorithms: string[];
+/** The close code and reason for a refused token, whichever verifier refused it. */
+function refusal(err: unknown): TokenError {
+  if (err instanceof TokenError) return err;
+  const code = (err as { code?: string }).code;
+  const expired = err instanceof JwtRejected ? err.expired : code === 'ERR_JWT_EXPIRED';
+  if (expired) return new TokenError(CloseCode.TokenExpired, 'token expired');
+  return new TokenError(CloseCode.InvalidToken, `token invalid (${err instanceof JwtRejected ? err.message : (code ?? 'unreadable')})`);
+}
 
-  constructor(private readonly cfg: Config['token']) {
+type Keys = { hmac: HmacJwtOptions } | { jose: JWTVerifyGetKey; options: JWTVerifyOptions };
+
+export class TokenVerifier {
+  /** An HMAC secret is checked synchronously (hmac-jwt.ts); public keys and JWKS go through jose. */
+  private readonly keys: Keys;
+
+  constructor(cfg: Config['token']) {
+    const tolerance = Math.round(cfg.leeway / 1000);
+    const claims = { ...(cfg.audience ? { audience: cfg.audience } : {}), ...(cfg.issuer ? { issuer: cfg.issuer } : {}) };
     if (cfg.hmacSecret) {
-      this.algorithms = cfg.algorithms ?? ['HS256'];
-      if (this.algorithms.some((a) => !HMAC_ALGS.includes(a))) throw new Error('token.algorithms: an HMAC secret takes HS* algorithms only');
-      this.hmac = {
-        secret: new TextEncoder().encode(cfg.hmacSecret),
-        algorithms: this.algorithms,
-        toleranceSeconds: Math.round(cfg.leeway / 1000),
-        ...(cfg.audience ? { audience: cfg.audience } : {}),
-        ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
-      };
-    } else if (cfg.publicKey) {
+      const algorithms = cfg.algorithms ?? ['HS256'];
+      if (algorithms.some((a) => !HMAC_ALGS.includes(a))) throw new Error('token.algorithms: an HMAC secret takes HS* algorithms only');
+      this.keys = { hmac: { secret: new TextEncoder().encode(cfg.hmacSecret), algorithms, toleranceSeconds: tolerance, ...claims } };
+      return;
+    }
+    const algorithms = cfg.algorithms ?? ['RS256', 'ES256'];
+    if (algorithms.some((a) => !PUBLIC_ALGS.includes(a))) throw new Error('token.algorithms: a public key takes RS*, PS*, ES* or EdDSA algorithms only');
+    const options = { algorithms, clockTolerance: tolerance, ...claims };
+    if (cfg.publicKey) {
       const pem = cfg.publicKey;
-      this.key = keyPerAlgorithm((alg) => importSPKI(pem, alg));
-      this.algorithms = cfg.algorithms ?? ['RS256', 'ES256'];
+      this.keys = { jose: keyPerAlgorithm((alg) => importSPKI(pem, alg)), options };
     } else if (cfg.jwksUrl) {
-      this.key = createRemoteJWKSet(new URL(cfg.jwksUrl));
-      this.algorithms = cfg.algorithms ?? ['RS256', 'ES256'];
+      this.keys = { jose: createRemoteJWKSet(new URL(cfg.jwksUrl)), options };
     } else {
       throw new Error('token: configure hmacSecret, publicKey or jwksUrl');
-    }
-    if (!cfg.hmacSecret && this.algorithms.some((a) => !PUBLIC_ALGS.includes(a))) {
-      throw new Error('token.algorithms: a public key takes RS*, PS*, ES* or EdDSA algorithms only');
     }
   }
 
   async verify(token: string | undefined): Promise<TokenClaims> {
     if (!token) throw new TokenError(CloseCode.InvalidToken, 'token missing');
     if (token.length > MAX_TOKEN || !TOKEN_RE.test(token)) throw new TokenError(CloseCode.InvalidToken, 'token malformed');
-    if (this.hmac) return this.verifyHmac(token, this.hmac);
-    const options = {
-      algorithms: this.algorithms,
-      clockTolerance: Math.round(this.cfg.leeway / 1000),
-      ...(this.cfg.audience ? { audience: this.cfg.audience } : {}),
-      ...(this.cfg.issuer ? { issuer: this.cfg.issuer } : {}),
-    };
+    const { keys } = this;
     try {
-      const { payload } = await jwtVerify(token, this.key!, options);
+      const payload = 'hmac' in keys ? verifyHmacJwt(token, keys.hmac) : (await jwtVerify(token, keys.jose, keys.options)).payload;
       return claimsOf(payload);
     } catch (err) {
-      if (err instanceof TokenError) throw err;
-      const code = (err as { code?: string }).code;
-      if (code === 'ERR_JWT_EXPIRED') throw new TokenError(CloseCode.TokenExpired, 'token expired');
-      throw new TokenError(CloseCode.InvalidToken, `token invalid (${code ?? 'unreadable'})`);
-    }
-  }
-
-  private verifyHmac(token: string, options: HmacJwtOptions): TokenClaims {
-    try {
-      return claimsOf(verifyHmacJwt(token, options));
-    } catch (err) {
-      if (err instanceof TokenError) throw err;
-      if (err instanceof JwtRejected && err.expired) throw new TokenError(CloseCode.TokenExpired, 'token expired');
-      throw new TokenError(CloseCode.InvalidToken, `token invalid (${(err as Error).message})`);
+      throw refusal(err);
     }
   }
 }

@@ -19,8 +19,8 @@ const CLOSE_GRACE_MS = 3000;
 /**
  * A `ws` socket that hands its events straight to its transport. `ws`
  * reports everything through `emit`; answering there instead of through
- * listeners saves a listener table and three closures per connection, a
- * good part of an idle connection's memory. Pings are answered here too
+ * listeners saves three closures and their context per connection (about
+ * 190 B of an idle connection's heap, by heap snapshot). Pings are answered here too
  * (autoPong is off), through the bounded outbox and the command rate limit.
  */
 class TidingsSocket extends WebSocket {
