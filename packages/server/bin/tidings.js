@@ -4,7 +4,7 @@ import { main } from '../dist/cli/main.js';
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (typeof code === 'number') process.exitCode = code;
+    process.exitCode = code;
   },
   (err) => {
     console.error(`tidings: ${err && err.message ? err.message : err}`);

@@ -5,29 +5,12 @@
  * pair is generated once into `.tidings/dev-secrets.json`, so a newcomer's
  * gateway, `tidings token` and `tidings publish` agree without any set-up.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createDevSecrets, findDevSecrets, newDevSecretsFile, readDevSecrets } from './dev-secrets.js';
+import { ENV_FIELDS } from './env.js';
 import { type Config, ConfigError, parseConfig } from './schema.js';
 
 type Raw = Record<string, unknown>;
-
-/** TIDINGS_* variable → path in the config object, and how to read its value. */
-const ENV_FIELDS: Array<[string, string[], (v: string) => unknown]> = [
-  ['TIDINGS_HOST', ['host'], String],
-  ['TIDINGS_PORT', ['port'], Number],
-  ['TIDINGS_API_KEY', ['apiKey'], String],
-  ['TIDINGS_TOKEN_SECRET', ['token', 'hmacSecret'], String],
-  ['TIDINGS_TOKEN_PUBLIC_KEY', ['token', 'publicKey'], String],
-  ['TIDINGS_TOKEN_JWKS_URL', ['token', 'jwksUrl'], String],
-  ['TIDINGS_TOKEN_AUDIENCE', ['token', 'audience'], String],
-  ['TIDINGS_TOKEN_ISSUER', ['token', 'issuer'], String],
-  ['TIDINGS_ALLOWED_ORIGINS', ['client', 'allowedOrigins'], (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
-  ['TIDINGS_LOG_LEVEL', ['log', 'level'], String],
-  ['TIDINGS_ENGINE', ['engine', 'type'], String],
-  ['TIDINGS_REDIS_URL', ['engine', 'redisUrl'], String],
-  ['TIDINGS_REDIS_PREFIX', ['engine', 'prefix'], String],
-];
 
 function setPath(obj: Raw, path: string[], value: unknown): void {
   let cur = obj;
@@ -58,50 +41,60 @@ function readFile(file: string): Raw {
 export interface LoadOptions {
   file?: string;
   env?: NodeJS.ProcessEnv;
-  /** Values from command-line flags, as config paths. */
-  overrides?: Array<[string[], unknown]>;
-  /** Folder for generated dev secrets; default `.tidings` in the working directory. */
+  /** Values from command-line flags, as config paths, with the flag's name for error messages. */
+  overrides?: Array<[string[], unknown, string?]>;
+  /** Folder for generated dev secrets; default TIDINGS_DATA_DIR, else the nearest `.tidings` from `cwd` upward. */
   dataDir?: string;
-}
-
-interface DevSecrets {
-  hmacSecret: string;
-  apiKey: string;
-}
-
-function devSecrets(dataDir: string): DevSecrets {
-  const file = resolve(dataDir, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
-  const secrets = { hmacSecret: randomBytes(32).toString('base64url'), apiKey: randomBytes(24).toString('base64url') };
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
-  return secrets;
+  /** Where the search for `.tidings` starts; default the working directory. */
+  cwd?: string;
+  /** `create` (default): generate dev secrets when none exist. `find`: use existing ones only. */
+  devSecrets?: 'create' | 'find';
 }
 
 export interface LoadedConfig {
   config: Config;
   /** Set when secrets came from the generated dev file (warn the operator). */
   devSecretsFile?: string;
+  /** Set when dev secrets were needed, not found, and not created (`devSecrets: 'find'`): where the search looked. */
+  devSecretsMissing?: string;
+  /** True when the host defaulted to 127.0.0.1 because the node runs on dev secrets. */
+  loopbackOnly?: boolean;
 }
 
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const file = opts.file ?? env.TIDINGS_CONFIG;
   const raw: Raw = file ? readFile(file) : {};
-  for (const [name, path, read] of ENV_FIELDS) {
+  const sources = new Map<string, string>();
+  for (const { name, path, read } of ENV_FIELDS) {
     const v = env[name];
-    if (v !== undefined && v !== '') setPath(raw, path, read(v));
+    if (path.length === 0 || v === undefined || v === '') continue;
+    setPath(raw, path, read(v, name));
+    sources.set(path.join('.'), name);
   }
-  for (const [path, value] of opts.overrides ?? []) setPath(raw, path, value);
-  const parsed = parseConfig(raw);
+  for (const [path, value, label] of opts.overrides ?? []) {
+    setPath(raw, path, value);
+    if (label) sources.set(path.join('.'), label);
+  }
+  const hostGiven = raw.host !== undefined;
+  const parsed = parseConfig(raw, sources);
   const token = parsed.token;
   const hasKey = Boolean(token.hmacSecret || token.publicKey || token.jwksUrl);
   if (hasKey && parsed.apiKey) return { config: parsed as Config };
-  const dataDir = opts.dataDir ?? resolve(env.TIDINGS_DATA_DIR ?? '.tidings');
-  const dev = devSecrets(dataDir);
+
+  const cwd = opts.cwd ?? process.cwd();
+  const dataDir = opts.dataDir ?? (env.TIDINGS_DATA_DIR || undefined);
+  let devFile = findDevSecrets(cwd, dataDir);
+  if (!devFile && opts.devSecrets === 'find') {
+    const where = dataDir !== undefined ? newDevSecretsFile(cwd, dataDir) : `.tidings/dev-secrets.json in ${cwd} and its parents`;
+    return { config: parsed as Config, devSecretsMissing: where };
+  }
+  const dev = devFile ? readDevSecrets(devFile) : createDevSecrets((devFile = newDevSecretsFile(cwd, dataDir)));
   if (!hasKey) token.hmacSecret = dev.hmacSecret;
   parsed.apiKey ??= dev.apiKey;
-  return { config: parsed as Config, devSecretsFile: resolve(dataDir, 'dev-secrets.json') };
+  // A node on secrets anyone can read from disk should not face the network unless told to.
+  if (!hostGiven) parsed.host = '127.0.0.1';
+  return { config: parsed as Config, devSecretsFile: devFile, loopbackOnly: !hostGiven };
 }
 
 /** Build a full config from a partial object (tests and embedding). Requires keys. */

@@ -174,10 +174,27 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Validate a raw config; the error names every wrong field by its path. */
-export function parseConfig(raw: unknown): z.output<typeof configSchema> {
+/**
+ * Validate a raw config; the error names every wrong field by its path, and
+ * by where its value came from when `sources` knows (`port (from TIDINGS_PORT)`).
+ */
+export function parseConfig(raw: unknown, sources?: ReadonlyMap<string, string>): z.output<typeof configSchema> {
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  const lines = result.error.issues.map((i) => {
+    const path = i.path.join('.');
+    const source = sourceOf(path, sources);
+    return `  ${path || '(root)'}${source ? ` (from ${source})` : ''}: ${i.message}`;
+  });
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** The source of a path or of its nearest parent that has one. */
+function sourceOf(path: string, sources: ReadonlyMap<string, string> | undefined): string | undefined {
+  if (!sources) return undefined;
+  for (let p = path; p; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+    const s = sources.get(p);
+    if (s) return s;
+  }
+  return undefined;
 }
