@@ -24,8 +24,8 @@ afterAll(() => t.close());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A raw EventSource on /sse that keeps every frame with the lastEventId it came with. */
-function openStream(base: string, connect: Record<string, unknown>) {
-  const es = new EventSource(`${base}/sse?connect=${encodeURIComponent(JSON.stringify(connect))}`);
+function openStream(base: string, connect: Record<string, unknown>, opts: { fetch?: typeof fetch } = {}) {
+  const es = new EventSource(`${base}/sse?connect=${encodeURIComponent(JSON.stringify(connect))}`, opts);
   const frames: Array<{ frame: any; lastEventId: string }> = [];
   es.onmessage = (ev) => void frames.push({ frame: JSON.parse(ev.data), lastEventId: ev.lastEventId });
   const connectReplies = () => frames.filter((f) => f.frame.id === 1);
@@ -49,7 +49,14 @@ function post(base: string, body: unknown, headers: Record<string, string> = {})
 
 describe('SSE transport with a real EventSource', () => {
   it('connects, takes commands by POST, delivers publications with event ids, and resumes by Last-Event-ID', async () => {
-    const s = openStream(t.httpUrl, { token: await t.token('raw'), subs: [{ channel: 'news' }] });
+    // The EventSource's reconnects wait at this gate, so the gap below is certain to be published while the stream is down.
+    let openGate = () => {};
+    let gate: Promise<void> = Promise.resolve();
+    const gatedFetch: typeof fetch = async (input, init) => {
+      await gate;
+      return fetch(input, init);
+    };
+    const s = openStream(t.httpUrl, { token: await t.token('raw'), subs: [{ channel: 'news' }] }, { fetch: gatedFetch });
     await until(() => s.connectReplies().length === 1, 5000, 'connect reply');
     const key = s.session();
     expect(key).toMatch(/^[\w-]+\.[\w-]{24}$/);
@@ -70,19 +77,27 @@ describe('SSE transport with a real EventSource', () => {
     expect(last['room:a'][0]).toBe(2);
 
     // The server cuts the stream; the EventSource comes back by itself (retry: 100 ms) with Last-Event-ID.
+    gate = new Promise((r) => (openGate = r));
     for (const session of t.gw.sessions()) if (session.user === 'raw') session.transport.abort();
     for (let i = 3; i < 8; i++) await t.publish('news', { i });
     for (let i = 2; i < 7; i++) await t.publish('room:a', { i });
+    openGate();
     await until(() => s.connectReplies().length === 2, 5000, 'resumed stream');
     const resumed = s.connectReplies()[1]!.frame.result;
     expect(resumed.session).not.toBe(key);
     const byChannel = Object.fromEntries(resumed.subs.map((r: any) => [r.channel, r]));
     expect(byChannel['news']).toMatchObject({ wasRecovering: true, recovered: true });
     expect(byChannel['room:a']).toMatchObject({ wasRecovering: true, recovered: true });
-    expect(byChannel['news'].publications.length).toBeGreaterThan(0); // the gap was filled by recovery, not live
+    // The whole gap is filled by recovery, in order.
+    expect(byChannel['news'].publications.map((p: any) => p.data.i)).toEqual([3, 4, 5, 6, 7]);
+    expect(byChannel['room:a'].publications.map((p: any) => p.data.i)).toEqual([2, 3, 4, 5, 6]);
+
+    // And the resumed stream is live: a publication after it arrives as a pub event.
+    await t.publish('room:a', { i: 7 });
+    await until(() => s.pubs('room:a').some((p: any) => p.data.i === 7), 5000, 'live after resume');
     const all = (ch: string) => [...s.pubs(ch), ...byChannel[ch].publications].map((p: any) => p.data.i).sort((a: number, b: number) => a - b);
     expect(all('news')).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(all('room:a')).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(all('room:a')).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     s.es.close();
   });
 
