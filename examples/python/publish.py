@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Publish to a Tidings channel from Python with the standard library only.
 
-    TIDINGS_URL=http://127.0.0.1:7070 TIDINGS_API_KEY=... \
-        python3 examples/python/publish.py jobs:42 '{"stage": "transcribing", "progress": 40}'
+    export TIDINGS_API_KEY=$(npx tidings dev-secrets api-key)   # a local dev gateway's key
+    python3 examples/python/publish.py jobs:42 '{"stage": "transcribing", "progress": 40}' [IDEMPOTENCY_KEY]
 
 Prints the publication's position, e.g. {"offset": 3, "epoch": "Zk3x..."}.
+The gateway is TIDINGS_URL, else http://127.0.0.1:$TIDINGS_PORT (default 7070).
 A 503 means the gateway's engine is unavailable: the call is safe to retry,
 and with an idempotency key a retry never publishes twice.
+Exit codes, as the tidings CLI: 0 done, 1 refused, 2 usage, 3 unreachable.
 """
 import json
 import os
@@ -16,9 +18,33 @@ import urllib.error
 import urllib.request
 
 
+class PublishError(Exception):
+    """A failure with a one-line message and the exit code it maps to."""
+
+    def __init__(self, message, exit_code):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def gateway_url():
+    url = os.environ.get("TIDINGS_URL") or f"http://127.0.0.1:{os.environ.get('TIDINGS_PORT') or 7070}"
+    return url.rstrip("/")
+
+
+def api_key_from_env():
+    key = os.environ.get("TIDINGS_API_KEY")
+    if not key:
+        raise PublishError(
+            "TIDINGS_API_KEY is not set; for a local development gateway run: "
+            "export TIDINGS_API_KEY=$(npx tidings dev-secrets api-key)",
+            2,
+        )
+    return key
+
+
 def publish(channel, data, *, url=None, api_key=None, idempotency_key=None, retries=3):
-    url = (url or os.environ.get("TIDINGS_URL", "http://127.0.0.1:7070")).rstrip("/")
-    api_key = api_key or os.environ["TIDINGS_API_KEY"]
+    url = (url or gateway_url()).rstrip("/")
+    api_key = api_key or api_key_from_env()
     body = {"channel": channel, "data": data}
     if idempotency_key:
         body["idempotencyKey"] = idempotency_key
@@ -35,17 +61,27 @@ def publish(channel, data, *, url=None, api_key=None, idempotency_key=None, retr
         except urllib.error.HTTPError as err:
             if err.code != 503 or attempt == retries:
                 detail = err.read().decode(errors="replace")
-                raise RuntimeError(f"publish failed: HTTP {err.code} {detail}") from None
+                raise PublishError(f"{url}/api/publish answered HTTP {err.code} {detail}", 3 if err.code == 503 else 1) from None
+        except urllib.error.URLError as err:
+            raise PublishError(f"cannot reach the gateway at {url}: {err.reason}", 3) from None
         time.sleep(0.2 * 2**attempt)
 
 
 def main(argv):
-    if len(argv) < 3:
+    if len(argv) < 3 or len(argv) > 4:
         print(__doc__, file=sys.stderr)
         return 2
-    channel, payload = argv[1], json.loads(argv[2])
-    key = argv[3] if len(argv) > 3 else None
-    print(json.dumps(publish(channel, payload, idempotency_key=key)))
+    channel, payload = argv[1], argv[2]
+    try:
+        data = json.loads(payload)
+    except ValueError as err:
+        print(f"publish.py: the data is not valid JSON ({err}): {payload}", file=sys.stderr)
+        return 2
+    try:
+        print(json.dumps(publish(channel, data, idempotency_key=argv[3] if len(argv) > 3 else None)))
+    except PublishError as err:
+        print(f"publish.py: {err}", file=sys.stderr)
+        return err.exit_code
     return 0
 
 
