@@ -130,3 +130,12 @@ export function typecheck(snippets: Array<{ name: string; code: string }>, prelu
     ),
   );
 }
+
+/** Write a snippet to a file inside the repository (so workspace packages resolve), ports rewritten; `.mjs` runs as an ES module. */
+export function moduleFile(name: string, code: string, ports: Record<string, number>, ext = 'mjs'): string {
+  const dir = join(ROOT, 'node_modules/.cache/tidings-snippets');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.${ext}`);
+  writeFileSync(file, rewrite(code, ports));
+  return file;
+}
