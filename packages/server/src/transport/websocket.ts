@@ -8,9 +8,12 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
-import type { NodeContext, Transport } from '../session/context.js';
+import type { NodeContext } from '../node/context.js';
+import { receiveBinary, receiveText } from '../session/inbound.js';
 import { Session } from '../session/session.js';
-import { type SharedFrame, wsBinaryFrame, wsPongFrame, wsTextFrame } from './frame.js';
+import type { Transport } from '../session/transport.js';
+import type { SharedFrame } from '../wire/shared-frame.js';
+import { wsBinaryFrame, wsPongFrame, wsTextFrame } from '../wire/ws-frame.js';
 import { Outbox, type OverflowHandler, type Sink } from './outbox.js';
 
 /** How long a closing socket may take to answer our close frame. */
@@ -19,8 +22,9 @@ const CLOSE_GRACE_MS = 3000;
 /**
  * A `ws` socket that hands its events straight to its transport. `ws`
  * reports everything through `emit`; answering there instead of through
- * listeners saves three closures and their context per connection (about
- * 190 B of an idle connection's heap, by heap snapshot). Pings are answered here too
+ * listeners saves three closures and their context per connection, a share
+ * of an idle connection's heap that heap snapshots show (bench/RESULTS.md).
+ * Pings are answered here too
  * (autoPong is off), through the bounded outbox and the command rate limit.
  */
 class TidingsSocket extends WebSocket {
@@ -74,8 +78,8 @@ class WebSocketTransport implements Transport, OverflowHandler {
 
   onMessage(data: Buffer, isBinary: boolean): void {
     // Binary messages carry rpc commands with raw bytes (docs/protocol.md, "Binary payloads").
-    if (isBinary) this.session.handleBinary(data);
-    else this.session.handleText(data.toString());
+    if (isBinary) receiveBinary(this.session, data);
+    else receiveText(this.session, data.toString());
   }
 
   onPing(data: Buffer): void {
