@@ -8,7 +8,8 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 cd "$(dirname "$0")/.."
 npm run build --silent
-for p in protocol client publisher server; do
+# The server and what it depends on (the publisher is packed too, for workers that publish from Node).
+for p in protocol streams client publisher server; do
   npm pack -w "packages/$p" --pack-destination "$out" --silent >/dev/null
 done
 ls "$out"
