@@ -6,6 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { redactUrl } from '../engine/redis-watch.js';
 import { CliError, EXIT } from './errors.js';
 
 const ATTEMPT_TIMEOUT_MS = 2000;
@@ -24,17 +25,6 @@ async function ping(url: string): Promise<string | undefined> {
     return lastError ?? (err as Error).message;
   } finally {
     redis.disconnect();
-  }
-}
-
-/** Shown without the password. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.href;
-  } catch {
-    return url;
   }
 }
 

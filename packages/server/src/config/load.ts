@@ -94,6 +94,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   parsed.apiKey ??= dev.apiKey;
   // A node on secrets anyone can read from disk should not face the network unless told to.
   if (!hostGiven) parsed.host = '127.0.0.1';
+  parsed.landing.devNotice = true;
   return { config: parsed as Config, devSecretsFile: devFile, loopbackOnly: !hostGiven };
 }
 

@@ -160,6 +160,18 @@ export const configSchema = z
       .object({ timeout: duration.default(30_000), batchSize: z.number().int().min(1).default(500) })
       .strict()
       .default({ timeout: 30_000, batchSize: 500 }),
+    /** The page at GET / (for a person who opens the node's address in a browser). */
+    landing: z
+      .object({
+        /** Where the documentation lives for your users; the page links it. */
+        docsUrl: z.string().url().optional(),
+        /** More links on the page: an admin page, a showcase, your own docs. */
+        links: z.array(z.object({ label: z.string().min(1).max(100), href: z.string().min(1).max(2000), note: z.string().max(200).optional() }).strict()).default([]),
+        /** Show the development-secrets notice (set by the loader when it generated them). */
+        devNotice: z.boolean().default(false),
+      })
+      .strict()
+      .default({ links: [], devNotice: false }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
