@@ -39,13 +39,14 @@ export const serveCommand: Command = {
       throw new CliError(`cannot start on ${where}: ${e.message}`, EXIT.failed);
     }
     const shown = localHost(config.host);
-    log.info({ port, host: config.host }, `tidings listening: http://${shown}:${port}/ (WebSocket ws://${shown}:${port}/ws, API http://${shown}:${port}/api)`);
+    // The notes first: whoever waits for the "listening" line has read them too.
     if (devSecretsFile) {
       log.warn(
         `no token key or API key configured: using development secrets from ${devSecretsFile}; print the API key with \`npx tidings dev-secrets api-key\` (set TIDINGS_TOKEN_SECRET and TIDINGS_API_KEY in production)`,
       );
     }
     if (loopbackOnly) log.warn('listening on 127.0.0.1 only, because the node runs on development secrets (pass --host 0.0.0.0 to listen on every interface)');
+    log.info({ port, host: config.host }, `tidings listening: http://${shown}:${port}/ (WebSocket ws://${shown}:${port}/ws, API http://${shown}:${port}/api)`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         log.info({ signal }, 'draining');
