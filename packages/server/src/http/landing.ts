@@ -55,13 +55,19 @@ const STYLE = `
   .dot { width: 12px; height: 12px; border-radius: 50%; background: var(--ok); box-shadow: 0 0 0 4px color-mix(in srgb, var(--ok) 20%, transparent); }
   .down .dot { background: var(--bad); box-shadow: 0 0 0 4px color-mix(in srgb, var(--bad) 20%, transparent); }
   .down { color: var(--bad); }
-  dl { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: 12px; margin: 14px 0 0; }
+  dl { display: grid; grid-template-columns: repeat(auto-fit, minmax(100px, 1fr)); gap: 12px; margin: 14px 0 0; }
   dt { color: var(--muted); font-size: 12px; }
   dd { margin: 0; font-size: 17px; font-weight: 600; font-variant-numeric: tabular-nums; }
   table { width: 100%; border-collapse: collapse; }
   td { padding: 6px 0; border-top: 1px solid var(--line); vertical-align: top; }
   tr:first-child td { border-top: 0; }
   td:first-child { color: var(--muted); width: 150px; }
+  td code { overflow-wrap: anywhere; }
+  @media (max-width: 560px) {
+    td { display: block; width: auto !important; }
+    td:first-child { padding-bottom: 0; }
+    td + td { border-top: 0; padding-top: 2px; }
+  }
   code, pre { font: 13px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
   pre { margin: 0; padding: 12px 14px; background: var(--bg); border: 1px solid var(--line); border-radius: 8px; overflow-x: auto; }
   a { color: var(--accent); text-decoration: none; }
