@@ -4,6 +4,8 @@
  * when this command runs, so the gateway itself never loads it.
  */
 import { signToken } from '../auth/sign.js';
+import type { Client } from '@tidings/client';
+import type { LoadedConfig } from '../config/load.js';
 import type { Command } from './command.js';
 import { CliError, EXIT, usageError } from './errors.js';
 import { type CliValues, configFor, gatewayUrl, need } from './options.js';
@@ -37,6 +39,63 @@ function subscribeOrExplain<T>(subscribe: () => T): T {
   }
 }
 
+/** A fresh token per connect attempt (unless --token), so the subscriber survives restarts and expiries. */
+function tokenSource(channel: string, personal: string | undefined, values: CliValues, loaded: LoadedConfig): () => string | Promise<string> {
+  const fixed = values.token;
+  if (fixed) return () => fixed;
+  const secret = need(loaded.config.token.hmacSecret, 'the token secret', loaded, 'pass --token or set TIDINGS_TOKEN_SECRET');
+  const { audience, issuer } = loaded.config.token;
+  const claims = {
+    sub: personal ?? values.sub ?? 'cli',
+    ttlSeconds: 3600,
+    ...(personal ? {} : { channels: [channel] }),
+    ...(audience ? { audience } : {}),
+    ...(issuer ? { issuer } : {}),
+  };
+  return () => signToken(secret, claims);
+}
+
+interface Watch {
+  /** Resolves on SIGINT/SIGTERM, or when the channel or the connection is refused for good. */
+  done: Promise<CliError | undefined>;
+  stop(): void;
+}
+
+/** Print the channel's publications until stopped or refused; notes on stderr. */
+function watch(client: Client, channel: string, personal: boolean, url: string): Watch {
+  let finish!: (failure?: CliError) => void;
+  const done = new Promise<CliError | undefined>((resolve) => (finish = resolve));
+  const fail = (message: string) => finish(new CliError(message, EXIT.failed));
+  client.on('state', ({ state }) => console.error(`[${state}]`));
+  client.on('failed', ({ code, reason }) => fail(`subscribe: connection refused for good by ${url}: ${code} ${reason}`));
+  const onSubscribed = (ctx: { wasRecovering: boolean; recovered: boolean; offset: number }) => {
+    if (ctx.wasRecovering && !ctx.recovered) console.error(`[${channel}: could not recover missed publications; the stream restarted at offset ${ctx.offset}]`);
+    else console.error(`[subscribed to ${channel}${ctx.wasRecovering ? ', recovered' : ''}]`);
+  };
+  let unsubscribe = () => {};
+  if (personal) {
+    client.on('subscribed', (ctx) => ctx.channel === channel && onSubscribed(ctx));
+    client.on('publication', (pub) => pub.channel === channel && print(pub));
+  } else {
+    const onError = (err: Error) => {
+      if ((err as { temporary?: boolean }).temporary === false) fail(`subscribe: ${channel} refused: ${err.message}`);
+      else console.error(`[${channel}: ${err.message}]`);
+    };
+    const sub = subscribeOrExplain(() => client.subscribe(channel, { onPublication: print, onSubscribed, onError }));
+    unsubscribe = () => sub.unsubscribe();
+  }
+  const onSignal = () => finish();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const stop = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    unsubscribe();
+    client.disconnect();
+  };
+  return { done, stop };
+}
+
 export const subscribeCommand: Command = {
   name: 'subscribe',
   summary: 'print every publication on a channel',
@@ -54,56 +113,13 @@ export const subscribeCommand: Command = {
     const personal = personalUser(channel, values);
     const loaded = configFor(values);
     const url = values.url ?? `${gatewayUrl(values, loaded, 'ws')}/ws`;
-    const fixed = values.token;
-    const secret = fixed ? undefined : need(loaded.config.token.hmacSecret, 'the token secret', loaded, 'pass --token or set TIDINGS_TOKEN_SECRET');
-    const { audience, issuer } = loaded.config.token;
-    const claims = {
-      sub: personal ?? values.sub ?? 'cli',
-      ttlSeconds: 3600,
-      ...(personal ? {} : { channels: [channel] }),
-      ...(audience ? { audience } : {}),
-      ...(issuer ? { issuer } : {}),
-    };
-    // A fresh token per connect attempt keeps the subscriber alive across restarts and expiries.
-    const getToken = () => fixed ?? signToken(secret!, claims);
+    const getToken = tokenSource(channel, personal, values, loaded);
     const { createClient } = await import('@tidings/client');
     const client = createClient({ url, getToken, name: 'tidings-cli' });
-    let failure: CliError | undefined;
-    let finish!: () => void;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
-    const fail = (message: string) => {
-      failure ??= new CliError(message, EXIT.failed);
-      finish();
-    };
-    client.on('state', ({ state }) => console.error(`[${state}]`));
-    client.on('failed', ({ code, reason }) => fail(`subscribe: connection refused for good by ${url}: ${code} ${reason}`));
-    const onSubscribed = (ctx: { channel?: string; wasRecovering: boolean; recovered: boolean; offset: number }) => {
-      if (ctx.wasRecovering && !ctx.recovered) console.error(`[${channel}: could not recover missed publications; the stream restarted at offset ${ctx.offset}]`);
-      else console.error(`[subscribed to ${channel}${ctx.wasRecovering ? ', recovered' : ''}]`);
-    };
-    let stop = () => {};
-    if (personal) {
-      client.on('subscribed', (ctx) => ctx.channel === channel && onSubscribed(ctx));
-      client.on('publication', (pub) => pub.channel === channel && print(pub));
-    } else {
-      const sub = subscribeOrExplain(() => client.subscribe(channel, {
-        onPublication: print,
-        onSubscribed,
-        onError: (err) => {
-          const { temporary } = err as { temporary?: boolean };
-          if (temporary === false) fail(`subscribe: ${channel} refused: ${err.message}`);
-          else console.error(`[${channel}: ${err.message}]`);
-        },
-      }));
-      stop = () => sub.unsubscribe();
-    }
+    const w = watch(client, channel, personal !== undefined, url);
     client.connect();
-    const signals = { SIGINT: finish, SIGTERM: finish };
-    for (const [sig, fn] of Object.entries(signals)) process.once(sig, fn);
-    await finished;
-    for (const [sig, fn] of Object.entries(signals)) process.off(sig, fn);
-    stop();
-    client.disconnect();
+    const failure = await w.done;
+    w.stop();
     if (failure) throw failure;
     return EXIT.ok;
   },
