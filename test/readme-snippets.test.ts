@@ -66,6 +66,10 @@ describe('README snippets, run as written', () => {
     expect(gateway.out.stdout).toContain('listening on 127.0.0.1 only');
     const res = await fetch(`http://127.0.0.1:${sh.ports['7070']}/health`);
     expect(res.status).toBe(200);
+    // "Open http://127.0.0.1:7070/ in a browser to see the node's status page."
+    const page = await fetch(`http://127.0.0.1:${sh.ports['7070']}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('Ready');
   });
 
   it('five minutes: subscribe, then publish; the subscriber prints the publication', async () => {
