@@ -4,19 +4,11 @@
  * on the way out. Channel names are validated to a charset that needs no
  * escaping. Every frame the server writes is built here (docs/protocol.md).
  */
-import { type ClientInfo, type ErrorBody, type PresenceEntry, shouldReconnect } from '@tidings/protocol';
+import { type ClientInfo, type ErrorBody, type PresenceEntry, type SubscribeResult, shouldReconnect } from '@tidings/protocol';
 import type { ServerPublication } from '../engine/broker.js';
 
-/** A subscribe's answer, as the hub prepared it: the reply's fields. */
-export interface SubscribeOutcome {
-  channel: string;
-  epoch: string;
-  offset: number;
-  recoverable: boolean;
-  wasRecovering: boolean;
-  recovered: boolean;
-  publications: ServerPublication[];
-}
+/** A subscribe's answer, as the hub prepared it: the reply's fields, with publications as the server holds them. */
+export type SubscribeOutcome = Omit<SubscribeResult, 'publications'> & { publications: ServerPublication[] };
 
 /** The publication's push frame; cached on the publication (history shares it). */
 export function encodePub(pub: ServerPublication): string {
