@@ -3,7 +3,10 @@
  * gateway on 127.0.0.1. Each attack is bounded in count and time, and an
  * honest subscriber on another connection keeps receiving meanwhile.
  */
+import { once } from 'node:events';
+import { connect as tcpConnect } from 'node:net';
 import fc from 'fast-check';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { channelUserId, isValidChannel } from '@tidings/protocol';
@@ -18,7 +21,8 @@ import {
   encodeUnsub,
   subscribeResultJson,
 } from '../packages/server/dist/wire/encode.js';
-import { type RawPeer, type TestGateway, connectedPeer, startTestGateway, until } from './helpers.js';
+import { Gateway, makeConfig } from '@tidings/server';
+import { API_KEY, SECRET, type RawPeer, type TestGateway, connectedPeer, startTestGateway, until } from './helpers.js';
 
 let t: TestGateway;
 let honest: RawPeer;
@@ -140,6 +144,31 @@ describe('the slow-consumer close is explained (hole 9)', () => {
     expect((await sleeper.closed).code).toBe(3008);
     expect(sleeper.frames.at(-1)).toMatchObject({ type: 'disconnect', code: 3008, reconnect: true });
     await honestStillReceives(5);
+  });
+});
+
+describe('expected client misbehaviour is not an error in the log (hole 8)', () => {
+  it('logs no error or stack for 200 request bodies cut off halfway', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const config = makeConfig({ host: '127.0.0.1', port: 0, apiKey: API_KEY, token: { hmacSecret: SECRET } });
+    const gw = new Gateway({ config, logger });
+    const port = await gw.listen();
+    try {
+      for (let i = 0; i < 200; i++) {
+        const sock = tcpConnect(port, '127.0.0.1');
+        await once(sock, 'connect');
+        const path = i % 2 ? '/sse/command' : '/api/publish';
+        sock.write(`POST ${path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nAuthorization: apikey ${API_KEY}\r\nContent-Length: 4000\r\n\r\n{"session":"`);
+        await new Promise((r) => setTimeout(r, 2));
+        sock.destroy();
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const bad = lines.map((l) => JSON.parse(l)).filter((l) => l.level >= 40 || l.err?.stack);
+      expect(bad).toEqual([]);
+    } finally {
+      await gw.close(1000);
+    }
   });
 });
 
