@@ -21,7 +21,7 @@ import {
   encodeUnsub,
   subscribeResultJson,
 } from '../packages/server/dist/wire/encode.js';
-import { Gateway, makeConfig } from '@tidings/server';
+import { Gateway, type MemoryEngine, makeConfig } from '@tidings/server';
 import { API_KEY, SECRET, type RawPeer, type TestGateway, connectedPeer, startTestGateway, until } from './helpers.js';
 
 let t: TestGateway;
@@ -41,6 +41,32 @@ async function honestStillReceives(n: number): Promise<void> {
   const offsets = honest.frames.filter((f) => f.type === 'pub').map((f) => f.offset);
   expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => i + 1));
 }
+
+describe('what clients subscribe to costs nothing once they are gone (hole 1)', () => {
+  it('drops the streams of channels nobody published to when their subscribers leave, and still recovers them', async () => {
+    const broker = (t.gw.ctx.engine as MemoryEngine).broker;
+    const before = broker.streamCount;
+    const channelsBefore = t.gw.ctx.hub.channelCount;
+    const peers = await Promise.all(Array.from({ length: 50 }, (_, i) => connectedPeer(t, `spray${i}`)));
+    const long = 'n'.repeat(200);
+    await Promise.all(peers.map((p, i) => Promise.all(Array.from({ length: 8 }, (_, j) => p.call('subscribe', { channel: `${long}:${i}.${j}` })))));
+    expect(broker.streamCount).toBeGreaterThanOrEqual(before + 400);
+    for (const p of peers) p.close();
+    await until(() => t.gw.connections === 1, 10_000, 'the sprayers gone');
+    expect(broker.streamCount).toBe(before);
+    expect(t.gw.ctx.hub.channelCount).toBe(channelsBefore);
+
+    const back = await connectedPeer(t, 'back');
+    const first = (await back.call('subscribe', { channel: 'empty-room' })).result;
+    back.close();
+    await until(() => broker.streamCount === before, 10_000, 'the empty stream dropped');
+    const again = await connectedPeer(t, 'back');
+    const resumed = (await again.call('subscribe', { channel: 'empty-room', since: { offset: 0, epoch: first.epoch } })).result;
+    expect(resumed).toMatchObject({ wasRecovering: true, recovered: true, epoch: first.epoch });
+    again.close();
+    await honestStillReceives(3);
+  });
+});
 
 describe('every inbound frame counts against the rate limit (hole 2)', () => {
   it('cuts a pong flood before connect with 3013', async () => {
