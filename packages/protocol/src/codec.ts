@@ -5,9 +5,9 @@
  */
 import { base64ToBytes, splitBinaryFrame } from './binary.js';
 import { ErrorCode } from './codes.js';
-import { type JsonObject, isJsonObject } from './json.js';
+import { type JsonObject, MAX_JSON_DEPTH, isJsonObject, jsonDeeperThan } from './json.js';
 import { ProtocolError } from './errors.js';
-import type { ClientFrame, Command, RpcParams, ServerFrame, StreamPosition, SubscribeParams } from './frames.js';
+import type { ClientFrame, Command, RpcParams, ServerFrame, SignalParams, StreamPosition, SubscribeParams } from './frames.js';
 
 export { ProtocolError };
 
@@ -15,6 +15,9 @@ export const MAX_CHANNEL_LENGTH = 255;
 const CHANNEL_RE = /^[A-Za-z0-9_.:#,@=\-/]+$/;
 const MAX_ID = 2 ** 31 - 1;
 const MAX_SUBS = 1024;
+/** A signal key names a state (e.g. "typing"); short and plain, since it is echoed to every subscriber. */
+const SIGNAL_KEY_RE = /^[A-Za-z0-9_.:\-]{1,64}$/;
+const MAX_SIGNAL_TTL = 86_400_000;
 
 export function isValidChannel(name: unknown): name is string {
   return typeof name === 'string' && name.length > 0 && name.length <= MAX_CHANNEL_LENGTH && CHANNEL_RE.test(name);
@@ -25,6 +28,12 @@ type Obj = JsonObject;
 
 function bad(message: string, id?: number): never {
   throw new ProtocolError(ErrorCode.BadRequest, message, id);
+}
+
+/** `params.data`, refused when it nests deeper than can be stored and read back. */
+function data(p: Obj, id: number): unknown {
+  if (jsonDeeperThan(p.data)) bad(`params.data nests deeper than ${MAX_JSON_DEPTH} levels`, id);
+  return p.data;
 }
 
 function optString(p: Obj, key: string, id: number, max = 8192): string | undefined {
@@ -116,7 +125,7 @@ function optBoolean(p: Obj, key: string, id: number): boolean {
 function rpcParams(p: Obj, id: number, attachment: Uint8Array | undefined): RpcParams {
   const method = optString(p, 'method', id, 128);
   if (!method) bad('params.method is required', id);
-  const params: RpcParams = { method, data: p.data };
+  const params: RpcParams = { method, data: data(p, id) };
   if (optBoolean(p, 'stream', id)) params.stream = true;
   const binary = optBoolean(p, 'binary', id);
   if (attachment !== undefined) {
@@ -127,6 +136,23 @@ function rpcParams(p: Obj, id: number, attachment: Uint8Array | undefined): RpcP
     params.data = base64ToBytes(p.data, id);
   }
   if (binary) params.binary = true;
+  return params;
+}
+
+function signalParams(p: Obj, id: number): SignalParams {
+  if (!('data' in p)) bad('params.data is required', id);
+  const params: SignalParams = { channel: channel(p, id), data: data(p, id) };
+  if (p.key !== undefined) {
+    if (typeof p.key !== 'string' || !SIGNAL_KEY_RE.test(p.key)) bad('params.key must be 1–64 characters of A-Z a-z 0-9 _ . : -', id);
+    params.key = p.key;
+  }
+  if (p.ttl !== undefined) {
+    if (typeof p.ttl !== 'number' || !Number.isInteger(p.ttl) || p.ttl < 1 || p.ttl > MAX_SIGNAL_TTL) {
+      bad(`params.ttl must be an integer number of ms from 1 to ${MAX_SIGNAL_TTL}`, id);
+    }
+    params.ttl = p.ttl;
+  }
+  if (params.data === null && params.key === undefined) bad('params.data may be null only with params.key (to clear it)', id);
   return params;
 }
 
@@ -142,7 +168,7 @@ function command(id: number, method: string, p: Obj, attachment?: Uint8Array): C
       return { id, method, params: { channel: channel(p, id) } };
     case 'publish':
       if (!('data' in p)) bad('params.data is required', id);
-      return { id, method, params: { channel: channel(p, id), data: p.data } };
+      return { id, method, params: { channel: channel(p, id), data: data(p, id) } };
     case 'history': {
       const params: Extract<Command, { method: 'history' }>['params'] = { channel: channel(p, id) };
       const l = limit(p, id);
@@ -159,6 +185,8 @@ function command(id: number, method: string, p: Obj, attachment?: Uint8Array): C
       return { id, method, params: rpcParams(p, id, attachment) };
     case 'cancel':
       return { id, method, params: { id: commandId(p.id, 'params.id', id) } };
+    case 'signal':
+      return { id, method, params: signalParams(p, id) };
     default:
       throw new ProtocolError(ErrorCode.MethodNotFound, `unknown method ${JSON.stringify(method.slice(0, 32))}`, id);
   }

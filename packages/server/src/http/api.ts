@@ -5,12 +5,13 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CloseCode, ErrorCode, isValidChannel } from '@tidings/protocol';
+import { CloseCode, ErrorCode, MAX_JSON_DEPTH, isValidChannel, jsonDeeperThan } from '@tidings/protocol';
 import { z } from 'zod';
 import { personalChannel } from '../channels/policy.js';
 import type { ServerPublication } from '../engine/broker.js';
 import type { NodeInfo } from '../engine/nodes.js';
 import type { NodeContext } from '../node/context.js';
+import { encodeSignal } from '../wire/encode.js';
 import { HttpError, readJson, sendJson } from './json.js';
 
 const channel = z.string().refine(isValidChannel, 'invalid channel name');
@@ -25,6 +26,7 @@ const schemas = {
   userDisconnect: z.object({ user: z.string().min(1).max(255), reconnect: z.boolean().default(false), reason: z.string().max(100).optional() }),
   channelOnly: z.object({ channel }),
   history: z.object({ channel, limit: z.number().int().min(0).optional(), since: position.optional() }),
+  signal: z.object({ channel, data: z.unknown() }),
 };
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
@@ -36,7 +38,9 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
 
 function requireData(body: unknown): string {
   if (typeof body !== 'object' || body === null || !('data' in body)) throw new HttpError(400, ErrorCode.BadRequest, 'data: required');
-  return JSON.stringify((body as { data: unknown }).data);
+  const { data } = body as { data: unknown };
+  if (jsonDeeperThan(data)) throw new HttpError(400, ErrorCode.BadRequest, `data: nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return JSON.stringify(data);
 }
 
 function digest(s: string): Buffer {
@@ -83,6 +87,8 @@ export class Api {
         return this.userUnsubscribe(body);
       case 'POST /api/presence':
         return this.presence(body);
+      case 'POST /api/signal':
+        return this.signal(body);
       case 'POST /api/history':
         return this.history(body);
       case 'GET /api/channels':
@@ -140,7 +146,7 @@ export class Api {
   private async userPublish(body: unknown) {
     const p = parse(schemas.userPublish, body);
     const ch = personalChannel(p.user);
-    if (!isValidChannel(ch)) throw new HttpError(400, ErrorCode.BadRequest, 'user: not usable in a channel name');
+    if (!ch) throw new HttpError(400, ErrorCode.BadRequest, 'user: too long to have a personal channel');
     return this.publishOne(ch, requireData(body), p.idempotencyKey);
   }
 
@@ -174,6 +180,17 @@ export class Api {
     this.engineReady();
     const h = await this.ctx.engine.broker.history(p.channel, { sinceOffset: p.since?.offset ?? 0, limit: Math.min(p.limit ?? rules.history.size, rules.history.size) });
     return { epoch: h.position.epoch, offset: h.position.offset, publications: h.publications.map(toWire) };
+  }
+
+  /** An ephemeral signal from the backend: to the channel's subscribers now, never stored (docs/api.md). */
+  private async signal(body: unknown) {
+    const p = parse(schemas.signal, body);
+    if (p.data === undefined || p.data === null) throw new HttpError(400, ErrorCode.BadRequest, 'data: required, and not null');
+    const data = requireData(body);
+    this.rules(p.channel);
+    this.engineReady();
+    await this.ctx.engine.broker.publishSignal(p.channel, '', encodeSignal(p.channel, data, undefined));
+    return {};
   }
 
   /** This node first (with its counters), then every other live node from the registry. */

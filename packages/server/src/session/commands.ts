@@ -13,12 +13,13 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type PublishParams,
+  type SignalParams,
   type StreamPosition,
 } from '@tidings/protocol';
 import { TokenError } from '../auth/verifier.js';
 import { type ChannelRules, personalChannel } from '../channels/policy.js';
 import type { Prepared } from '../hub/hub.js';
-import { encodePubList, subscribeResultJson } from '../wire/encode.js';
+import { type ConnectReply, encodeConnectResult, encodePubList, encodeSignal, encodeSignalCleared, subscribeResultJson } from '../wire/encode.js';
 import type { Session } from './session.js';
 
 type Failure = { channel: string; error: { code: number; message: string } };
@@ -44,6 +45,8 @@ export async function runCommand(s: Session, cmd: Command): Promise<void> {
     case 'cancel':
       s.rpcs.cancel(cmd.params.id);
       return s.reply(cmd.id, '{}');
+    case 'signal':
+      return signal(s, cmd.id, cmd.params);
   }
 }
 
@@ -77,17 +80,20 @@ async function connect(s: Session, id: number, p: ConnectParams): Promise<void> 
   if (s.isClosed) return release(s, results);
 
   s.markConnected(claims);
-  const ttl = claims.expiresAt === undefined ? '' : `,"ttl":${Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000))}`;
   const { pingInterval, pongTimeout } = s.ctx.config.client;
-  const json = (r: Prepared | Failure) => ('error' in r ? JSON.stringify(r) : subscribeResultJson(r.outcome));
-  const subsJson = results.slice(0, clientSubs.length).map(json).join(',');
-  const serverJson = results.slice(clientSubs.length).filter((r): r is Prepared => !('error' in r)).map(json).join(',');
+  const outcome = (r: Prepared | Failure) => ('error' in r ? r : r.outcome);
   for (const r of results) if (!('error' in r)) s.track(r.outcome);
-  const key = s.transport.sessionKey === undefined ? '' : `,"session":"${s.transport.sessionKey}"`;
-  s.reply(
-    id,
-    `{"client":"${s.id}","user":${JSON.stringify(s.user)},"protocol":${PROTOCOL_VERSION},"ping":${pingInterval / 1000},"pong":${pongTimeout / 1000}${ttl},"subs":[${subsJson}],"serverSubs":[${serverJson}]${key}}`,
-  );
+  const reply: ConnectReply = {
+    client: s.id,
+    user: s.user,
+    ping: pingInterval / 1000,
+    pong: pongTimeout / 1000,
+    subs: results.slice(0, clientSubs.length).map(outcome),
+    serverSubs: results.slice(clientSubs.length).filter((r): r is Prepared => !('error' in r)).map((r) => r.outcome),
+  };
+  if (claims.expiresAt !== undefined) reply.ttl = Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000));
+  if (s.transport.sessionKey !== undefined) reply.session = s.transport.sessionKey;
+  s.reply(id, encodeConnectResult(reply));
   for (const r of results) if (!('error' in r)) s.ctx.hub.activate(r);
 }
 
@@ -122,7 +128,8 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
     rules = verdict.rules;
   }
   if (s.subs.has(channel)) throw new ProtocolError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
-  if (s.subs.size >= config.client.channelLimit) throw new ProtocolError(ErrorCode.LimitExceeded, 'channel limit reached');
+  // The limit is on what the client asks for: a subscription the server owes it (its personal channel) never counts, and is never dropped.
+  if (!server && clientSubscriptions(s) >= config.client.channelLimit) throw new ProtocolError(ErrorCode.LimitExceeded, 'channel limit reached');
   s.subs.set(channel, null);
   let prepared: Prepared;
   try {
@@ -143,6 +150,11 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
     if (rules.config.joinLeave) await engine.broker.publishJoin(channel, entry);
   }
   return prepared;
+}
+
+function clientSubscriptions(s: Session): number {
+  const own = s.ctx.config.client.personalChannel ? personalChannel(s.user) : undefined;
+  return own !== undefined && s.subs.has(own) ? s.subs.size - 1 : s.subs.size;
 }
 
 async function subscribe(s: Session, id: number, channel: string, since: StreamPosition | undefined): Promise<void> {
@@ -189,6 +201,35 @@ async function history(s: Session, id: number, p: HistoryParams): Promise<void> 
   const limit = Math.min(p.limit ?? rules.history.size, rules.history.size);
   const h = await s.ctx.engine.broker.history(p.channel, { sinceOffset: p.since?.offset ?? 0, limit });
   s.reply(id, `{"epoch":${JSON.stringify(h.position.epoch)},"offset":${h.position.offset},"publications":${encodePubList(h.publications)}}`);
+}
+
+// ------------------------------------------------------------ signals
+
+/**
+ * An ephemeral signal from a subscriber: at once to the other subscribers,
+ * nothing stored. A keyed one is held until its ttl, a `null`, or the
+ * sender's leaving clears it (session.ts sends the clear).
+ */
+async function signal(s: Session, id: number, p: SignalParams): Promise<void> {
+  const rules = s.subs.get(p.channel) ? s.ctx.policy.rulesFor(p.channel) : undefined;
+  if (!rules) throw new ProtocolError(ErrorCode.PermissionDenied, `subscribe to ${p.channel} before sending signals on it`);
+  if (!rules.config.signals) throw new ProtocolError(ErrorCode.NotAvailable, 'signals are off for this channel');
+  const keys = s.signalKeys;
+  const now = s.ctx.deadlines.now();
+  if (!keys.admit(now)) throw new ProtocolError(ErrorCode.TooManyRequests, 'too many signals');
+  const { broker } = s.ctx.engine;
+  if (p.key === undefined) {
+    await broker.publishSignal(p.channel, s.id, encodeSignal(p.channel, JSON.stringify(p.data), s.clientInfo));
+  } else if (p.data === null) {
+    if (keys.release(p.channel, p.key)) await broker.publishSignal(p.channel, s.id, encodeSignalCleared(p.channel, p.key, s.clientInfo));
+  } else {
+    const { defaultTtl, maxTtl } = s.ctx.config.signals;
+    const ttl = Math.min(p.ttl ?? defaultTtl, maxTtl);
+    if (!keys.hold(p.channel, p.key, now + ttl)) throw new ProtocolError(ErrorCode.LimitExceeded, 'too many signal keys held');
+    s.signalsChanged();
+    await broker.publishSignal(p.channel, s.id, encodeSignal(p.channel, JSON.stringify(p.data), s.clientInfo, p.key, ttl));
+  }
+  s.reply(id, '{}');
 }
 
 // ------------------------------------------------------------ refresh
