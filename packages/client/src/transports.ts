@@ -8,6 +8,7 @@
  * While the client runs on a fallback, an UpgradeProbe checks now and then
  * whether the preferred WebSocket opens again.
  */
+import { WsCloseCode } from '@tidings/protocol';
 import {
   type Connection,
   type ConnectionEvents,
@@ -122,7 +123,7 @@ export class UpgradeProbe {
     ws.onerror = () => {};
     try {
       if (typeof ws.terminate === 'function') ws.terminate();
-      else ws.close(1000, 'probe');
+      else ws.close(WsCloseCode.Normal, 'probe');
     } catch {
       // Not open yet in some implementations; it is dropped either way.
     }
