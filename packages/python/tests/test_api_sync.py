@@ -7,7 +7,7 @@ peers after this run: alice, bob-sync and carol-sync.
 import unittest
 
 from support import gateway, unique
-from tidings import BadRequest, BroadcastResult, History, NotFound, Position, Tidings, Unauthorized
+from tidings import BadRequest, BroadcastResult, History, NotFound, Position, Tidings, Unauthorized, personal_channel
 
 
 class SyncApiTest(unittest.TestCase):
@@ -63,6 +63,15 @@ class SyncApiTest(unittest.TestCase):
         offset, epoch = self.client.publish_to_user("alice", {"from": "sync"})
         self.assertGreaterEqual(offset, 1)
         self.assertEqual(self.client.history("#alice", since=(offset - 1, epoch)).publications[0]["data"], {"from": "sync"})
+
+    def test_personal_channel_names_any_user_id_as_the_gateway_does(self):
+        self.assertEqual(personal_channel("alice"), "#alice")
+        self.assertEqual(personal_channel("x,y"), "#=eCx5")
+        self.assertIsNone(personal_channel("\u00e9" * 200))
+        for user in ("x,y", "J\u00fcrgen M\u00fcller", 'say "hi"'):
+            offset, epoch = self.client.publish_to_user(user, {"to": user})
+            history = self.client.history(personal_channel(user), since=(offset - 1, epoch))
+            self.assertEqual([p["data"] for p in history.publications], [{"to": user}])
 
     def test_signal_disconnect_and_unsubscribe_are_accepted(self):
         self.assertIsNone(self.client.signal("chat:py", {"from": "sync"}))

@@ -8,6 +8,7 @@ See docs/python.md.
 __version__ = "0.1.0"
 
 from .aio import AsyncTidings
+from .channels import channel_user_id, personal_channel
 from .client import Tidings
 from .errors import (
     BadRequest,
@@ -42,6 +43,8 @@ __all__ = [
     "Unauthorized",
     "Unavailable",
     "WebhookVerificationError",
+    "channel_user_id",
+    "personal_channel",
     "sign_token",
     "verify_webhook",
 ]
