@@ -5,7 +5,9 @@
  * disconnect) and that tokens signed by `sign_token` are accepted.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, RawPeer, SECRET, type TestGateway, connectedPeer, startTestGateway } from './helpers.js';
 
@@ -123,4 +125,21 @@ describe.skipIf(!runHere)('tokens from sign_token', () => {
     peer.sendRaw(JSON.stringify({ id: 1, method: 'connect', params: { token: tokens[name] } }));
     expect((await peer.closed).code).toBe(code);
   });
+});
+
+describe.skipIf(!runHere)('pip install ./packages/python', () => {
+  it('installs offline (no index, no build isolation) and imports from the installed copy', async () => {
+    const target = mkdtempSync(join(tmpdir(), 'tidings-py-'));
+    try {
+      const install = await python(['-m', 'pip', 'install', '--no-index', '--no-build-isolation', '--no-deps', '--target', target, '.'], { PIP_DISABLE_PIP_VERSION_CHECK: '1' }, 90_000);
+      expect(install.code, install.stdout + install.stderr).toBe(0);
+      const probe = 'import sys, tidings; sys.stdout.write(tidings.__file__ + " " + tidings.sign_token("s" * 32, "u").count(".").__str__())';
+      // -I ignores PYTHONPATH, so only the installed copy can be found (through the target folder).
+      const r = await python(['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(target)}); ${probe}`], {}, 30_000);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${join(target, 'tidings', '__init__.py')} 2`);
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
