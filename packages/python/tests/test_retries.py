@@ -6,6 +6,7 @@ client must retry with the same idempotency key, and exactly one publication
 must exist.
 """
 import asyncio
+import os
 import socket
 import unittest
 
@@ -101,6 +102,38 @@ class SyncRetryTest(unittest.TestCase):
             with self.assertRaises(NetworkError) as caught:
                 client.signal("chat:py", 1)  # never sent, so even a signal is retried
         self.assertIn("ConnectionRefusedError", str(caught.exception))
+
+
+class ProcessesAndLoopsTest(unittest.TestCase):
+    def setUp(self):
+        self.url, self.key = gateway()
+
+    @unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
+    def test_a_forked_worker_opens_its_own_connection(self):
+        front = Front(self.url, [])
+        self.addCleanup(front.close)
+        with Tidings(front.url, self.key, retries=0, **FAST) as client:
+            client.info()
+            pid = os.fork()
+            if pid == 0:  # the child: like a Celery prefork worker
+                code = 1
+                try:
+                    code = 0 if client.info()["nodes"] else 1
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            self.assertEqual(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8, 0)
+            client.info()  # the parent's connection is still its own
+        self.assertEqual((front.connections, len(front.requests)), (2, 3))
+
+    def test_an_async_client_outlives_its_event_loop(self):
+        front = Front(self.url, [])
+        self.addCleanup(front.close)
+        client = AsyncTidings(front.url, self.key, retries=0, **FAST)
+        asyncio.run(client.info())
+        asyncio.run(client.info())  # the first loop's connection is dropped, not reused
+        asyncio.run(client.aclose())
+        self.assertEqual((front.connections, len(front.requests)), (2, 2))
 
 
 class AsyncRetryTest(unittest.IsolatedAsyncioTestCase):

@@ -136,5 +136,10 @@ def channels() -> Call:
     return Call("GET", "/api/channels", None, lambda a: _field(a, "channels", list))
 
 
+def _info(answer: Any) -> Dict[str, Any]:
+    _field(answer, "nodes", list)
+    return answer
+
+
 def info() -> Call:
-    return Call("GET", "/api/info", None, lambda a: a if isinstance(a, dict) else _field(a, "nodes", list))
+    return Call("GET", "/api/info", None, _info)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from . import __version__
 from ._calls import Call
-from .errors import InvalidResponse, TidingsError, error_for
+from .errors import InvalidResponse, NetworkError, TidingsError, error_for
 
 USER_AGENT = f"tidings-python/{__version__}"
 
@@ -76,11 +76,13 @@ class RetryPolicy(NamedTuple):
     backoff: float
     max_backoff: float
 
-    def should_retry(self, err: TidingsError, attempt: int, sent: bool, call: Call) -> bool:
-        """Retry 503, 429 and network failures; a non-idempotent call only when it surely never arrived."""
+    def should_retry(self, err: TidingsError, attempt: int, call: Call) -> bool:
+        """Retry 503, 429 and network failures; a non-idempotent call only when the gateway surely did not act on it."""
         if attempt >= self.retries or not err.retryable:
             return False
-        return call.idempotent or not sent or err.status is not None
+        if call.idempotent or err.status is not None:  # a 503 or 429 was refused before anything happened
+            return True
+        return isinstance(err, NetworkError) and not err.request_sent
 
     def delay(self, attempt: int, err: TidingsError) -> float:
         """Full-jitter exponential backoff; a Retry-After is honoured up to ``max_backoff``."""

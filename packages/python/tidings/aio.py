@@ -19,13 +19,19 @@ _MAX_HEADERS = 100
 class _Conn(NamedTuple):
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
+    loop: asyncio.AbstractEventLoop
 
     def usable(self) -> bool:
-        """Idle and not closed by the server (EOF, or bytes nobody asked for)."""
+        """On the running loop, and not closed by the server (EOF, or bytes nobody asked for) while idle."""
+        if self.loop is not asyncio.get_running_loop():
+            return False  # opened under another asyncio.run(): its loop is gone
         return not self.reader.at_eof() and not self.writer.is_closing() and not getattr(self.reader, "_buffer", b"")
 
     def close(self) -> None:
-        self.writer.close()
+        try:
+            self.writer.close()
+        except RuntimeError:
+            pass  # its event loop is closed; the socket goes with it
 
 
 class _Answer(NamedTuple):
@@ -115,6 +121,8 @@ class AsyncTidings:
         for conn in idle:
             conn.close()
         for conn in idle:
+            if conn.loop is not asyncio.get_running_loop():
+                continue
             try:
                 await conn.writer.wait_closed()
             except (OSError, ssl.SSLError):
@@ -134,7 +142,7 @@ class AsyncTidings:
             try:
                 return await self._attempt(call)
             except TidingsError as err:
-                if not self._policy.should_retry(err, attempt, getattr(err, "_sent", True), call):
+                if not self._policy.should_retry(err, attempt, call):
                     raise
                 await asyncio.sleep(self._policy.delay(attempt, err))
                 attempt += 1
@@ -149,6 +157,7 @@ class AsyncTidings:
         return read_answer(call, answer.status, answer.body, answer.headers.get("retry-after"))
 
     async def _bounded(self, conn: Optional[_Conn], call: Call, reused: bool) -> _Answer:
+        # The exchange puts the connection it uses here, so a timeout can close it (its state is unknown).
         holder: List[_Conn] = [conn] if conn else []
         try:
             return await asyncio.wait_for(self._exchange(holder, call, reused), self._timeout)
@@ -191,7 +200,7 @@ class AsyncTidings:
             reader, writer = await asyncio.open_connection(t.host, t.port, ssl=context, limit=2 ** 16)
         except (OSError, ssl.SSLError) as exc:
             raise _network_error(f"{type(exc).__name__}: {exc}", sent=False) from exc
-        return _Conn(reader, writer)
+        return _Conn(reader, writer, asyncio.get_running_loop())
 
     def _request_bytes(self, call: Call) -> bytes:
         lines = [f"{call.method} {self._target.base}{call.path} HTTP/1.1"]
@@ -269,6 +278,4 @@ async def _chunked(reader: asyncio.StreamReader) -> bytes:
 
 
 def _network_error(detail: str, sent: bool) -> NetworkError:
-    err = NetworkError(f"no answer from the gateway ({detail})")
-    err._sent = sent  # type: ignore[attr-defined]
-    return err
+    return NetworkError(f"no answer from the gateway ({detail})", request_sent=sent)

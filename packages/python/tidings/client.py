@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.client
+import os
 import select
 import socket
 import ssl
@@ -26,9 +27,13 @@ class _Pool:
         self._target, self._timeout, self._ssl, self._max_idle = target, timeout, ssl_context, max_idle
         self._idle: List[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     def take(self) -> "tuple[http.client.HTTPConnection, bool]":
         with self._lock:
+            if self._pid != os.getpid():
+                # A forked worker (Celery prefork, gunicorn --preload) must not share its parent's sockets.
+                self._idle, self._pid = [], os.getpid()
             while self._idle:
                 conn = self._idle.pop()
                 if _still_open(conn):
@@ -162,8 +167,7 @@ class Tidings:
             try:
                 return self._attempt(call)
             except TidingsError as err:
-                sent = getattr(err, "_sent", True)
-                if not self._policy.should_retry(err, attempt, sent, call):
+                if not self._policy.should_retry(err, attempt, call):
                     raise
                 time.sleep(self._policy.delay(attempt, err))
                 attempt += 1
@@ -207,6 +211,4 @@ class _StaleConnection(Exception):
 
 def _network_error(exc: BaseException, sent: bool) -> NetworkError:
     kind = "timed out" if isinstance(exc, socket.timeout) else type(exc).__name__
-    err = NetworkError(f"no answer from the gateway ({kind}: {exc})")
-    err._sent = sent  # type: ignore[attr-defined]
-    return err
+    return NetworkError(f"no answer from the gateway ({kind}: {exc})", request_sent=sent)

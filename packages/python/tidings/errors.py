@@ -86,9 +86,17 @@ class ServerError(TidingsError):
 
 
 class NetworkError(TidingsError):
-    """No answer: connection refused or reset, or the timeout passed. Retried automatically."""
+    """No answer: connection refused or reset, or the timeout passed. Retried automatically.
+
+    ``request_sent`` is False when the request surely never reached the gateway
+    (the connection could not be made).
+    """
 
     retryable = True
+
+    def __init__(self, message: str, request_sent: bool = True):
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class InvalidResponse(TidingsError):
