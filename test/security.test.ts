@@ -3,7 +3,10 @@
  * gateway on 127.0.0.1. Each attack is bounded in count and time, and an
  * honest subscriber on another connection keeps receiving meanwhile.
  */
+import { once } from 'node:events';
+import { connect as tcpConnect } from 'node:net';
 import fc from 'fast-check';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { channelUserId, isValidChannel } from '@tidings/protocol';
@@ -18,7 +21,8 @@ import {
   encodeUnsub,
   subscribeResultJson,
 } from '../packages/server/dist/wire/encode.js';
-import { type RawPeer, type TestGateway, connectedPeer, startTestGateway, until } from './helpers.js';
+import { Gateway, type MemoryEngine, makeConfig } from '@tidings/server';
+import { API_KEY, SECRET, type RawPeer, type TestGateway, connectedPeer, startTestGateway, until } from './helpers.js';
 
 let t: TestGateway;
 let honest: RawPeer;
@@ -37,6 +41,32 @@ async function honestStillReceives(n: number): Promise<void> {
   const offsets = honest.frames.filter((f) => f.type === 'pub').map((f) => f.offset);
   expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => i + 1));
 }
+
+describe('what clients subscribe to costs nothing once they are gone (hole 1)', () => {
+  it('drops the streams of channels nobody published to when their subscribers leave, and still recovers them', async () => {
+    const broker = (t.gw.ctx.engine as MemoryEngine).broker;
+    const before = broker.streamCount;
+    const channelsBefore = t.gw.ctx.hub.channelCount;
+    const peers = await Promise.all(Array.from({ length: 50 }, (_, i) => connectedPeer(t, `spray${i}`)));
+    const long = 'n'.repeat(200);
+    await Promise.all(peers.map((p, i) => Promise.all(Array.from({ length: 8 }, (_, j) => p.call('subscribe', { channel: `${long}:${i}.${j}` })))));
+    expect(broker.streamCount).toBeGreaterThanOrEqual(before + 400);
+    for (const p of peers) p.close();
+    await until(() => t.gw.connections === 1, 10_000, 'the sprayers gone');
+    expect(broker.streamCount).toBe(before);
+    expect(t.gw.ctx.hub.channelCount).toBe(channelsBefore);
+
+    const back = await connectedPeer(t, 'back');
+    const first = (await back.call('subscribe', { channel: 'empty-room' })).result;
+    back.close();
+    await until(() => broker.streamCount === before, 10_000, 'the empty stream dropped');
+    const again = await connectedPeer(t, 'back');
+    const resumed = (await again.call('subscribe', { channel: 'empty-room', since: { offset: 0, epoch: first.epoch } })).result;
+    expect(resumed).toMatchObject({ wasRecovering: true, recovered: true, epoch: first.epoch });
+    again.close();
+    await honestStillReceives(3);
+  });
+});
 
 describe('every inbound frame counts against the rate limit (hole 2)', () => {
   it('cuts a pong flood before connect with 3013', async () => {
@@ -140,6 +170,31 @@ describe('the slow-consumer close is explained (hole 9)', () => {
     expect((await sleeper.closed).code).toBe(3008);
     expect(sleeper.frames.at(-1)).toMatchObject({ type: 'disconnect', code: 3008, reconnect: true });
     await honestStillReceives(5);
+  });
+});
+
+describe('expected client misbehaviour is not an error in the log (hole 8)', () => {
+  it('logs no error or stack for 200 request bodies cut off halfway', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const config = makeConfig({ host: '127.0.0.1', port: 0, apiKey: API_KEY, token: { hmacSecret: SECRET } });
+    const gw = new Gateway({ config, logger });
+    const port = await gw.listen();
+    try {
+      for (let i = 0; i < 200; i++) {
+        const sock = tcpConnect(port, '127.0.0.1');
+        await once(sock, 'connect');
+        const path = i % 2 ? '/sse/command' : '/api/publish';
+        sock.write(`POST ${path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nAuthorization: apikey ${API_KEY}\r\nContent-Length: 4000\r\n\r\n{"session":"`);
+        await new Promise((r) => setTimeout(r, 2));
+        sock.destroy();
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const bad = lines.map((l) => JSON.parse(l)).filter((l) => l.level >= 40 || l.err?.stack);
+      expect(bad).toEqual([]);
+    } finally {
+      await gw.close(1000);
+    }
   });
 });
 
