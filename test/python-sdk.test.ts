@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, RawPeer, SECRET, type TestGateway, connectedPeer, startTestGateway } from './helpers.js';
+import { API_KEY, RawPeer, SECRET, type TestGateway, connectedPeer, freePort, startTestGateway } from './helpers.js';
+import { skipWithoutRedis, startRedis } from './redis-server.js';
 
 const PY_ROOT = resolve(import.meta.dirname, '../packages/python');
 const hasPython = spawnSync('python3', ['--version']).status === 0;
@@ -142,4 +143,57 @@ describe.skipIf(!runHere)('pip install ./packages/python', () => {
       rmSync(target, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+/** One publish with room to retry through a restart; prints its position. */
+const PUBLISH_THROUGH_RESTART = `
+import json, os
+from tidings import Tidings
+client = Tidings(os.environ["TIDINGS_URL"], os.environ["TIDINGS_API_KEY"], timeout=5, retries=40, backoff=0.05, max_backoff=0.2)
+print(json.dumps(list(client.publish("jobs:restart", {"done": True}))))
+`;
+
+describe.skipIf(!runHere || skipWithoutRedis)('Python SDK across a gateway restart (Redis engine)', () => {
+  it('retries a publish whose answer died with the gateway, with the same key, and it is published once', async () => {
+    const redis = await startRedis();
+    const port = await freePort();
+    const engine = { type: 'redis', redisUrl: redis.url, prefix: 'pyrestart:' };
+    const keysSeen: Array<string | undefined> = [];
+    const first = await startTestGateway({ engine }, port);
+    let second: TestGateway | undefined;
+    try {
+      const broker = first.gw.ctx.engine.broker;
+      const publish = broker.publish.bind(broker);
+      let stored!: () => void;
+      const storedOnce = new Promise<void>((r) => (stored = r));
+      broker.publish = async (...args: Parameters<typeof publish>) => {
+        keysSeen.push(args[2]?.idempotencyKey);
+        await publish(...args); // stored in Redis...
+        stored();
+        return new Promise<never>(() => {}); // ...and the answer never leaves: the gateway is killed first
+      };
+      const run = python(['-c', PUBLISH_THROUGH_RESTART], { TIDINGS_URL: first.httpUrl, TIDINGS_API_KEY: API_KEY }, 60_000);
+      await storedOnce;
+      await first.gw.close(0); // cuts the request's connection
+      second = await startTestGateway({ engine }, port);
+      const again = second.gw.ctx.engine.broker;
+      const publishAgain = again.publish.bind(again);
+      again.publish = (...args: Parameters<typeof publishAgain>) => {
+        keysSeen.push(args[2]?.idempotencyKey);
+        return publishAgain(...args);
+      };
+      const r = await run;
+      expect(r.code, r.stderr).toBe(0);
+      const history = await second.api('/api/history', { channel: 'jobs:restart' });
+      expect(history.body.publications.map((p: any) => p.data)).toEqual([{ done: true }]);
+      expect(JSON.parse(r.stdout)).toEqual([1, history.body.epoch]);
+      expect(keysSeen).toHaveLength(2);
+      expect(keysSeen[0]).toBeTruthy();
+      expect(keysSeen[1]).toBe(keysSeen[0]);
+    } finally {
+      await first.close();
+      await second?.close();
+      await redis.destroy();
+    }
+  }, 90_000);
 });
