@@ -109,6 +109,13 @@ class SyncApiTest(unittest.TestCase):
             self.client.publish("news:1", object())
         with self.assertRaises(ValueError):
             Tidings("ftp://example", "key")
+        with self.assertRaises(ValueError):
+            Tidings(self.url, "key\r\nX-Injected: 1")
+        with self.assertRaises(ValueError):
+            Tidings(self.url, "key", retries=-1)
+        for since in ("abc", (1,), {"offset": "1", "epoch": "e"}):
+            with self.assertRaises(ValueError, msg=since):
+                self.client.history("news:1", since=since)
 
 
 if __name__ == "__main__":

@@ -71,9 +71,12 @@ def _broadcast_results(answer: Any) -> List[BroadcastResult]:
 
 
 def _since(value: SinceLike) -> Dict[str, Any]:
-    if isinstance(value, Mapping):
-        return {"offset": value["offset"], "epoch": value["epoch"]}
-    offset, epoch = value
+    try:
+        offset, epoch = (value["offset"], value["epoch"]) if isinstance(value, Mapping) else value
+    except (KeyError, TypeError, ValueError):
+        offset = epoch = None
+    if not isinstance(offset, int) or isinstance(offset, bool) or not isinstance(epoch, str):
+        raise ValueError(f"since must be a Position, an (offset, epoch) tuple or an {{offset, epoch}} dict, got {value!r}")
     return {"offset": offset, "epoch": epoch}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import random
 from typing import Any, Mapping, NamedTuple, Optional
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from . import __version__
 from ._calls import Call
@@ -32,7 +32,17 @@ def parse_url(url: str) -> Target:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"url must be http(s)://host[:port][/prefix], got {url!r}")
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    return Target(parts.scheme, parts.hostname, port, parts.path.rstrip("/"))
+    return Target(parts.scheme, parts.hostname, port, quote(parts.path.rstrip("/"), safe="/%:@!$&'()*+,;=-._~"))
+
+
+def check_settings(api_key: str, timeout: float, retries: int, backoff: float, max_backoff: float) -> None:
+    """Refuse settings that cannot work, before any request (a newline in the key would split the headers)."""
+    if not isinstance(api_key, str) or not api_key or any(c in api_key for c in "\r\n\0"):
+        raise ValueError("api_key must be a non-empty string on one line")
+    if not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be a whole number >= 0, got {retries!r}")
+    if not timeout > 0 or backoff < 0 or max_backoff < 0:
+        raise ValueError("timeout must be > 0, backoff and max_backoff >= 0")
 
 
 def headers_for(target: Target, api_key: str, call: Call) -> Mapping[str, str]:

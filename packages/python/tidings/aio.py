@@ -7,7 +7,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import _calls
 from ._calls import Call, SinceLike
-from ._http import RetryPolicy, Target, headers_for, parse_url, read_answer
+from ._http import RetryPolicy, Target, check_settings, headers_for, parse_url, read_answer
 from .errors import NetworkError, TidingsError
 from .types import BroadcastResult, History, Position
 
@@ -31,7 +31,12 @@ class _Conn(NamedTuple):
         try:
             self.writer.close()
         except RuntimeError:
-            pass  # its event loop is closed; the socket goes with it
+            # Its event loop is closed and can no longer close the transport: close the socket here.
+            transport = self.writer.transport
+            sock = getattr(transport, "_sock", None)
+            if sock is not None:
+                sock.close()
+                transport._sock = None  # type: ignore[attr-defined]
 
 
 class _Answer(NamedTuple):
@@ -69,10 +74,7 @@ class AsyncTidings:
         ssl_context: Optional[ssl.SSLContext] = None,
         max_idle_connections: int = 8,
     ):
-        if not isinstance(api_key, str) or not api_key:
-            raise ValueError("api_key must be a non-empty string")
-        if retries < 0 or timeout <= 0:
-            raise ValueError("retries must be >= 0 and timeout > 0")
+        check_settings(api_key, timeout, retries, backoff, max_backoff)
         self._target = parse_url(url)
         self._api_key = api_key
         self._timeout = timeout
@@ -174,6 +176,9 @@ class AsyncTidings:
             conn.writer.write(self._request_bytes(call))
             await conn.writer.drain()
             answer = await _read_answer(conn.reader)
+        except asyncio.CancelledError:
+            conn.close()  # cancelled mid-exchange (a timeout, or the caller): its state is unknown
+            raise
         except (OSError, EOFError, ValueError, asyncio.IncompleteReadError, ssl.SSLError) as exc:
             conn.close()
             if reused and isinstance(exc, (EOFError, ConnectionError, asyncio.IncompleteReadError)):

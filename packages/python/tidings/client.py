@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from . import _calls
 from ._calls import Call, SinceLike
-from ._http import RetryPolicy, Target, headers_for, parse_url, read_answer
+from ._http import RetryPolicy, Target, check_settings, headers_for, parse_url, read_answer
 from .errors import NetworkError, TidingsError
 from .types import BroadcastResult, History, Position
 
@@ -33,6 +33,9 @@ class _Pool:
         with self._lock:
             if self._pid != os.getpid():
                 # A forked worker (Celery prefork, gunicorn --preload) must not share its parent's sockets.
+                # Closing this process's copies leaves the parent's connections open (no shutdown is sent).
+                for conn in self._idle:
+                    conn.close()
                 self._idle, self._pid = [], os.getpid()
             while self._idle:
                 conn = self._idle.pop()
@@ -96,10 +99,7 @@ class Tidings:
         ssl_context: Optional[ssl.SSLContext] = None,
         max_idle_connections: int = 8,
     ):
-        if not isinstance(api_key, str) or not api_key:
-            raise ValueError("api_key must be a non-empty string")
-        if retries < 0 or timeout <= 0:
-            raise ValueError("retries must be >= 0 and timeout > 0")
+        check_settings(api_key, timeout, retries, backoff, max_backoff)
         self._target = parse_url(url)
         self._api_key = api_key
         self._policy = RetryPolicy(retries, backoff, max_backoff)
