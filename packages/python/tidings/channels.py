@@ -1,4 +1,4 @@
-"""User ids inside channel names, as the gateway writes them (docs/protocol.md, "User-limited channels")."""
+"""User ids inside channel names, as the gateway writes them (docs/protocol.md, "Channel names")."""
 from __future__ import annotations
 
 import base64
