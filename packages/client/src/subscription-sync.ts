@@ -8,6 +8,7 @@
  * are left to the caller (server-side subscriptions).
  */
 import {
+  CHANNEL_RULE,
   CloseCode,
   type CommandMap,
   ErrorCode,
@@ -62,7 +63,7 @@ export class SubscriptionSync {
 
   /** client.subscribe(): throws on an invalid channel or one that already has an active subscription. */
   create<T>(channel: string, opts: SubscriptionOptions<T>, subHost: SubscriptionHost): Subscription<T> {
-    if (!isValidChannel(channel)) throw new TidingsError(ErrorCode.UnknownChannel, `invalid channel name ${JSON.stringify(channel)}`);
+    if (!isValidChannel(channel)) throw new TidingsError(ErrorCode.UnknownChannel, `invalid channel name ${JSON.stringify(channel)}: use ${CHANNEL_RULE}`);
     const existing = this.subs.get(channel);
     if (existing && existing.state !== 'unsubscribed') {
       throw new TidingsError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);

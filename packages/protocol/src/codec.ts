@@ -19,6 +19,9 @@ const MAX_SUBS = 1024;
 const SIGNAL_KEY_RE = /^[A-Za-z0-9_.:\-]{1,64}$/;
 const MAX_SIGNAL_TTL = 86_400_000;
 
+/** Which channel names are allowed, in words, for error messages. */
+export const CHANNEL_RULE = `1–${MAX_CHANNEL_LENGTH} characters of A-Z a-z 0-9 _ . : # , @ = - /`;
+
 export function isValidChannel(name: unknown): name is string {
   return typeof name === 'string' && name.length > 0 && name.length <= MAX_CHANNEL_LENGTH && CHANNEL_RE.test(name);
 }
@@ -48,7 +51,7 @@ function channel(p: Obj, id: number, key = 'channel'): string {
   if (!isValidChannel(v)) {
     throw new ProtocolError(
       ErrorCode.UnknownChannel,
-      `${key} must be 1–${MAX_CHANNEL_LENGTH} characters of A-Z a-z 0-9 _ . : # , @ = - /`,
+      `${key} must be ${CHANNEL_RULE}`,
       id,
     );
   }

@@ -17,6 +17,7 @@ import { RedisEngine } from './engine/engine-redis.js';
 import type { NodeInfo } from './engine/nodes.js';
 import { Api } from './http/api.js';
 import { HttpError, sendError, sendJson } from './http/json.js';
+import { serveLanding } from './http/landing.js';
 import { createMetrics } from './http/metrics.js';
 import { Hub } from './hub/hub.js';
 import type { NodeContext } from './node/context.js';
@@ -168,6 +169,7 @@ export class Gateway {
       if (path.startsWith('/api/')) return await this.api.handle(req, res, path);
       if (path === '/sse' || path.startsWith('/sse/')) return await this.sse.handle(req, res, path);
       if (req.method !== 'GET') throw new HttpError(404, ErrorCode.MethodNotFound, `no route ${req.method} ${path}`);
+      if (path === '/') return serveLanding(req, res, this.nodeInfo(), this.ctx.accepting && this.ctx.engine.ready(), this.ctx.config);
       if (path === '/health') return sendJson(res, 200, { status: 'ok' });
       if (path === '/ready') return this.ready(res);
       if (path === '/metrics') return await this.metrics.serve(res);

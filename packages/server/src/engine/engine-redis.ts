@@ -11,6 +11,7 @@ import { RedisControl } from './control-redis.js';
 import type { Engine, EngineHandler } from './engine.js';
 import { RedisNodes } from './nodes-redis.js';
 import { RedisPresence } from './presence-redis.js';
+import { redactUrl, watchRedis } from './redis-watch.js';
 
 export interface RedisEngineOptions {
   url: string;
@@ -41,8 +42,11 @@ export class RedisEngine implements Engine {
   private readonly cmd: Redis;
   private readonly sub: Redis;
   private readonly ctl: Redis;
+  private readonly url: string;
+  private lastError?: string;
 
   constructor(opts: RedisEngineOptions) {
+    this.url = opts.url;
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
     const cmd = defineScripts(new Redis(opts.url, { ...CONNECTION, enableAutoPipelining: true }));
     this.cmd = cmd;
@@ -58,12 +62,20 @@ export class RedisEngine implements Engine {
     this.control = new RedisControl(cmd, this.ctl, `${prefix}control`, opts.log);
     this.nodes = new RedisNodes(cmd, `${prefix}nodes`, opts.nodeTtlMs ?? 15_000);
     for (const [name, conn] of [['commands', this.cmd], ['pubsub', this.sub], ['control', this.ctl]] as const) {
-      conn.on('error', (err: Error) => opts.log?.debug({ err: err.message, connection: name }, 'redis error'));
+      conn.on('error', (err: Error) => {
+        this.lastError = err.message;
+        opts.log?.debug({ err: err.message, connection: name }, 'redis error');
+      });
     }
+    watchRedis([this.cmd, this.sub, this.ctl], opts.url, opts.log);
   }
 
   async start(handler: EngineHandler): Promise<void> {
-    await Promise.all([this.cmd.connect(), this.sub.connect(), this.ctl.connect()]);
+    await Promise.all([this.cmd.connect(), this.sub.connect(), this.ctl.connect()]).catch((err: Error) => {
+      // Stop retrying, so a node that cannot start also does not linger.
+      for (const conn of [this.cmd, this.sub, this.ctl]) conn.disconnect();
+      throw new Error(`cannot reach Redis at ${redactUrl(this.url)}: ${this.lastError ?? err.message}`);
+    });
     this.broker.start(handler, await supportsShardedPubSub(this.cmd));
     await this.control.start(handler);
     this.presence.start();

@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CloseCode, ErrorCode, MAX_JSON_DEPTH, isValidChannel, jsonDeeperThan } from '@tidings/protocol';
+import { CHANNEL_RULE, CloseCode, ErrorCode, MAX_JSON_DEPTH, isValidChannel, jsonDeeperThan } from '@tidings/protocol';
 import { z } from 'zod';
 import { personalChannel } from '../channels/policy.js';
 import type { ServerPublication } from '../engine/broker.js';
@@ -17,7 +17,8 @@ import { HttpError, readJson, sendJson } from './json.js';
 /** Publications in one `POST /api/batch`. */
 const MAX_BATCH = 1000;
 
-const channel = z.string().refine(isValidChannel, 'invalid channel name');
+const BAD_CHANNEL = `must be ${CHANNEL_RULE}`;
+const channel = z.string().refine(isValidChannel, BAD_CHANNEL);
 const idempotencyKey = z.string().min(1).max(128).optional();
 const position = z.object({ offset: z.number().int().min(0), epoch: z.string().max(64) });
 
@@ -39,7 +40,9 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  throw new HttpError(400, ErrorCode.BadRequest, `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  // A malformed channel name is 102 here too, as on a socket (docs/protocol.md).
+  const code = issue.message === BAD_CHANNEL ? ErrorCode.UnknownChannel : ErrorCode.BadRequest;
+  throw new HttpError(400, code, `${issue.path.join('.') || 'body'}: ${issue.message}`);
 }
 
 function requireData(body: unknown): string {
