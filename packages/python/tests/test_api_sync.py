@@ -90,7 +90,7 @@ class SyncApiTest(unittest.TestCase):
         self.assertEqual((wrong_key.exception.status, wrong_key.exception.code), (401, 101))
         with self.assertRaises(BadRequest) as bad_channel:
             self.client.publish("not a channel", 1)
-        self.assertEqual((bad_channel.exception.status, bad_channel.exception.code), (400, 107))
+        self.assertEqual((bad_channel.exception.status, bad_channel.exception.code), (400, 102))
         self.assertIn("invalid channel name", str(bad_channel.exception))
         with self.assertRaises(BadRequest) as no_presence:
             self.client.presence("news:1")

@@ -17,7 +17,7 @@ import { HttpError, readJson, sendJson } from './json.js';
 /** Publications in one `POST /api/batch`. */
 const MAX_BATCH = 1000;
 
-const BAD_CHANNEL = `must be ${CHANNEL_RULE}`;
+const BAD_CHANNEL = `invalid channel name: must be ${CHANNEL_RULE}`;
 const channel = z.string().refine(isValidChannel, BAD_CHANNEL);
 const idempotencyKey = z.string().min(1).max(128).optional();
 const position = z.object({ offset: z.number().int().min(0), epoch: z.string().max(64) });
