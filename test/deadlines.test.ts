@@ -1,5 +1,5 @@
 import { expect, it, vi } from 'vitest';
-import { Deadlines, type HasDeadline } from '../packages/server/dist/session/deadlines.js';
+import { Deadlines, type HasDeadline } from '../packages/server/dist/node/deadlines.js';
 import { until } from './helpers.js';
 
 class Item implements HasDeadline {

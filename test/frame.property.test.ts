@@ -1,7 +1,7 @@
 /** Server framing (RFC 6455 §5.2) at every length boundary: the header always tells the true payload length. */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { wsBinaryFrame, wsTextFrame } from '../packages/server/dist/transport/frame.js';
+import { wsBinaryFrame, wsTextFrame } from '../packages/server/dist/wire/ws-frame.js';
 
 function parseHeader(buf: Buffer): { fin: boolean; opcode: number; masked: boolean; len: number; head: number } {
   const b1 = buf[1]!;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, decodeClientValue } from '@tidings/protocol';
 import { HttpError } from '../packages/server/dist/http/json.js';
-import { RpcError } from '../packages/server/dist/session/rpc.js';
+import { RpcError } from '../packages/server/dist/rpc/registry.js';
 import { lines, parseLine } from '../packages/server/dist/rpc/ndjson.js';
 import {
   eventId,

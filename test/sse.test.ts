@@ -184,13 +184,13 @@ describe('SSE and the drain', () => {
 class BusEngine extends MemoryEngine {
   constructor(private readonly bus: Set<EngineHandler>) {
     super();
+    this.control.publish = async (msg: ControlMessage) => {
+      for (const h of this.bus) h.onControl(structuredClone(msg));
+    };
   }
   override async start(handler: EngineHandler): Promise<void> {
     this.bus.add(handler);
     return super.start(handler);
-  }
-  override async publishControl(msg: ControlMessage): Promise<void> {
-    for (const h of this.bus) h.onControl(structuredClone(msg));
   }
 }
 

@@ -44,6 +44,11 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** Whether `code` is in the error-code range (100–199) rather than a close or HTTP code. */
+export function isErrorCode(code: unknown): code is number {
+  return typeof code === 'number' && code >= 100 && code <= 199;
+}
+
 /** Whether a client may retry the same command unchanged after this error. */
 export function isTemporaryError(code: number): boolean {
   return code === ErrorCode.Internal || code === ErrorCode.TooManyRequests || code === ErrorCode.Unavailable;
@@ -83,17 +88,56 @@ export const CloseCode = {
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
+/** Codes of an `unsub` push that are not close codes (an `unsub` may also carry CloseCode.InsufficientState). */
+export const UnsubCode = {
+  /** The operator ended the subscription (`/api/user/unsubscribe`); do not resubscribe. */
+  ByServer: 2000,
+} as const;
+export type UnsubCode = (typeof UnsubCode)[keyof typeof UnsubCode];
+
+/** The RFC 6455 close codes that Tidings sends or reads by name (the ones a client must not reconnect after among them). */
+export const WsCloseCode = {
+  /** A normal close (a client that closes itself sends it). */
+  Normal: 1000,
+  /** The peer broke the WebSocket protocol. */
+  ProtocolError: 1002,
+  /** The peer sent a kind of data it cannot take. */
+  UnsupportedData: 1003,
+  /** The link dropped without a close frame (also what a failed SSE stream reports). */
+  Abnormal: 1006,
+  /** A text frame was not valid UTF-8. */
+  InvalidPayload: 1007,
+  /** The peer refused on policy. */
+  PolicyViolation: 1008,
+  /** A frame was larger than `client.maxMessageBytes`. */
+  MessageTooBig: 1009,
+} as const;
+export type WsCloseCode = (typeof WsCloseCode)[keyof typeof WsCloseCode];
+
 /**
  * Reconnect advice for any close code, including ones this version does not
  * know. 1000 (normal) from the server means it wants the client gone; a client
  * that closed itself never asks this question.
  */
 export function shouldReconnect(code: number): boolean {
-  if (code >= 3500 && code <= 3999) return false;
-  if (code >= 4500 && code <= 4999) return false;
-  if (code === 1000 || code === 1002 || code === 1003 || code === 1007 || code === 1008) return false;
-  return true;
+  if (TERMINAL_RANGES.some(([from, to]) => code >= from && code <= to)) return false;
+  return !NO_RECONNECT_WS.has(code);
 }
+
+/** Close-code ranges that are terminal whatever the code (the header of this file). */
+const TERMINAL_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [3500, 3999],
+  [4500, 4999],
+];
+
+/** RFC 6455 codes that mean the other side will refuse the same connection again. */
+const NO_RECONNECT_WS: ReadonlySet<number> = new Set([
+  WsCloseCode.Normal,
+  WsCloseCode.ProtocolError,
+  WsCloseCode.UnsupportedData,
+  WsCloseCode.InvalidPayload,
+  WsCloseCode.PolicyViolation,
+]);
 
 export const closeReason: Record<number, string> = {
   [CloseCode.Shutdown]: 'shutdown',

@@ -1,3 +1,4 @@
 export { HttpPublisher, PublishError, type HttpPublisherOptions, type StreamPosition } from './http.js';
-export { RedisPublisher, defineScripts, runPublish, supportsShardedPubSub, type RedisPublisherOptions, type RawPublish, type HistoryPolicySeconds } from './redis.js';
-export * from './redis-layout.js';
+export { RedisPublisher, type RedisPublisherOptions } from './redis.js';
+// The stream layout and scripts, re-exported so existing imports from the publisher keep working.
+export * from '@tidings/streams';

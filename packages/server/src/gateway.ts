@@ -11,22 +11,26 @@ import { type Logger, pino } from 'pino';
 import { TokenVerifier } from './auth/verifier.js';
 import { ChannelPolicy } from './channels/policy.js';
 import type { Config } from './config/schema.js';
-import type { Engine, NodeInfo } from './engine/engine.js';
-import { MemoryEngine } from './engine/memory.js';
-import { RedisEngine } from './engine/redis.js';
+import type { Engine } from './engine/engine.js';
+import { MemoryEngine } from './engine/engine-memory.js';
+import { RedisEngine } from './engine/engine-redis.js';
+import type { NodeInfo } from './engine/nodes.js';
 import { Api } from './http/api.js';
 import { HttpError, sendError, sendJson } from './http/json.js';
+import { createMetrics } from './http/metrics.js';
 import { Hub } from './hub/hub.js';
-import { createMetrics } from './metrics.js';
-import type { NodeContext } from './session/context.js';
-import { Deadlines, tickFor } from './session/deadlines.js';
+import type { NodeContext } from './node/context.js';
+import { Deadlines, tickFor } from './node/deadlines.js';
+import type { RpcHandler } from './rpc/registry.js';
+import { RpcService } from './rpc/service.js';
 import type { Session } from './session/session.js';
-import { type RpcHandler, RpcRegistry } from './session/rpc.js';
 import { type SseEndpoint, createSseEndpoint } from './transport/sse.js';
 import { type WebSocketEndpoint, attachWebSocket } from './transport/websocket.js';
 
 /** How often a node refreshes its entry in the shared node registry. */
 const HEARTBEAT_MS = 5000;
+/** A streamed RPC pauses while its connection's outbound queue is above this share of `client.queueMaxBytes`. */
+const RPC_PACE_SHARE = 0.5;
 
 export interface GatewayOptions {
   config: Config;
@@ -54,10 +58,14 @@ export class Gateway {
     this.ctx = {
       config,
       engine,
-      hub: new Hub(engine),
+      hub: new Hub(engine.broker),
       verifier: new TokenVerifier(config.token),
       policy: new ChannelPolicy(config.namespaces, config.strictNamespaces),
-      rpc: new RpcRegistry(),
+      rpc: new RpcService(
+        { maxInFlight: config.rpc.maxInFlight, paceAboveBytes: config.client.queueMaxBytes * RPC_PACE_SHARE },
+        log,
+        config.rpc.proxy,
+      ),
       log,
       accepting: true,
       deadlines: new Deadlines(tickFor(config.client.pingInterval, config.client.pongTimeout, config.client.connectTimeout), (err) =>
@@ -108,9 +116,8 @@ export class Gateway {
   }
 
   private startHeartbeat(): void {
-    const { engine } = this.ctx;
-    if (!engine.announce) return;
-    const beat = () => void engine.announce?.(this.nodeInfo()).catch(() => {});
+    const { nodes } = this.ctx.engine;
+    const beat = () => void nodes.announce(this.nodeInfo()).catch(() => {});
     beat();
     this.heartbeat = setInterval(beat, HEARTBEAT_MS);
     this.heartbeat.unref();

@@ -11,7 +11,7 @@
  */
 import { ErrorCode } from '@tidings/protocol';
 import type { NamespaceConfig } from '../config/schema.js';
-import type { HistoryPolicy } from '../engine/engine.js';
+import type { HistoryPolicy } from '../engine/broker.js';
 
 export interface ChannelRules {
   namespace: string;

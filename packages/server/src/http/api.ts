@@ -8,8 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, isValidChannel } from '@tidings/protocol';
 import { z } from 'zod';
 import { personalChannel } from '../channels/policy.js';
-import type { NodeInfo, ServerPublication } from '../engine/engine.js';
-import type { NodeContext } from '../session/context.js';
+import type { ServerPublication } from '../engine/broker.js';
+import type { NodeInfo } from '../engine/nodes.js';
+import type { NodeContext } from '../node/context.js';
 import { HttpError, readJson, sendJson } from './json.js';
 
 const channel = z.string().refine(isValidChannel, 'invalid channel name');
@@ -108,7 +109,7 @@ export class Api {
     const rules = this.rules(ch);
     this.engineReady();
     try {
-      return await this.ctx.engine.publish(ch, data, { history: rules.history, ...(key ? { idempotencyKey: key } : {}) });
+      return await this.ctx.engine.broker.publish(ch, data, { history: rules.history, ...(key ? { idempotencyKey: key } : {}) });
     } catch (err) {
       this.ctx.log.warn({ err, channel: ch }, 'publish failed');
       throw new HttpError(503, ErrorCode.Unavailable, 'publish failed, retry later');
@@ -147,7 +148,7 @@ export class Api {
     const p = parse(schemas.userDisconnect, body);
     const code = p.reconnect ? CloseCode.ForceReconnect : CloseCode.ForceDisconnect;
     this.engineReady();
-    await this.ctx.engine.publishControl({ kind: 'disconnectUser', user: p.user, code, reason: p.reason ?? 'disconnected by server' });
+    await this.ctx.engine.control.publish({ kind: 'disconnectUser', user: p.user, code, reason: p.reason ?? 'disconnected by server' });
     return {};
   }
 
@@ -155,7 +156,7 @@ export class Api {
   private async userUnsubscribe(body: unknown) {
     const p = parse(schemas.userUnsubscribe, body);
     this.engineReady();
-    await this.ctx.engine.publishControl({ kind: 'unsubscribeUser', user: p.user, channel: p.channel });
+    await this.ctx.engine.control.publish({ kind: 'unsubscribeUser', user: p.user, channel: p.channel });
     return {};
   }
 
@@ -163,7 +164,7 @@ export class Api {
     const p = parse(schemas.channelOnly, body);
     if (!this.rules(p.channel).config.presence) throw new HttpError(400, ErrorCode.NotAvailable, 'presence is off for this channel');
     this.engineReady();
-    return { clients: await this.ctx.engine.presence(p.channel) };
+    return { clients: await this.ctx.engine.presence.list(p.channel) };
   }
 
   private async history(body: unknown) {
@@ -171,14 +172,14 @@ export class Api {
     const rules = this.rules(p.channel);
     if (rules.history.size === 0) throw new HttpError(400, ErrorCode.NotAvailable, 'history is off for this channel');
     this.engineReady();
-    const h = await this.ctx.engine.history(p.channel, { sinceOffset: p.since?.offset ?? 0, limit: Math.min(p.limit ?? rules.history.size, rules.history.size) });
+    const h = await this.ctx.engine.broker.history(p.channel, { sinceOffset: p.since?.offset ?? 0, limit: Math.min(p.limit ?? rules.history.size, rules.history.size) });
     return { epoch: h.position.epoch, offset: h.position.offset, publications: h.publications.map(toWire) };
   }
 
   /** This node first (with its counters), then every other live node from the registry. */
   private async info() {
     const local = this.localNode();
-    const others = this.ctx.engine.nodes ? await this.ctx.engine.nodes().catch(() => []) : [];
+    const others = await this.ctx.engine.nodes.list().catch(() => []);
     return { nodes: [local, ...others.filter((n) => n.id !== local.id)] };
   }
 }

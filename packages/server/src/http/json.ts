@@ -1,5 +1,6 @@
 /** Small helpers for JSON over node:http: bounded body reading and error replies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '@tidings/protocol';
 
 export class HttpError extends Error {
   constructor(
@@ -31,7 +32,7 @@ export function sendError(res: ServerResponse, err: HttpError): void {
  */
 export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return Promise.reject(new HttpError(413, 107, `body larger than ${limit} bytes`));
+  if (declared > limit) return Promise.reject(new HttpError(413, ErrorCode.BadRequest, `body larger than ${limit} bytes`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -40,7 +41,7 @@ export function readJson(req: IncomingMessage, limit: number): Promise<unknown> 
       if (size <= limit) return void chunks.push(chunk);
       req.off('data', onData);
       req.resume();
-      reject(new HttpError(413, 107, `body larger than ${limit} bytes`));
+      reject(new HttpError(413, ErrorCode.BadRequest, `body larger than ${limit} bytes`));
     };
     req.on('data', onData);
     req.once('end', () => {
@@ -55,6 +56,6 @@ function settle(text: string, resolve: (v: unknown) => void, reject: (e: unknown
   try {
     resolve(JSON.parse(text) as unknown);
   } catch {
-    reject(new HttpError(400, 107, 'body is not valid JSON'));
+    reject(new HttpError(400, ErrorCode.BadRequest, 'body is not valid JSON'));
   }
 }

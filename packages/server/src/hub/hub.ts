@@ -11,10 +11,12 @@
  * publications not already in the reply and switches to live delivery.
  */
 import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
-import type { ControlMessage, Engine, EngineHandler, HistoryPolicy, ServerPublication } from '../engine/engine.js';
-import { SharedFrame } from '../transport/frame.js';
+import type { Broker, HistoryPolicy, ServerPublication } from '../engine/broker.js';
+import type { ControlMessage } from '../engine/control.js';
+import type { EngineHandler } from '../engine/engine.js';
+import { type SubscribeOutcome, encodePresenceEvent, encodePub } from '../wire/encode.js';
+import { SharedFrame } from '../wire/shared-frame.js';
 import { Bag } from './bag.js';
-import { encodePresenceEvent, encodePub, encodePubList } from './encode.js';
 
 /** What the hub needs from a connection. */
 export interface Member {
@@ -52,23 +54,6 @@ class ChannelEntry extends Bag<Subscriber> {
   }
 }
 
-export interface SubscribeOutcome {
-  channel: string;
-  epoch: string;
-  offset: number;
-  recoverable: boolean;
-  wasRecovering: boolean;
-  recovered: boolean;
-  publications: ServerPublication[];
-}
-
-export function subscribeResultJson(o: SubscribeOutcome): string {
-  return (
-    `{"channel":"${o.channel}","epoch":${JSON.stringify(o.epoch)},"offset":${o.offset},"recoverable":${o.recoverable},` +
-    `"wasRecovering":${o.wasRecovering},"recovered":${o.recovered},"publications":${encodePubList(o.publications)}}`
-  );
-}
-
 export interface Prepared {
   outcome: SubscribeOutcome;
   subscriber: Subscriber;
@@ -83,7 +68,7 @@ export class Hub implements EngineHandler {
   /** Control messages for other parts of the node (SSE commands forwarded from other nodes). */
   readonly controlListeners: Array<(msg: ControlMessage) => void> = [];
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly broker: Broker) {}
 
   // ------------------------------------------------------------ connections
 
@@ -136,10 +121,10 @@ export class Hub implements EngineHandler {
     const base = { channel, recoverable, wasRecovering: since !== undefined, recovered: false, publications: [] as ServerPublication[] };
     if (!recoverable) return { ...base, epoch: '', offset: 0 };
     if (!since) {
-      const { position } = await this.engine.history(channel, { limit: 0, policy: history });
+      const { position } = await this.broker.history(channel, { limit: 0, policy: history });
       return { ...base, ...position };
     }
-    const h = await this.engine.history(channel, { sinceOffset: since.offset, limit: maxRecover + 1, policy: history });
+    const h = await this.broker.history(channel, { sinceOffset: since.offset, limit: maxRecover + 1, policy: history });
     const { position, publications } = h;
     const missed = position.offset - since.offset;
     const complete =
@@ -185,7 +170,7 @@ export class Hub implements EngineHandler {
     if (!entry || !entry.delete(subscriber)) return;
     if (entry.size === 0) {
       this.channels.delete(subscriber.channel);
-      void this.engine.unsubscribe(subscriber.channel).catch(() => {});
+      void this.broker.unsubscribe(subscriber.channel).catch(() => {});
     }
   }
 
@@ -204,7 +189,7 @@ export class Hub implements EngineHandler {
   private entryFor(channel: string): ChannelEntry {
     let entry = this.channels.get(channel);
     if (!entry) {
-      const ready = this.engine.subscribe(channel);
+      const ready = this.broker.subscribe(channel);
       entry = new ChannelEntry(ready);
       this.channels.set(channel, entry);
       // A failed engine subscribe is reported through `prepare`; forget the entry so the next one retries.

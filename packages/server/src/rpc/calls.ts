@@ -8,13 +8,12 @@
  * more: no handler can take the session or the gateway down.
  */
 import { CloseCode, ErrorCode, ProtocolError, type RpcParams } from '@tidings/protocol';
-import { RpcError, type RpcContext, type RpcHandler } from '../session/rpc.js';
-import type { Session } from '../session/session.js';
 import { sendChunk, sendResult } from './encode.js';
-import { resolveHandler } from './proxy.js';
+import type { RpcPeer } from './peer.js';
+import { RpcError, type RpcContext, type RpcHandler } from './registry.js';
+import type { RpcService } from './service.js';
 
-/** A streaming handler waits while the connection's queue is above this share of its limit… */
-const PACE_SHARE = 0.5;
+/** A streaming handler waits while the connection's queue is above its pacing limit… */
 const PACE_POLL_MS = 5;
 /** …and a reader that does not drain it within this time is cut as slow. */
 const PACE_MAX_MS = 30_000;
@@ -32,8 +31,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class RpcCalls {
   private readonly calls = new Map<number, AbortController>();
 
-  /** The session calls `abortAll` when it closes. */
-  constructor(private readonly s: Session) {}
+  /** The connection calls `abortAll` when it closes. */
+  constructor(
+    private readonly s: RpcPeer,
+    private readonly service: RpcService,
+  ) {}
 
   get size(): number {
     return this.calls.size;
@@ -41,10 +43,10 @@ export class RpcCalls {
 
   /** Run `rpc` command `id` until its final reply is sent; a thrown ProtocolError becomes the error reply. */
   async run(id: number, p: RpcParams): Promise<void> {
-    const handler = resolveHandler(this.s.ctx, p.method);
+    const handler = this.service.resolve(p.method);
     if (!handler) throw new ProtocolError(ErrorCode.MethodNotFound, `no RPC method ${p.method}`);
     if (this.calls.has(id)) throw new ProtocolError(ErrorCode.BadRequest, `rpc ${id} is already in flight`);
-    if (this.calls.size >= this.s.ctx.config.rpc.maxInFlight) throw new ProtocolError(ErrorCode.LimitExceeded, 'too many RPCs in flight');
+    if (this.calls.size >= this.service.limits.maxInFlight) throw new ProtocolError(ErrorCode.LimitExceeded, 'too many RPCs in flight');
     const ac = new AbortController();
     this.calls.set(id, ac);
     try {
@@ -75,7 +77,7 @@ export class RpcCalls {
   private async invoke(handler: RpcHandler, p: RpcParams, signal: AbortSignal, id: number): Promise<unknown> {
     const { s } = this;
     const ctx: RpcContext = { user: s.user, client: s.id, method: p.method, signal };
-    if (s.claims?.info !== undefined) ctx.info = s.claims.info;
+    if (s.tokenInfo !== undefined) ctx.info = s.tokenInfo;
     const out: unknown = await handler(p.data, ctx);
     return isStream(out) ? this.drain(out, p.stream === true, signal, id) : out;
   }
@@ -104,9 +106,9 @@ export class RpcCalls {
   /** Hold a fast producer while the client reads slowly, instead of filling its queue to 3008. */
   private async pace(signal: AbortSignal): Promise<void> {
     const { s } = this;
-    const limit = s.ctx.config.client.queueMaxBytes * PACE_SHARE;
+    const limit = this.service.limits.paceAboveBytes;
     const deadline = Date.now() + PACE_MAX_MS;
-    while (s.transport.queuedBytes > limit && !signal.aborted && !s.isClosed) {
+    while (s.queuedBytes > limit && !signal.aborted && !s.isClosed) {
       if (Date.now() > deadline) return s.disconnect(CloseCode.Slow, 'slow');
       await sleep(PACE_POLL_MS);
     }
@@ -115,7 +117,7 @@ export class RpcCalls {
   private failure(err: unknown, method: string): ProtocolError {
     if (err instanceof RpcError) return new ProtocolError(err.code, err.message);
     if (err instanceof ProtocolError) return err;
-    this.s.ctx.log.warn({ err, method }, 'rpc handler failed');
+    this.service.log.warn({ err, method }, 'rpc handler failed');
     return new ProtocolError(ErrorCode.RpcFailed, 'rpc handler failed');
   }
 }

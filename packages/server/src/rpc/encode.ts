@@ -5,7 +5,7 @@
  * either way (docs/protocol.md, "Binary payloads").
  */
 import { asBytes } from '@tidings/protocol';
-import type { Session } from '../session/session.js';
+import type { RpcPeer } from './peer.js';
 
 type Frame = (payloadJson: string, binaryFlag: string) => string;
 
@@ -14,18 +14,18 @@ function payloadJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-function send(s: Session, value: unknown, frame: Frame): void {
+function send(s: RpcPeer, value: unknown, frame: Frame): void {
   const bytes = asBytes(value);
   if (!bytes) return s.sendJson(frame(payloadJson(value), ''));
-  if (s.transport.sendBinary) return s.sendBinary(frame('null', ',"binary":true'), bytes);
+  if (s.canSendBinary) return s.sendBinary(frame('null', ',"binary":true'), bytes);
   const b64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   s.sendJson(frame(`"${b64}"`, ',"binary":true'));
 }
 
-export function sendChunk(s: Session, id: number, value: unknown): void {
+export function sendChunk(s: RpcPeer, id: number, value: unknown): void {
   send(s, value, (p, b) => `{"id":${id},"chunk":${p}${b}}`);
 }
 
-export function sendResult(s: Session, id: number, value: unknown): void {
+export function sendResult(s: RpcPeer, id: number, value: unknown): void {
   send(s, value, (p, b) => `{"id":${id},"result":{"data":${p}${b}}}`);
 }

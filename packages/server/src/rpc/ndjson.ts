@@ -9,7 +9,7 @@
  * Blank lines are ignored (a backend may send them as keep-alives).
  */
 import { ErrorCode, type JsonObject, base64ToBytes, isJsonObject, parseJsonObject } from '@tidings/protocol';
-import { RpcError } from '../session/rpc.js';
+import { RpcError } from './registry.js';
 
 export type BackendLine = { chunk: unknown } | { result: unknown } | { error: RpcError };
 

@@ -7,8 +7,7 @@
  * abort the HTTP request, so the backend sees its caller go away.
  */
 import { ErrorCode, asBytes } from '@tidings/protocol';
-import type { NodeContext } from '../session/context.js';
-import { RpcError, type RpcContext, type RpcHandler } from '../session/rpc.js';
+import { RpcError, type RpcContext, type RpcHandler } from './registry.js';
 import { backendError, lines, parseLine } from './ndjson.js';
 
 export interface RpcProxyConfig {
@@ -23,19 +22,6 @@ export interface RpcProxyConfig {
 
 /** Longest NDJSON line accepted from a backend. */
 const MAX_LINE_CHARS = 16 * 1_048_576;
-const handlers = new WeakMap<RpcProxyConfig, RpcHandler>();
-
-/** The handler for `method`: registered locally, else the proxy when it takes this method. */
-export function resolveHandler(ctx: NodeContext, method: string): RpcHandler | undefined {
-  const local = ctx.rpc.get(method);
-  if (local) return local;
-  const cfg = ctx.config.rpc.proxy;
-  if (!cfg || (cfg.methods && !cfg.methods.includes(method))) return undefined;
-  let h = handlers.get(cfg);
-  if (!h) handlers.set(cfg, (h = proxyHandler(cfg)));
-  return h;
-}
-
 export function proxyHandler(cfg: RpcProxyConfig): RpcHandler {
   return (data, ctx) => call(cfg, data, ctx);
 }

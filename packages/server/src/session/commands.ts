@@ -17,8 +17,8 @@ import {
 } from '@tidings/protocol';
 import { TokenError } from '../auth/verifier.js';
 import { type ChannelRules, personalChannel } from '../channels/policy.js';
-import { encodePubList } from '../hub/encode.js';
-import { type Prepared, subscribeResultJson } from '../hub/hub.js';
+import type { Prepared } from '../hub/hub.js';
+import { encodePubList, subscribeResultJson } from '../wire/encode.js';
 import type { Session } from './session.js';
 
 type Failure = { channel: string; error: { code: number; message: string } };
@@ -139,8 +139,8 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
   s.subs.set(channel, prepared.subscriber);
   if (rules.config.presence) {
     const entry = { client: s.id, user: s.user, ...(s.claims?.info !== undefined ? { info: s.claims.info } : {}) };
-    await engine.addPresence(channel, entry);
-    if (rules.config.joinLeave) await engine.publishJoin(channel, entry);
+    await engine.presence.add(channel, entry);
+    if (rules.config.joinLeave) await engine.broker.publishJoin(channel, entry);
   }
   return prepared;
 }
@@ -165,7 +165,7 @@ async function publish(s: Session, id: number, p: PublishParams): Promise<void> 
   const verdict = s.ctx.policy.canPublish(p.channel, s.identity, s.subs.has(p.channel));
   if (!verdict.ok) throw new ProtocolError(verdict.code, verdict.message);
   const info = { user: s.user, client: s.id, ...(s.claims?.info !== undefined ? { info: s.claims.info } : {}) };
-  const pos = await s.ctx.engine.publish(p.channel, JSON.stringify(p.data), { history: verdict.rules.history, info });
+  const pos = await s.ctx.engine.broker.publish(p.channel, JSON.stringify(p.data), { history: verdict.rules.history, info });
   s.reply(id, JSON.stringify(pos));
 }
 
@@ -179,7 +179,7 @@ function readable(s: Session, channel: string): ChannelRules {
 async function presence(s: Session, id: number, p: ChannelParams): Promise<void> {
   const rules = readable(s, p.channel);
   if (!rules.config.presence) throw new ProtocolError(ErrorCode.NotAvailable, 'presence is off for this channel');
-  const clients = await s.ctx.engine.presence(p.channel);
+  const clients = await s.ctx.engine.presence.list(p.channel);
   s.reply(id, JSON.stringify({ clients }));
 }
 
@@ -187,7 +187,7 @@ async function history(s: Session, id: number, p: HistoryParams): Promise<void> 
   const rules = readable(s, p.channel);
   if (rules.history.size === 0) throw new ProtocolError(ErrorCode.NotAvailable, 'history is off for this channel');
   const limit = Math.min(p.limit ?? rules.history.size, rules.history.size);
-  const h = await s.ctx.engine.history(p.channel, { sinceOffset: p.since?.offset ?? 0, limit });
+  const h = await s.ctx.engine.broker.history(p.channel, { sinceOffset: p.since?.offset ?? 0, limit });
   s.reply(id, `{"epoch":${JSON.stringify(h.position.epoch)},"offset":${h.position.offset},"publications":${encodePubList(h.publications)}}`);
 }
 

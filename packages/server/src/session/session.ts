@@ -16,35 +16,44 @@ import {
   ErrorCode,
   type ErrorBody,
   ProtocolError,
+  UnsubCode,
   closeReason,
   decodeBinaryClientFrame,
   decodeClientFrame,
   decodeClientValue,
+  isErrorCode,
   isTemporaryError,
-  shouldReconnect,
 } from '@tidings/protocol';
 import type { TokenClaims } from '../auth/verifier.js';
 import type { Identity } from '../channels/policy.js';
-import { encodeError, encodeReply } from '../hub/encode.js';
-import type { Member, SubscribeOutcome, Subscriber } from '../hub/hub.js';
+import type { Member, Subscriber } from '../hub/hub.js';
+import type { NodeContext } from '../node/context.js';
+import type { HasDeadline } from '../node/deadlines.js';
 import { RpcCalls } from '../rpc/calls.js';
-import type { SharedFrame } from '../transport/frame.js';
+import type { RpcPeer } from '../rpc/peer.js';
+import {
+  PING_JSON,
+  type SubscribeOutcome,
+  encodeDisconnect,
+  encodeError,
+  encodeErrorPush,
+  encodeRefresh,
+  encodeReply,
+  encodeUnsub,
+} from '../wire/encode.js';
+import type { SharedFrame } from '../wire/shared-frame.js';
 import { runCommand } from './commands.js';
-import type { NodeContext, Transport } from './context.js';
-import type { HasDeadline } from './deadlines.js';
 import { SmallMap } from './small-map.js';
+import type { Transport } from './transport.js';
 
 type State = 'opening' | 'connecting' | 'connected' | 'closed';
 
 /** Malformed frames tolerated before the connection is closed with 3501. */
 const MAX_BAD_FRAMES = 10;
-/** `unsub` code for a subscription ended by the operator (docs/protocol.md); the client does not resubscribe. */
-const UNSUB_BY_SERVER = 2000;
-const PING_JSON = '{"type":"ping"}';
 /** No deadline of this kind. */
 const NONE = -1;
 
-export class Session implements Member, HasDeadline {
+export class Session implements Member, RpcPeer, HasDeadline {
   readonly id = randomBytes(9).toString('base64url');
   user = '';
   state: State = 'opening';
@@ -77,7 +86,19 @@ export class Session implements Member, HasDeadline {
   }
 
   get rpcs(): RpcCalls {
-    return (this.calls ??= new RpcCalls(this));
+    return (this.calls ??= new RpcCalls(this, this.ctx.rpc));
+  }
+
+  get tokenInfo(): unknown {
+    return this.claims?.info;
+  }
+
+  get queuedBytes(): number {
+    return this.transport.queuedBytes;
+  }
+
+  get canSendBinary(): boolean {
+    return this.transport.sendBinary !== undefined;
   }
 
   get isClosed(): boolean {
@@ -124,7 +145,7 @@ export class Session implements Member, HasDeadline {
     const pe = err instanceof ProtocolError ? err : new ProtocolError(ErrorCode.BadRequest, 'unreadable frame');
     const body = { code: pe.code, message: pe.message };
     if (pe.id !== undefined) this.replyError(pe.id, body);
-    else this.transport.sendJson(`{"type":"error","error":${JSON.stringify(body)}}`);
+    else this.transport.sendJson(encodeErrorPush(body));
     if (++this.badFrames > MAX_BAD_FRAMES) this.disconnect(CloseCode.BadRequest, 'too many malformed frames');
   }
 
@@ -140,7 +161,7 @@ export class Session implements Member, HasDeadline {
 
   private failCommand(cmd: Command, err: unknown): void {
     const code = (err as { code?: unknown }).code;
-    if (err instanceof ProtocolError || (typeof code === 'number' && code >= 100 && code < 200)) {
+    if (err instanceof ProtocolError || isErrorCode(code)) {
       return this.replyError(cmd.id, { code: code as number, message: (err as Error).message });
     }
     this.ctx.log.error({ err, client: this.id, method: cmd.method }, 'command failed');
@@ -259,7 +280,7 @@ export class Session implements Member, HasDeadline {
     const exp = this.claims!.expiresAt!;
     if (this.refreshAsked) return this.disconnect(CloseCode.ConnectionExpired, 'connection expired');
     this.refreshAsked = true;
-    this.transport.sendJson(`{"type":"refresh","ttl":${Math.max(0, Math.round((exp - Date.now()) / 1000))}}`);
+    this.transport.sendJson(encodeRefresh(Math.max(0, Math.round((exp - Date.now()) / 1000))));
     this.tokenDue = this.ctx.deadlines.now() + Math.max(0, exp + this.ctx.config.token.leeway - Date.now());
   }
 
@@ -268,7 +289,7 @@ export class Session implements Member, HasDeadline {
     if (this.state === 'closed') return;
     const why = reason || closeReason[code] || 'disconnect';
     this.ctx.disconnects.set(code, (this.ctx.disconnects.get(code) ?? 0) + 1);
-    this.transport.sendJson(`{"type":"disconnect","code":${code},"reason":${JSON.stringify(why)},"reconnect":${shouldReconnect(code)}}`);
+    this.transport.sendJson(encodeDisconnect(code, why));
     this.transport.close(code, why);
     this.cleanup();
   }
@@ -278,13 +299,13 @@ export class Session implements Member, HasDeadline {
     const sub = this.subs.get(channel);
     if (!sub) return;
     this.removeSubscription(channel);
-    this.sendJson(`{"type":"unsub","channel":"${channel}","code":${CloseCode.InsufficientState},"reason":"insufficient state","resubscribe":true}`);
+    this.sendJson(encodeUnsub(channel, CloseCode.InsufficientState, 'insufficient state', true));
   }
 
   unsubscribe(channel: string, reason: string): void {
     if (!this.subs.get(channel)) return;
     this.removeSubscription(channel);
-    this.sendJson(`{"type":"unsub","channel":"${channel}","code":${UNSUB_BY_SERVER},"reason":${JSON.stringify(reason)},"resubscribe":false}`);
+    this.sendJson(encodeUnsub(channel, UnsubCode.ByServer, reason, false));
   }
 
   /** Forget a subscription here, in the hub and in presence. */
@@ -296,8 +317,8 @@ export class Session implements Member, HasDeadline {
     const rules = this.ctx.policy.rulesFor(channel);
     if (!rules?.config.presence) return;
     const { engine } = this.ctx;
-    void engine.removePresence(channel, this.id).catch(() => {});
-    if (rules.config.joinLeave) void engine.publishLeave(channel, { client: this.id, user: this.user }).catch(() => {});
+    void engine.presence.remove(channel, this.id).catch(() => {});
+    if (rules.config.joinLeave) void engine.broker.publishLeave(channel, { client: this.id, user: this.user }).catch(() => {});
   }
 
   /** The transport is gone (closed by either side). */

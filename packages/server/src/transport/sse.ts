@@ -15,11 +15,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, type StreamPosition } from '@tidings/protocol';
-import type { ControlMessage } from '../engine/engine.js';
+import type { ControlMessage } from '../engine/control.js';
 import { HttpError, readJson, sendError, sendJson } from '../http/json.js';
-import type { NodeContext, Transport } from '../session/context.js';
+import type { NodeContext } from '../node/context.js';
 import { Session } from '../session/session.js';
-import { type SharedFrame, sseDataEvent } from './frame.js';
+import type { Transport } from '../session/transport.js';
+import { sseDataEvent } from '../wire/sse-event.js';
+import type { SharedFrame } from '../wire/shared-frame.js';
 import { Outbox } from './outbox.js';
 import { eventId, idFragment, parseCommandBody, parseConnectQuery, parseLastEventId, readCookie, withResume } from './sse-wire.js';
 
@@ -175,7 +177,7 @@ export function createSseEndpoint(ctx: NodeContext, nodeId: string, sessions: Se
 
   async function forward(session: string, frames: unknown[]): Promise<void> {
     try {
-      await ctx.engine.publishControl({ kind: 'sseCommand', session, frames });
+      await ctx.engine.control.publish({ kind: 'sseCommand', session, frames });
     } catch {
       throw new HttpError(503, ErrorCode.Unavailable, 'engine unavailable, retry later');
     }

@@ -8,9 +8,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
-import type { NodeContext, Transport } from '../session/context.js';
+import type { NodeContext } from '../node/context.js';
 import { Session } from '../session/session.js';
-import { type SharedFrame, wsBinaryFrame, wsPongFrame, wsTextFrame } from './frame.js';
+import type { Transport } from '../session/transport.js';
+import type { SharedFrame } from '../wire/shared-frame.js';
+import { wsBinaryFrame, wsPongFrame, wsTextFrame } from '../wire/ws-frame.js';
 import { Outbox, type OverflowHandler, type Sink } from './outbox.js';
 
 /** How long a closing socket may take to answer our close frame. */

@@ -1,8 +1,8 @@
 /**
- * One timer for every session's deadlines (connect timeout, ping, pong,
- * token expiry). A Node `Timeout` per connection, with its closure, was about
- * 220 B of an idle connection's heap; here a session costs one slot in a
- * bucket and two small integers.
+ * One timer for every session's deadlines on a node (connect timeout, ping,
+ * pong, token expiry). A Node `Timeout` per connection, with its closure, was
+ * a large share of an idle connection's heap (bench/RESULTS.md, idle memory);
+ * here a session costs one slot in a bucket and two small integers.
  *
  * Deadlines are rounded up to the wheel's tick: they fire up to one tick late,
  * never early. Time is monotonic (`performance.now()`), so a wall-clock step

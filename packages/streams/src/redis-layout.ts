@@ -14,23 +14,7 @@
  * Payload (pub/sub message and stream entry): "<offset>\n<epoch>\n<time>\n<info JSON or empty>\n<data JSON>",
  * so a receiver slices the data out without parsing it.
  */
-import { randomBytes } from 'node:crypto';
-
 export const DEFAULT_PREFIX = 'tidings:';
-
-/** 48 random bits per process, so epochs made here never meet another process's. */
-const EPOCH_PREFIX = randomBytes(6).toString('base64url');
-let epochCount = 0;
-
-/**
- * A fresh stream epoch: unique per process (random prefix) and per call (a
- * counter). Publishes pass one in case the stream has to start over, so it is
- * made on every publication: 40 ns here against 3 µs for a CSPRNG call
- * (measured on this project's machine).
- */
-export function newEpoch(): string {
-  return `${EPOCH_PREFIX}${(++epochCount).toString(36)}`;
-}
 
 export function channelKeys(prefix: string, channel: string) {
   const base = `${prefix}{${channel}}:`;

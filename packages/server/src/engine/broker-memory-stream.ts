@@ -2,8 +2,8 @@
  * One channel's history in memory: a ring buffer of publications bounded by
  * count and age, with the stream's epoch and top offset.
  */
-import { newEpoch } from '@tidings/publisher';
-import type { HistoryPolicy, ServerPublication } from './engine.js';
+import { newEpoch } from '@tidings/streams';
+import type { HistoryPolicy, ServerPublication } from './broker.js';
 
 /** The ring of a stream that has kept nothing yet, shared: most channels never publish (memory per idle channel). */
 const NO_ITEMS: Array<ServerPublication | undefined> = [];

@@ -1,54 +1,37 @@
 /**
- * Embedded single-node engine: everything lives in this process, fan-out is a
+ * The embedded broker: streams live in this process, and fan-out is a
  * synchronous call into the hub, so a channel's publications reach the hub in
- * offset order by construction. History is lost on restart (clients holding an
- * old epoch are then told `recovered: false`).
+ * offset order by construction. History is lost on restart (clients holding
+ * an old epoch are then told `recovered: false`). Contract: broker.ts.
  */
 import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
-import type {
-  ControlMessage,
-  Engine,
-  EngineHandler,
-  HistoryQuery,
-  HistoryResult,
-  PublishOptions,
-  ServerPublication,
-} from './engine.js';
-import { MemoryStream } from './memory-stream.js';
+import type { Broker, BrokerHandler, HistoryQuery, HistoryResult, PublishOptions, ServerPublication } from './broker.js';
+import { MemoryStream } from './broker-memory-stream.js';
 
-export interface MemoryEngineOptions {
+export interface MemoryBrokerOptions {
   /** How long an idempotency key is remembered. */
   idempotencyWindowMs?: number;
   /** A stream's epoch and offset survive this long without publications. */
   streamMetaTtlMs?: number;
-  /** How often expired history and keys are swept. */
-  sweepIntervalMs?: number;
 }
 
 const MAX_IDEMPOTENCY_KEYS = 100_000;
+/** One shared settled promise keeps idle channels cheap. */
 const RESOLVED = Promise.resolve();
 
-export class MemoryEngine implements Engine {
-  private handler?: EngineHandler;
+export class MemoryBroker implements Broker {
+  handler?: BrokerHandler;
   private readonly streams = new Map<string, MemoryStream>();
   private readonly idempotency = new Map<string, { pos: StreamPosition; expires: number }>();
-  private readonly presenceSets = new Map<string, Map<string, PresenceEntry>>();
-  private sweeper?: NodeJS.Timeout;
   private readonly windowMs: number;
   private readonly metaTtlMs: number;
 
-  constructor(private readonly opts: MemoryEngineOptions = {}) {
+  constructor(opts: MemoryBrokerOptions = {}) {
     this.windowMs = opts.idempotencyWindowMs ?? 300_000;
     this.metaTtlMs = opts.streamMetaTtlMs ?? 24 * 3_600_000;
   }
 
-  async start(handler: EngineHandler): Promise<void> {
-    this.handler = handler;
-    this.sweeper = setInterval(() => this.sweep(Date.now()), this.opts.sweepIntervalMs ?? 60_000);
-    this.sweeper.unref();
-  }
-
-  /** Nothing to join in one process; one shared settled promise keeps idle channels cheap. */
+  /** Nothing to join in one process. */
   subscribe(): Promise<void> {
     return RESOLVED;
   }
@@ -92,36 +75,6 @@ export class MemoryEngine implements Engine {
 
   async publishLeave(channel: string, info: PresenceEntry): Promise<void> {
     this.handler?.onLeave(channel, info);
-  }
-
-  async publishControl(msg: ControlMessage): Promise<void> {
-    this.handler?.onControl(msg);
-  }
-
-  async addPresence(channel: string, entry: PresenceEntry): Promise<void> {
-    let set = this.presenceSets.get(channel);
-    if (!set) this.presenceSets.set(channel, (set = new Map()));
-    set.set(entry.client, entry);
-  }
-
-  async removePresence(channel: string, client: string): Promise<void> {
-    const set = this.presenceSets.get(channel);
-    if (!set) return;
-    set.delete(client);
-    if (set.size === 0) this.presenceSets.delete(channel);
-  }
-
-  async presence(channel: string): Promise<PresenceEntry[]> {
-    return [...(this.presenceSets.get(channel)?.values() ?? [])];
-  }
-
-  ready(): boolean {
-    return this.handler !== undefined;
-  }
-
-  async close(): Promise<void> {
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.handler = undefined;
   }
 
   private streamFor(channel: string, ttlMs: number): MemoryStream {

@@ -2,10 +2,14 @@
  * Presence in Redis with expiry. Each entry has a deadline in a sorted set;
  * the node that owns the connection pushes the deadline forward on a timer,
  * so the entries of a node that dies vanish after the TTL (no ghost users).
+ * Contract: presence.ts.
  */
 import type { PresenceEntry } from '@tidings/protocol';
-import { channelKeys } from '@tidings/publisher';
+import { channelKeys } from '@tidings/streams';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { EngineUnavailable } from './engine.js';
+import type { PresenceStore } from './presence.js';
 
 /** KEYS: hash, zset. ARGV: now ms. Drops expired entries, returns the live ones' JSON. */
 const READ_SCRIPT = `
@@ -19,7 +23,7 @@ return redis.call('HVALS', KEYS[1])
 
 type PresenceClient = Redis & { tidingsPresence(hash: string, zset: string, now: number): Promise<string[]> };
 
-export class RedisPresence {
+export class RedisPresence implements PresenceStore {
   /** Entries this node owns, refreshed on the timer. */
   private readonly local = new Map<string, Map<string, PresenceEntry>>();
   private timer?: NodeJS.Timeout;
@@ -29,6 +33,7 @@ export class RedisPresence {
     redis: Redis,
     private readonly prefix: string,
     private readonly ttlMs: number,
+    private readonly log?: Logger,
   ) {
     this.redis = redis as PresenceClient;
     if (typeof this.redis.tidingsPresence !== 'function') this.redis.defineCommand('tidingsPresence', { numberOfKeys: 2, lua: READ_SCRIPT });
@@ -43,7 +48,8 @@ export class RedisPresence {
     let set = this.local.get(channel);
     if (!set) this.local.set(channel, (set = new Map()));
     set.set(entry.client, entry);
-    await this.write(channel, [entry]);
+    // Kept locally either way: the refresh timer writes it once Redis is back.
+    await this.write(channel, [entry]).catch((err: Error) => this.log?.debug({ err: err.message }, 'presence add failed'));
   }
 
   async remove(channel: string, client: string): Promise<void> {
@@ -51,12 +57,18 @@ export class RedisPresence {
     set?.delete(client);
     if (set?.size === 0) this.local.delete(channel);
     const keys = channelKeys(this.prefix, channel);
-    await this.redis.multi().hdel(keys.presence, client).zrem(keys.presenceExpiry, client).exec();
+    // A failed removal is left to the entry's TTL.
+    await this.redis.multi().hdel(keys.presence, client).zrem(keys.presenceExpiry, client).exec().catch(() => {});
   }
 
   async list(channel: string): Promise<PresenceEntry[]> {
     const keys = channelKeys(this.prefix, channel);
-    const values = await this.redis.tidingsPresence(keys.presence, keys.presenceExpiry, Date.now());
+    let values: string[];
+    try {
+      values = await this.redis.tidingsPresence(keys.presence, keys.presenceExpiry, Date.now());
+    } catch (err) {
+      throw new EngineUnavailable(`presence failed: ${(err as Error).message}`);
+    }
     return values.map((v) => JSON.parse(v) as PresenceEntry);
   }
 

@@ -6,8 +6,6 @@
  * gets the caller's identity and an AbortSignal that fires when the client
  * cancels the call or the connection goes away.
  */
-import { ErrorCode } from '@tidings/protocol';
-
 export interface RpcContext {
   user: string;
   client: string;
@@ -47,5 +45,3 @@ export class RpcRegistry {
     return this.handlers.get(method);
   }
 }
-
-export const RPC_NOT_FOUND = ErrorCode.MethodNotFound;

@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Hub } from './hub/hub.js';
+import type { Hub } from '../hub/hub.js';
 
 /** A counter that mirrors a monotonically growing number read at scrape time. */
 function mirroredCounter(registry: Registry, name: string, help: string, read: () => number): void {

@@ -1,0 +1,94 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { TidingsError } from '@tidings/client';
+import { useTidings } from './provider.js';
+
+export type RpcStatus = 'idle' | 'pending' | 'done' | 'error' | 'cancelled';
+
+export interface UseRpcOptions {
+  /** ms until a call fails with a timeout (and is cancelled on the server); default the client's `timeout`. */
+  timeout?: number;
+  /** Ask for streamed partial results (`chunks`); default true. */
+  stream?: boolean;
+}
+
+export interface UseRpcResult<D, R, C> {
+  /**
+   * Start a call (cancelling the one still running, if any). Resolves with
+   * the result, or undefined when it failed or was cancelled (see `error`,
+   * `status`): it never rejects, so `onClick={() => call(x)}` is safe.
+   */
+  call: (data?: D) => Promise<R | undefined>;
+  /** Partial results of the current call, in order. */
+  chunks: C[];
+  result: R | undefined;
+  error: TidingsError | Error | null;
+  pending: boolean;
+  status: RpcStatus;
+  /** Stop the current call: it is cancelled on the server (the handler's signal fires). */
+  cancel: () => void;
+}
+
+interface CallState<R, C> {
+  chunks: C[];
+  result: R | undefined;
+  error: TidingsError | Error | null;
+  status: RpcStatus;
+}
+
+const IDLE: CallState<never, never> = { chunks: [], result: undefined, error: null, status: 'idle' };
+
+/**
+ * Call RPC `method` over the provider's connection. A call made while the
+ * client is still connecting waits for the connection (up to `timeout`).
+ * Unmounting cancels the call in flight.
+ */
+export function useRpc<D = unknown, R = unknown, C = unknown>(method: string, options: UseRpcOptions = {}): UseRpcResult<D, R, C> {
+  const { client } = useTidings();
+  const [state, setState] = useState<CallState<R, C>>(IDLE);
+  const current = useRef<AbortController | null>(null);
+  const opts = useRef(options);
+  opts.current = options;
+
+  const cancel = useCallback(() => {
+    const ctrl = current.current;
+    if (!ctrl) return;
+    current.current = null;
+    ctrl.abort();
+    setState((s) => ({ ...s, status: 'cancelled' }));
+  }, []);
+
+  const call = useCallback(
+    async (data?: D): Promise<R | undefined> => {
+      current.current?.abort();
+      const ctrl = new AbortController();
+      current.current = ctrl;
+      const mine = (): boolean => current.current === ctrl;
+      setState({ chunks: [], result: undefined, error: null, status: 'pending' });
+      const { timeout, stream = true } = opts.current;
+      try {
+        if (client.state === 'connecting') await client.ready(timeout);
+        if (ctrl.signal.aborted) return undefined;
+        const onChunk = stream ? (c: C) => mine() && setState((s) => ({ ...s, chunks: [...s.chunks, c] })) : undefined;
+        const { data: result } = await client.rpc<R, C>(method, data, {
+          signal: ctrl.signal,
+          ...(timeout !== undefined ? { timeout } : {}),
+          ...(onChunk ? { onChunk } : {}),
+        });
+        if (!mine()) return undefined;
+        current.current = null;
+        setState((s) => ({ ...s, result, status: 'done' }));
+        return result;
+      } catch (err) {
+        if (!mine()) return undefined;
+        current.current = null;
+        setState((s) => ({ ...s, error: err instanceof Error ? err : new Error(String(err)), status: 'error' }));
+        return undefined;
+      }
+    },
+    [client, method],
+  );
+
+  useEffect(() => () => current.current?.abort(), []);
+
+  return { ...state, pending: state.status === 'pending', call, cancel };
+}

@@ -1,0 +1,73 @@
+/**
+ * JSON encoding of server frames by string assembly: a publication's `data` is
+ * kept as the JSON text it arrived as, so it is never parsed or re-serialized
+ * on the way out. Channel names are validated to a charset that needs no
+ * escaping. Every frame the server writes is built here (docs/protocol.md).
+ */
+import { type ErrorBody, type PresenceEntry, shouldReconnect } from '@tidings/protocol';
+import type { ServerPublication } from '../engine/broker.js';
+
+/** A subscribe's answer, as the hub prepared it: the reply's fields. */
+export interface SubscribeOutcome {
+  channel: string;
+  epoch: string;
+  offset: number;
+  recoverable: boolean;
+  wasRecovering: boolean;
+  recovered: boolean;
+  publications: ServerPublication[];
+}
+
+/** The publication's push frame; cached on the publication (history shares it). */
+export function encodePub(pub: ServerPublication): string {
+  if (pub.encoded !== undefined) return pub.encoded;
+  let s = `{"type":"pub","channel":"${pub.channel}","offset":${pub.offset},"epoch":${JSON.stringify(pub.epoch)},"data":${pub.data}`;
+  if (pub.info) s += `,"info":${JSON.stringify(pub.info)}`;
+  s += `,"time":${pub.time}}`;
+  pub.encoded = s;
+  return s;
+}
+
+export function encodePubList(pubs: readonly ServerPublication[]): string {
+  let s = '[';
+  for (let i = 0; i < pubs.length; i++) s += (i ? ',' : '') + encodePub(pubs[i]!);
+  return s + ']';
+}
+
+export function encodePresenceEvent(type: 'join' | 'leave', channel: string, info: PresenceEntry): string {
+  return `{"type":"${type}","channel":"${channel}","info":${JSON.stringify(info)}}`;
+}
+
+export function encodeReply(id: number, resultJson: string): string {
+  return `{"id":${id},"result":${resultJson}}`;
+}
+
+export function encodeError(id: number, error: ErrorBody): string {
+  return `{"id":${id},"error":${JSON.stringify(error)}}`;
+}
+
+export function subscribeResultJson(o: SubscribeOutcome): string {
+  return (
+    `{"channel":"${o.channel}","epoch":${JSON.stringify(o.epoch)},"offset":${o.offset},"recoverable":${o.recoverable},` +
+    `"wasRecovering":${o.wasRecovering},"recovered":${o.recovered},"publications":${encodePubList(o.publications)}}`
+  );
+}
+
+/** An `error` push: a frame that could not be read, so there is no id to answer. */
+export function encodeErrorPush(error: ErrorBody): string {
+  return `{"type":"error","error":${JSON.stringify(error)}}`;
+}
+
+export const PING_JSON = '{"type":"ping"}';
+
+export function encodeRefresh(ttlSeconds: number): string {
+  return `{"type":"refresh","ttl":${ttlSeconds}}`;
+}
+
+export function encodeDisconnect(code: number, reason: string): string {
+  return `{"type":"disconnect","code":${code},"reason":${JSON.stringify(reason)},"reconnect":${shouldReconnect(code)}}`;
+}
+
+export function encodeUnsub(channel: string, code: number, reason: string, resubscribe: boolean): string {
+  return `{"type":"unsub","channel":"${channel}","code":${code},"reason":${JSON.stringify(reason)},"resubscribe":${resubscribe}}`;
+}
