@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { tidingsBin } from './paths.js';
 
 export interface GatewaySecrets {
   tokenSecret: string;
@@ -24,12 +24,6 @@ export interface GatewayProcessOptions extends GatewaySecrets {
 }
 
 const READY_TIMEOUT_MS = 15_000;
-
-/** The `tidings` bin of @tidings/server, resolved like any dependency. */
-function tidingsBin(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('@tidings/server/package.json')), 'bin/tidings.js');
-}
 
 export class GatewayProcess {
   private child?: ChildProcess;

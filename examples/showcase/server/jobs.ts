@@ -6,13 +6,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { Job, Store } from './db.js';
 import { HttpError } from './http.js';
+import { WORKER_FILE } from './paths.js';
 
 export const jobsChannel = (user: string) => `jobs:#${user}`;
-
-const WORKER = fileURLToPath(new URL('../../worker/worker.py', import.meta.url));
 
 export interface WorkerOptions {
   python: string;
@@ -31,7 +29,7 @@ export class Worker {
   constructor(private readonly opts: WorkerOptions) {}
 
   start(): void {
-    const child = spawn(this.opts.python, ['-u', WORKER], {
+    const child = spawn(this.opts.python, ['-u', WORKER_FILE], {
       env: {
         PATH: process.env.PATH,
         TIDINGS_URL: this.opts.gatewayUrl,

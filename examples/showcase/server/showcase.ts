@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { handleAnalyze } from './analysis.js';
 import { Auth } from './auth.js';
 import { Broadcaster } from './broadcaster.js';
@@ -18,6 +17,7 @@ import { GatewayProcess } from './gateway-process.js';
 import { HttpError, Router, serveStatic } from './http.js';
 import { Jobs, Worker } from './jobs.js';
 import { Meetings } from './meeting.js';
+import { WEB_DIR } from './paths.js';
 import { sampleWav } from './wav.js';
 
 export interface ShowcaseOptions {
@@ -44,7 +44,6 @@ export interface Showcase {
   close(): Promise<void>;
 }
 
-const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
 const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 
 /** The gateway's namespaces: history sized for each page's replay, presence where the page shows who is there. */
@@ -81,7 +80,7 @@ export async function startShowcase(opts: ShowcaseOptions): Promise<Showcase> {
     dataDir,
     tokenSecret: secrets.tokenSecret,
     apiKey: secrets.apiKey,
-    config: gatewayConfig(url, secrets.rpcKey, opts.signals ?? true),
+    config: gatewayConfig(url, secrets.rpcKey, opts.signals ?? false),
     ...(opts.gatewayLog ? { onLog: opts.gatewayLog } : {}),
   });
   await gateway.start();

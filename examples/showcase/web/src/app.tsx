@@ -50,6 +50,21 @@ function useHashRoute(): string {
   return route;
 }
 
+let token: { value: string; exp: number } | null = null;
+
+/**
+ * A gateway token from the backend, reused while it has a minute left: each
+ * reconnect attempt asks for one, and a restarting gateway should not turn
+ * into a burst of token requests. Expiring tokens are refreshed by the client.
+ */
+async function cachedToken(): Promise<string> {
+  if (token && token.exp - Date.now() > 60_000) return token.value;
+  const { token: value } = await api<{ token: string }>('/api/token');
+  const claims = JSON.parse(atob(value.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number };
+  token = { value, exp: (claims.exp ?? 0) * 1000 };
+  return value;
+}
+
 export function App() {
   const [session, setSession] = useState<SessionInfo | null>(savedSession);
   const [gatewayUrl, setGatewayUrl] = useState<string | null>(null);
@@ -70,11 +85,11 @@ export function App() {
     setSession(s);
   };
   const signOut = () => {
+    token = null;
     saveSession(null);
     setSession(null);
   };
-  // Each connect asks the backend for a fresh, short-lived gateway token.
-  const getToken = useCallback(() => api<{ token: string }>('/api/token').then((r) => r.token), []);
+  const getToken = useCallback(() => cachedToken(), []);
 
   if (!session) return <SignIn onSignedIn={signIn} />;
   if (!gatewayUrl) return <div className="boot">Loading…</div>;

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { type IconName, Icon } from './icons.js';
 
 export function PageHeader({ title, subtitle, children }: { title: string; subtitle: string; children?: ReactNode }) {
   return (
@@ -26,11 +27,11 @@ export function Card({ title, extra, children, className = '' }: { title?: React
   );
 }
 
-export function Empty({ icon, title, children }: { icon: string; title: string; children?: ReactNode }) {
+export function Empty({ icon, title, children }: { icon: IconName; title: string; children?: ReactNode }) {
   return (
     <div className="empty">
-      <div className="empty-icon" aria-hidden>
-        {icon}
+      <div className="empty-icon">
+        <Icon name={icon} size={24} />
       </div>
       <div className="empty-title">{title}</div>
       {children ? <div className="muted">{children}</div> : null}

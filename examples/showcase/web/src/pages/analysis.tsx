@@ -154,7 +154,7 @@ export function AnalysisPage() {
               </p>
             </div>
           ) : (
-            <Empty icon="🎧" title={current ? 'Starting…' : 'Nothing running'}>
+            <Empty icon="headphones" title={current ? 'Starting…' : 'Nothing running'}>
               {current ? null : 'Pick clips and press Analyse. Partial results stream in here.'}
             </Empty>
           )}
@@ -162,7 +162,7 @@ export function AnalysisPage() {
       </div>
       <Card title="Results" className="mt">
         {runs.length === 0 ? (
-          <Empty icon="📊" title="No analyses yet">
+          <Empty icon="chart" title="No analyses yet">
             Each clip shows its result, the transport it used and how long the request took to start.
           </Empty>
         ) : (

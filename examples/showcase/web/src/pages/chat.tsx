@@ -127,7 +127,7 @@ function Conversation({ conversation }: { conversation: Conversation }) {
       <div className="messages" ref={scroller} data-testid="messages">
         {status === 'loading' && messages.length === 0 ? <div className="muted center pad">Loading history…</div> : null}
         {status !== 'loading' && messages.length === 0 && shownPending.length === 0 ? (
-          <Empty icon="💬" title="No messages yet">
+          <Empty icon="chat" title="No messages yet">
             Say hello: everyone in #{conversation.title} sees it at once.
           </Empty>
         ) : null}

@@ -10,13 +10,14 @@ import type { Publication } from '@tidings/client';
 import { useChannelState, useClient, useConnectionState, usePresence, useTyping } from '@tidings/react';
 import { api, timeOf } from '../api.js';
 import { useApp } from '../app.js';
+import { Icon } from '../components/icons.js';
 import { Badge, Card, Empty, PageHeader } from '../components/ui.js';
 
 const MOODS = [
-  { id: 'focused', icon: '🎯' },
-  { id: 'in a meeting', icon: '🗓' },
-  { id: 'on a break', icon: '☕' },
-  { id: 'away', icon: '🌙' },
+  { id: 'focused', icon: 'target' },
+  { id: 'in a meeting', icon: 'calendar' },
+  { id: 'on a break', icon: 'coffee' },
+  { id: 'away', icon: 'moon' },
 ] as const;
 
 interface Mood {
@@ -105,7 +106,9 @@ export function DevicesPage() {
           <ul className="device-list" data-testid="devices">
             {devices.map((d) => (
               <li key={d.client}>
-                <span className="device-icon">{deviceOf(d.info).startsWith('Phone') ? '📱' : deviceOf(d.info).startsWith('Watch') ? '⌚' : '💻'}</span>
+                <span className="device-icon">
+                  <Icon name={/^(Phone|Watch)/.test(deviceOf(d.info)) ? 'phone' : 'laptop'} size={18} />
+                </span>
                 {deviceOf(d.info)}
                 {d.client === me ? <Badge tone="neutral">this one</Badge> : null}
               </li>
@@ -116,7 +119,9 @@ export function DevicesPage() {
           <div className="moods" data-testid="mood" data-mood={mood?.mood ?? ''}>
             {MOODS.map((m) => (
               <button key={m.id} className={`mood ${mood?.mood === m.id ? 'active' : ''}`} onClick={() => setMood(m.id)} data-mood-option={m.id}>
-                <span className="mood-icon">{m.icon}</span>
+                <span className="mood-icon">
+                  <Icon name={m.icon} />
+                </span>
                 {m.id}
               </button>
             ))}
@@ -168,7 +173,7 @@ export function DevicesPage() {
               </div>
             </>
           ) : (
-            <Empty icon="🔗" title="Not in the session">
+            <Empty icon="link" title="Not in the session">
               Join to see which of your devices are in it.
             </Empty>
           )}
@@ -181,7 +186,7 @@ export function DevicesPage() {
             </button>
           </div>
           {notifications.length === 0 ? (
-            <Empty icon="🔔" title="No notifications">
+            <Empty icon="bell" title="No notifications">
               A notification sent here reaches every device you are signed in on.
             </Empty>
           ) : (

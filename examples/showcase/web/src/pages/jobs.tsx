@@ -8,6 +8,7 @@ import type { Publication } from '@tidings/client';
 import { useChannelState } from '@tidings/react';
 import { api, timeOf } from '../api.js';
 import { useApp } from '../app.js';
+import { Icon } from '../components/icons.js';
 import { Badge, Card, Empty, PageHeader, Progress } from '../components/ui.js';
 
 interface Job {
@@ -136,7 +137,7 @@ export function JobsPage() {
         </Card>
         <Card title="Your jobs" extra={<span className="muted small">{all.length ? `${all.filter((j) => !finished(j)).length} running` : ''}</span>}>
           {all.length === 0 ? (
-            <Empty icon="📄" title={status === 'loading' ? 'Loading your jobs…' : 'No jobs yet'}>
+            <Empty icon="doc" title={status === 'loading' ? 'Loading your jobs…' : 'No jobs yet'}>
               {status === 'loading' ? null : 'Submit a document: its progress appears here, checkpoint by checkpoint.'}
             </Empty>
           ) : (
@@ -144,8 +145,8 @@ export function JobsPage() {
               {all.map((j) => (
                 <li key={j.id} className={`job job-${j.status}`} data-job={j.id} data-status={j.status} data-progress={j.progress}>
                   <button className="job-row" onClick={() => setOpen(j.id)}>
-                    <span className="job-icon" aria-hidden>
-                      {j.status === 'done' ? '✓' : j.status === 'failed' ? '!' : '⋯'}
+                    <span className="job-icon">
+                      <Icon name={j.status === 'done' ? 'check' : j.status === 'failed' ? 'alert' : j.status === 'queued' ? 'clock' : 'doc'} size={18} />
                     </span>
                     <span className="job-main">
                       <span className="job-title">

@@ -9,6 +9,7 @@ import type { Publication } from '@tidings/client';
 import { useChannelState } from '@tidings/react';
 import { api } from '../api.js';
 import { Avatar } from '../components/header.js';
+import { Icon } from '../components/icons.js';
 import { Badge, Card, Empty, PageHeader } from '../components/ui.js';
 
 const MEETING = 'weekly-standup';
@@ -103,12 +104,12 @@ export function MeetingPage() {
           <Card title="Recording">
             <div className="file-pick">
               <div className="file-row">
-                <span className="file-icon" aria-hidden>
-                  ♫
+                <span className="file-icon">
+                  <Icon name="music" />
                 </span>
                 <div className="file-meta">
                   <strong>{file ? file.name : 'standup.wav'}</strong>
-                  <span className="muted small">{file ? `${Math.round(file.size / 1024)} KB, your file` : 'Sample: 2 s of generated tones, 16 KB'}</span>
+                  <span className="muted small">{file ? `${Math.round(file.size / 1024)} KB, your file` : 'Sample · 2 s · 16 KB'}</span>
                 </div>
                 <button className="btn btn-ghost btn-sm" onClick={() => input.current?.click()}>
                   Choose file…
@@ -142,7 +143,7 @@ export function MeetingPage() {
         <div className="stack">
           <Card title="Transcript" extra={<span className="muted small" data-testid="segment-count">{m.segments.length} segments</span>}>
             {m.segments.length === 0 ? (
-              <Empty icon="🎙" title={busy ? 'Listening…' : 'No transcript yet'}>
+              <Empty icon="mic" title={busy ? 'Listening…' : 'No transcript yet'}>
                 {busy ? 'Segments appear here as soon as they are transcribed.' : 'Process a recording to see its transcript arrive live.'}
               </Empty>
             ) : (
@@ -174,7 +175,7 @@ export function MeetingPage() {
                 </ul>
               </div>
             ) : (
-              <Empty icon="📝" title="No summary yet">
+              <Empty icon="doc" title="No summary yet">
                 The summary is written once the transcript is aligned.
               </Empty>
             )}
