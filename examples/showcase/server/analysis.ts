@@ -35,6 +35,8 @@ export async function handleAnalyze(req: IncomingMessage, res: ServerResponse, b
   res.on('close', () => (closed = true));
   const frames = clip.seconds * 2;
   let loudness = -30;
+  // Acknowledge at once: the client measures how long a call takes to start, not how long the first frame takes to compute.
+  line({ chunk: { step: 'queued', progress: 0, at: 0, loudness, label: clip.labels[0] } });
   for (let i = 1; i <= frames && !closed; i++) {
     await new Promise((r) => setTimeout(r, stepMs));
     if (closed) break;
