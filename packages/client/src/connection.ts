@@ -7,6 +7,7 @@
 import {
   type ClientFrame,
   type ServerFrame,
+  WsCloseCode,
   asBytes,
   bytesToBase64,
   decodeBinaryServerFrame,
@@ -98,7 +99,7 @@ export class WebSocketConnection implements Connection {
     try {
       // Waiting for the close frame of a dead link would hold a Node process for ws's 30 s close timeout.
       if (deadLink && typeof ws.terminate === 'function') ws.terminate();
-      else ws.close(1000, 'client closed');
+      else ws.close(WsCloseCode.Normal, 'client closed');
     } catch {
       // Already closed, or the implementation refuses; nothing to do.
     }

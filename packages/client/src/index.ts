@@ -3,8 +3,9 @@
  * the WebSocket and EventSource come from options, the setDefault…()
  * functions or the globals.
  */
-import { Client, type ClientOptions } from './client.js';
+import { Client } from './client.js';
 import type { WebSocketConstructor } from './connection.js';
+import type { ClientOptions } from './options.js';
 import type { EventSourceConstructor, FetchLike } from './sse.js';
 
 let defaultWebSocket: WebSocketConstructor | undefined;
@@ -40,22 +41,17 @@ export function createClient(options: ClientOptions): Client {
   });
 }
 
-export {
-  Client,
-  CLIENT_NAME,
-  CLIENT_VERSION,
-  type ClientEvents,
-  type ClientOptions,
-  type ClientState,
-  type ConnectedContext,
-  type DisconnectedContext,
-  type Logger,
-  type ServerUnsubscribedContext,
-  type Session,
-  type TransportName,
-  type WebSocketConstructor,
-  type WebSocketLike,
-} from './client.js';
+export { Client } from './client.js';
+export { CLIENT_NAME, CLIENT_VERSION, type ClientOptions, type Logger } from './options.js';
+export type {
+  ClientEvents,
+  ClientState,
+  ConnectedContext,
+  DisconnectedContext,
+  ServerUnsubscribedContext,
+  Session,
+} from './client-events.js';
+export type { TransportName, WebSocketConstructor, WebSocketLike } from './connection.js';
 export type { EventSourceConstructor, EventSourceLike, FetchLike } from './sse.js';
 export type { RpcOptions } from './rpc.js';
 export {

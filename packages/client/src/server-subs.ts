@@ -7,7 +7,7 @@
  * `resubscribe` therefore means reconnecting, which the Client does.
  */
 import { CloseCode, type Publication, type StreamPosition, type SubscribeResult, type UnsubPush } from '@tidings/protocol';
-import type { ClientEvents } from './client.js';
+import type { ClientEvents } from './client-events.js';
 import { type PresenceEvent, classify, publicationOf, subscribedContext } from './subscription.js';
 
 /** The Client events that come from server-side subscriptions. */

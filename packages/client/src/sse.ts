@@ -7,7 +7,7 @@
  * closes the connection, and the client reconnects with its own backoff and
  * fresh positions (the EventSource's own retry is not used).
  */
-import { type ClientFrame, type ServerFrame, decodeServerFrame } from '@tidings/protocol';
+import { type ClientFrame, type ServerFrame, WsCloseCode, decodeServerFrame } from '@tidings/protocol';
 import { type Connection, type ConnectionEvents, textFrame } from './connection.js';
 
 export interface EventSourceLike {
@@ -155,6 +155,6 @@ export class SseConnection implements Connection {
   private fail(reason: string): void {
     if (this.closed) return;
     this.close();
-    this.ev.close(1006, reason);
+    this.ev.close(WsCloseCode.Abnormal, reason);
   }
 }

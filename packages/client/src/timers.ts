@@ -1,7 +1,7 @@
 /**
  * Timers that never keep a Node process alive by themselves: only the
  * connection should (the open socket, or the reconnect timer that stands for
- * it between attempts, see Client.lose). In browsers setTimeout returns a
+ * it between attempts, see Lifecycle.lose). In browsers setTimeout returns a
  * number and unref does not exist, so these are plain timers there.
  */
 

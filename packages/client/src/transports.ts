@@ -1,15 +1,31 @@
 /**
- * Which transport the next attempt uses. The list is in order of preference;
- * `fallbackAfter` attempts in a row that end before the connect reply move to
- * the next one (a proxy that refuses WebSocket upgrades looks exactly like
- * that), and past the last one it starts over from the first, so a server
- * that was simply down is retried on every transport.
+ * Which transport the next attempt uses, and opening it. The list is in order
+ * of preference; `fallbackAfter` attempts in a row that end before the connect
+ * reply move to the next one (a proxy that refuses WebSocket upgrades looks
+ * exactly like that), and past the last one it starts over from the first, so
+ * a server that was simply down is retried on every transport.
  *
  * While the client runs on a fallback, an UpgradeProbe checks now and then
  * whether the preferred WebSocket opens again.
  */
-import type { TransportName, WebSocketConstructor, WebSocketLike } from './connection.js';
+import { WsCloseCode } from '@tidings/protocol';
+import {
+  type Connection,
+  type ConnectionEvents,
+  type TransportName,
+  type WebSocketConstructor,
+  type WebSocketLike,
+  WebSocketConnection,
+} from './connection.js';
+import type { Settings } from './options.js';
+import { SseConnection } from './sse.js';
 import { type Timer, startTimer, stopTimer } from './timers.js';
+
+/** A link on transport `kind`, for one attempt. Throws when the URL is unusable. */
+export function openConnection(kind: TransportName, o: Settings, events: ConnectionEvents): Connection {
+  if (kind === 'websocket') return new WebSocketConnection(o.WebSocket!, o.url, events);
+  return new SseConnection({ url: o.sseUrl, EventSource: o.EventSource!, fetch: o.fetch!, withCredentials: o.withCredentials }, events);
+}
 
 export class TransportPicker {
   private index = 0;
@@ -107,7 +123,7 @@ export class UpgradeProbe {
     ws.onerror = () => {};
     try {
       if (typeof ws.terminate === 'function') ws.terminate();
-      else ws.close(1000, 'probe');
+      else ws.close(WsCloseCode.Normal, 'probe');
     } catch {
       // Not open yet in some implementations; it is dropped either way.
     }

@@ -2,9 +2,9 @@
  * HS256/384/512 JWT verification done synchronously with node:crypto.
  *
  * Through jose, every HMAC check went through WebCrypto and libuv's thread
- * pool: 55–63 µs per token, against 7–8 µs here on the event loop (20,000
- * HS256 tokens verified one after another on one core). In the connect-storm
- * benchmark that took Tidings from 1.4–2.0 k to 2.5–3.2 k connects/s.
+ * pool, several times slower than a synchronous check on the event loop, and
+ * the connect storm was bound by it (bench/RESULTS.md, "Figures behind
+ * design choices").
  *
  * The rules are jose's (RFC 7515, 7519, 8725), in jose's order, and a
  * differential property test (test/hmac-jwt.property.test.ts) holds this

@@ -4,24 +4,18 @@
  *   opening ──connect──▶ connecting ──token ok──▶ connected ──▶ closed
  *      └──────── timeout / bad token / disconnect ───────────────┘
  *
- * It reads frames, enforces the command rate, keeps the ping/pong and token
- * expiry timers, and owns the connection's subscriptions. Command handlers
- * live in commands.ts.
+ * It enforces the command rate, keeps the ping/pong and token expiry timers,
+ * and owns the connection's subscriptions. Frames come in through inbound.ts,
+ * which decodes them and runs the command handlers of commands.ts.
  */
 import { randomBytes } from 'node:crypto';
 import {
   CloseCode,
-  type ClientFrame,
-  type Command,
   ErrorCode,
   type ErrorBody,
   ProtocolError,
   UnsubCode,
   closeReason,
-  decodeBinaryClientFrame,
-  decodeClientFrame,
-  decodeClientValue,
-  isErrorCode,
   isTemporaryError,
 } from '@tidings/protocol';
 import type { TokenClaims } from '../auth/verifier.js';
@@ -42,7 +36,6 @@ import {
   encodeUnsub,
 } from '../wire/encode.js';
 import type { SharedFrame } from '../wire/shared-frame.js';
-import { runCommand } from './commands.js';
 import { SmallMap } from './small-map.js';
 import type { Transport } from './transport.js';
 
@@ -109,35 +102,13 @@ export class Session implements Member, RpcPeer, HasDeadline {
     return { user: this.user, channels: this.claims?.channels ?? [] };
   }
 
-  // ------------------------------------------------------------ input
+  // ------------------------------------------------------------ input (inbound.ts decodes and runs commands)
 
-  /** A text frame from the transport. Never throws. */
-  handleText(text: string): void {
-    this.handle(decodeClientFrame, text);
-  }
-
-  /** A binary frame (WebSocket): an rpc command carrying raw bytes. Never throws. */
-  handleBinary(bytes: Uint8Array): void {
-    this.handle(decodeBinaryClientFrame, bytes);
-  }
-
-  /** One frame of a POSTed batch (SSE), already parsed as JSON. Never throws. */
-  handleValue(raw: unknown): void {
-    this.handle(decodeClientValue, raw);
-  }
-
-  private handle<T>(decode: (input: T) => ClientFrame, input: T): void {
-    if (this.state === 'closed') return;
+  /** Any frame from the client is a sign of life. False once the session is closed: drop the frame. */
+  heard(): boolean {
+    if (this.state === 'closed') return false;
     this.awaitingPong = false;
-    let frame: ClientFrame;
-    try {
-      frame = decode(input);
-    } catch (err) {
-      return this.rejectFrame(err);
-    }
-    if (frame.method === 'pong') return;
-    if (!this.admit()) return this.replyError(frame.id, { code: ErrorCode.TooManyRequests, message: 'too many commands', temporary: true });
-    this.dispatch(frame);
+    return true;
   }
 
   /** A frame this protocol cannot read (binary, malformed). */
@@ -149,25 +120,6 @@ export class Session implements Member, RpcPeer, HasDeadline {
     if (++this.badFrames > MAX_BAD_FRAMES) this.disconnect(CloseCode.BadRequest, 'too many malformed frames');
   }
 
-  private dispatch(cmd: Command): void {
-    if (cmd.method === 'connect' && this.state !== 'opening') {
-      return this.replyError(cmd.id, { code: ErrorCode.BadRequest, message: 'already connected' });
-    }
-    if (cmd.method !== 'connect' && this.state !== 'connected') {
-      return this.replyError(cmd.id, { code: ErrorCode.NotConnected, message: 'send connect first' });
-    }
-    runCommand(this, cmd).catch((err: unknown) => this.failCommand(cmd, err));
-  }
-
-  private failCommand(cmd: Command, err: unknown): void {
-    const code = (err as { code?: unknown }).code;
-    if (err instanceof ProtocolError || isErrorCode(code)) {
-      return this.replyError(cmd.id, { code: code as number, message: (err as Error).message });
-    }
-    this.ctx.log.error({ err, client: this.id, method: cmd.method }, 'command failed');
-    this.replyError(cmd.id, { code: ErrorCode.Internal, message: 'internal error', temporary: true });
-  }
-
   /** A WebSocket-level ping from the client: proof of life, and a command for the rate limit. */
   onPing(): boolean {
     this.awaitingPong = false;
@@ -175,7 +127,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
   }
 
   /** Token bucket: `commandRate` per second, bursts up to `commandBurst`; far past it, the client is cut. */
-  private admit(): boolean {
+  admit(): boolean {
     const { commandRate, commandBurst } = this.ctx.config.client;
     const now = this.ctx.deadlines.now();
     this.milliTokens = Math.min(commandBurst * 1000, this.milliTokens + Math.floor((now - this.lastRefill) * commandRate));

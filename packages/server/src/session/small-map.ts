@@ -1,7 +1,8 @@
 /**
  * A string-keyed map for the few entries most holders have: a session's
- * subscriptions (usually one to three). A Map's hash table was about 150 B of
- * an idle connection; up to `FLAT_MAX` entries live in one flat array
+ * subscriptions (usually one to three). A Map's hash table was a visible
+ * share of an idle connection's memory (bench/RESULTS.md); up to `FLAT_MAX`
+ * entries live in one flat array
  * `[key, value, key, value, …]` searched linearly, and past that in a Map.
  */
 const FLAT_MAX = 8;

@@ -65,10 +65,9 @@ export class Outbox {
   /**
    * Write everything queued now, in one write: corked, so several frames go
    * out as one writev with no copy. Copying them into one buffer instead
-   * looked cheaper in a microbenchmark but lost in the fan-out benchmark
-   * (A/B, two runs each: corked sustained 789 k and 795 k deliveries/s,
-   * copied 200 k and 400 k), likely through the garbage of one buffer per
-   * socket per turn.
+   * looked cheaper in a microbenchmark but lost clearly in the fan-out
+   * benchmark (bench/RESULTS.md), likely through the garbage of one buffer
+   * per socket per turn.
    */
   flush(): void {
     this.queued = false;

@@ -18,6 +18,7 @@ import { CloseCode, ErrorCode, type StreamPosition } from '@tidings/protocol';
 import type { ControlMessage } from '../engine/control.js';
 import { HttpError, readJson, sendError, sendJson } from '../http/json.js';
 import type { NodeContext } from '../node/context.js';
+import { receiveValue } from '../session/inbound.js';
 import { Session } from '../session/session.js';
 import type { Transport } from '../session/transport.js';
 import { sseDataEvent } from '../wire/sse-event.js';
@@ -159,11 +160,11 @@ export function createSseEndpoint(ctx: NodeContext, nodeId: string, sessions: Se
       sessions.delete(session);
       session.onTransportClosed();
     });
-    session.handleValue({ id: 1, method: 'connect', params });
+    receiveValue(session, { id: 1, method: 'connect', params });
   }
 
   function deliver(session: Session, frames: unknown[]): void {
-    for (const f of frames) session.handleValue(f);
+    for (const f of frames) receiveValue(session, f);
   }
 
   async function command(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
 import type { NodeContext } from '../node/context.js';
+import { receiveBinary, receiveText } from '../session/inbound.js';
 import { Session } from '../session/session.js';
 import type { Transport } from '../session/transport.js';
 import type { SharedFrame } from '../wire/shared-frame.js';
@@ -21,8 +22,9 @@ const CLOSE_GRACE_MS = 3000;
 /**
  * A `ws` socket that hands its events straight to its transport. `ws`
  * reports everything through `emit`; answering there instead of through
- * listeners saves three closures and their context per connection (about
- * 190 B of an idle connection's heap, by heap snapshot). Pings are answered here too
+ * listeners saves three closures and their context per connection, a share
+ * of an idle connection's heap that heap snapshots show (bench/RESULTS.md).
+ * Pings are answered here too
  * (autoPong is off), through the bounded outbox and the command rate limit.
  */
 class TidingsSocket extends WebSocket {
@@ -76,8 +78,8 @@ class WebSocketTransport implements Transport, OverflowHandler {
 
   onMessage(data: Buffer, isBinary: boolean): void {
     // Binary messages carry rpc commands with raw bytes (docs/protocol.md, "Binary payloads").
-    if (isBinary) this.session.handleBinary(data);
-    else this.session.handleText(data.toString());
+    if (isBinary) receiveBinary(this.session, data);
+    else receiveText(this.session, data.toString());
   }
 
   onPing(data: Buffer): void {
