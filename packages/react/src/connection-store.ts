@@ -40,7 +40,9 @@ export class ConnectionStore {
   constructor(private readonly client: Client) {
     client.on('connecting', (ctx) => this.update(ctx));
     client.on('failed', (ctx) => this.update(ctx));
-    client.on('state', () => this.update());
+    // Entering connecting or failed, the event with the cause follows at once: showing the state
+    // before it would flash "connecting" during every reconnect.
+    client.on('state', ({ state }) => state !== 'connecting' && state !== 'failed' && this.update());
     client.on('connected', () => this.update());
     this.update();
   }

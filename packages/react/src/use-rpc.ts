@@ -35,6 +35,9 @@ interface CallState<R, C> {
   status: RpcStatus;
 }
 
+/** How long a call made while connecting waits for the connection, without a `timeout` option. */
+const DEFAULT_READY_TIMEOUT = 10_000;
+
 const IDLE: CallState<never, never> = { chunks: [], result: undefined, error: null, status: 'idle' };
 
 /**
@@ -66,7 +69,7 @@ export function useRpc<D = unknown, R = unknown, C = unknown>(method: string, op
       setState({ chunks: [], result: undefined, error: null, status: 'pending' });
       const { timeout, stream = true } = opts.current;
       try {
-        if (client.state === 'connecting') await client.ready(timeout);
+        if (client.state === 'connecting') await client.ready(timeout || DEFAULT_READY_TIMEOUT);
         if (ctrl.signal.aborted) return undefined;
         const onChunk = stream ? (c: C) => mine() && setState((s) => ({ ...s, chunks: [...s.chunks, c] })) : undefined;
         const { data: result } = await client.rpc<R, C>(method, data, {

@@ -1,4 +1,4 @@
-import { useRef, useSyncExternalStore } from 'react';
+import { useCallback, useRef, useSyncExternalStore } from 'react';
 import type {
   CodeContext,
   PresenceEvent,
@@ -53,13 +53,8 @@ export function useSubscription<T = unknown>(
   return { subscription, state };
 }
 
-const noSubscribe = (): (() => void) => () => {};
-
 /** The live state of a Subscription ('unsubscribed' for none). */
 export function useSubscriptionState(sub: Subscription<any> | null): SubscriptionState {
-  return useSyncExternalStore(
-    sub ? (notify) => sub.on('state', notify) : noSubscribe,
-    () => sub?.state ?? 'unsubscribed',
-    () => 'unsubscribed',
-  );
+  const listen = useCallback((notify: () => void) => (sub ? sub.on('state', notify) : () => {}), [sub]);
+  return useSyncExternalStore(listen, () => sub?.state ?? 'unsubscribed', () => 'unsubscribed');
 }

@@ -168,6 +168,29 @@ describe('useChannelState', () => {
     }
   });
 
+  it('a second component on a live channel loads at once and shares the one subscription', async () => {
+    const b = backend('feed:6');
+    await b.add(1);
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return b.snapshot();
+    };
+    const first: { current?: UseChannelStateResult<number[]> } = {};
+    const second: { current?: UseChannelStateResult<number[]> } = {};
+    const tree = (both: boolean) =>
+      app(t, 'eli', [h(Feed, { key: 1, channel: 'feed:6', load, out: first }), both ? h(Feed, { key: 2, channel: 'feed:6', load, out: second }) : null]);
+    const view = render(tree(false));
+    await waitFor(() => expect(first.current?.state).toEqual([1]));
+    view.rerender(tree(true));
+    await waitFor(() => expect(second.current?.state).toEqual([1]));
+    expect(loads).toBe(2); // each component owns its state, so each loads once (strict mode adds none)
+    await b.add(2);
+    await waitFor(() => expect(second.current?.state).toEqual([1, 2]));
+    expect(first.current?.state).toEqual([1, 2]);
+    expect(RecordingWebSocket.subscribes('feed:6')).toBe(1);
+  });
+
   it('reports a failing load() as error, keeps folding, and reload() retries', async () => {
     const b = backend('feed:5');
     await b.add(1);
