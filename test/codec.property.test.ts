@@ -21,6 +21,14 @@ const command = fc.oneof(
   fc.record({ id: fc.integer({ min: 1, max: 1e6 }), method: fc.constant('subscribe'), params: fc.record({ channel, since: fc.option(position, { nil: undefined }) }, { requiredKeys: ['channel'] }) }),
   fc.record({ id: fc.integer({ min: 1, max: 1e6 }), method: fc.constant('publish'), params: fc.record({ channel, data: fc.jsonValue() }) }),
   fc.record({ id: fc.integer({ min: 1, max: 1e6 }), method: fc.constant('connect'), params: fc.record({ token: fc.string(), subs: fc.array(fc.record({ channel }), { maxLength: 5 }) }) }),
+  fc.record({
+    id: fc.integer({ min: 1, max: 1e6 }),
+    method: fc.constant('signal'),
+    params: fc.record(
+      { channel, data: fc.jsonValue().filter((v) => v !== null), key: fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/), ttl: fc.integer({ min: 1, max: 86_400_000 }) },
+      { requiredKeys: ['channel', 'data'] },
+    ),
+  }),
 );
 
 describe('decodeClientFrame', () => {
@@ -48,6 +56,7 @@ describe('decodeClientFrame', () => {
         expect(decoded.id).toBe(cmd.id);
         expect(decoded.method).toBe(cmd.method);
         expect(decoded.params.channel ?? decoded.params.subs).toEqual((cmd.params as any).channel ?? (cmd.params as any).subs);
+        if (cmd.method === 'signal') expect(decoded.params).toEqual(JSON.parse(JSON.stringify(cmd.params)));
       }),
       { numRuns: 1000 },
     );

@@ -16,14 +16,16 @@ function recorder() {
   const pubs: ServerPublication[] = [];
   const joins: unknown[] = [];
   const controls: unknown[] = [];
+  const signals: unknown[] = [];
   const handler: EngineHandler = {
+    onSignal: (ch, from, json) => void signals.push({ ch, from, json }),
     onPublication: (p) => void pubs.push(p),
     onJoin: (ch, info) => void joins.push({ ch, info, kind: 'join' }),
     onLeave: (ch, info) => void joins.push({ ch, info, kind: 'leave' }),
     onControl: (m) => void controls.push(m),
     onResync: () => {},
   };
-  return { pubs, joins, controls, handler };
+  return { pubs, joins, controls, signals, handler };
 }
 
 async function settle(cond: () => boolean): Promise<void> {
@@ -151,6 +153,20 @@ export function engineContract(name: string, fx: EngineFixture): void {
       await engine.nodes.announce(node('a', Date.now()));
       await engine.nodes.announce(node('gone', Date.now() - 3_600_000));
       expect((await engine.nodes.list()).map((n) => n.id)).toEqual(['a', 'b']);
+      await engine.close();
+    });
+
+    it('relays signals to the nodes holding the channel, storing nothing', async () => {
+      const r = recorder();
+      const engine = await fx.make(r.handler);
+      await engine.broker.subscribe('sig');
+      await engine.broker.publish('sig', '1', { history });
+      await engine.broker.publishSignal('sig', 'client-a', '{"type":"signal","channel":"sig","data":{"typing":true}}');
+      await settle(() => r.signals.length === 1);
+      expect(r.signals).toEqual([{ ch: 'sig', from: 'client-a', json: '{"type":"signal","channel":"sig","data":{"typing":true}}' }]);
+      const h = await engine.broker.history('sig', { sinceOffset: 0 });
+      expect(h.position.offset).toBe(1);
+      expect(h.publications.map((p) => p.data)).toEqual(['1']);
       await engine.close();
     });
   });

@@ -34,6 +34,7 @@ import { type RpcOptions, abortError, rpcParams } from './rpc.js';
 import { ServerSubs } from './server-subs.js';
 import {
   type HistoryOptions,
+  type SignalOptions,
   type PresenceEvent,
   type Subscription,
   type SubscriptionHost,
@@ -86,6 +87,7 @@ export class Client extends Emitter<ClientEvents> {
       publish: (channel, data) => this.publish(channel, data),
       history: (channel, opts) => this.history(channel, opts),
       presence: (channel) => this.presence(channel),
+      signal: (channel, data, opts) => this.signal(channel, data, opts),
       listenerError: (err, event) => this.onListenerError(err, event),
     };
   }
@@ -151,6 +153,18 @@ export class Client extends Emitter<ClientEvents> {
 
   presence(channel: string): Promise<PresenceResult> {
     return this.request('presence', { channel });
+  }
+
+  /**
+   * Send an ephemeral signal on a channel this client is subscribed to: the
+   * other subscribers get it at once, nothing is stored. Not queued while
+   * offline: a late typing indicator is worse than none.
+   */
+  signal(channel: string, data: unknown, opts: SignalOptions = {}): Promise<void> {
+    const params: CommandMap['signal'] = { channel, data };
+    if (opts.key !== undefined) params.key = opts.key;
+    if (opts.ttl !== undefined) params.ttl = opts.ttl;
+    return this.request('signal', params).then(() => undefined);
   }
 
   history(channel: string, opts: HistoryOptions = {}): Promise<HistoryResult> {
@@ -219,6 +233,9 @@ export class Client extends Emitter<ClientEvents> {
       case 'join':
       case 'leave':
         return this.onPresence(push.type, push.channel, push.info);
+      case 'signal':
+        this.channels.onSignal(push);
+        return;
       case 'unsub':
         if (!this.channels.onUnsub(push)) this.serverSubs.onUnsub(push);
         return;

@@ -59,6 +59,8 @@ export {
   type CodeContext,
   type HistoryOptions,
   type PresenceEvent,
+  type Signal,
+  type SignalOptions,
   type StateContext,
   type SubscribedContext,
   type SubscriptionEvents,

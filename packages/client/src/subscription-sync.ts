@@ -16,6 +16,7 @@ import {
   type SubscribeFailure,
   type SubscribeParams,
   type SubscribeResult,
+  type SignalPush,
   type UnsubPush,
   backoffDelay,
   isValidChannel,
@@ -150,6 +151,13 @@ export class SubscriptionSync {
     const sub = this.subs.get(channel);
     if (!sub) return false;
     sub._applyPresence(type, info);
+    return true;
+  }
+
+  onSignal(push: SignalPush): boolean {
+    const sub = this.subs.get(push.channel);
+    if (!sub) return false;
+    sub._applySignal(push);
     return true;
   }
 

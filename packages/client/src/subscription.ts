@@ -9,12 +9,14 @@
  * replies and pushes arrive. Applications use the rest.
  */
 import type {
+  ClientInfo,
   HistoryResult,
   PresenceEntry,
   PresenceResult,
   Publication,
   StreamPosition,
   SubscribeParams,
+  SignalPush,
   SubscribeResult,
 } from '@tidings/protocol';
 import { Emitter } from './emitter.js';
@@ -52,6 +54,30 @@ export interface PresenceEvent {
   info: PresenceEntry;
 }
 
+/**
+ * An ephemeral signal from another connection on the channel (typing, "is
+ * looking at this"): never stored, not recovered. `cleared: true` ends the
+ * sender's keyed signal: it sent null, its ttl passed, or it left.
+ */
+export interface Signal<T = unknown> {
+  channel: string;
+  /** null when cleared. */
+  data: T | null;
+  /** The sender; absent for signals from the HTTP API. */
+  info?: ClientInfo;
+  key?: string;
+  /** Milliseconds until the server clears this keyed signal. */
+  ttl?: number;
+  cleared?: boolean;
+}
+
+export interface SignalOptions {
+  /** Names a state this connection holds (e.g. "typing"): the server clears it after `ttl`, or when this connection leaves. */
+  key?: string;
+  /** Milliseconds a keyed signal lasts unless sent again (the server caps it). */
+  ttl?: number;
+}
+
 export interface HistoryOptions {
   limit?: number;
   since?: StreamPosition;
@@ -65,6 +91,7 @@ export interface SubscriptionEvents<T> {
   publication: Publication<T>;
   join: PresenceEvent;
   leave: PresenceEvent;
+  signal: Signal<T>;
   error: Error;
 }
 
@@ -78,6 +105,7 @@ export interface SubscriptionOptions<T> {
   onError?: (err: Error) => void;
   onJoin?: (ev: PresenceEvent) => void;
   onLeave?: (ev: PresenceEvent) => void;
+  onSignal?: (signal: Signal<T>) => void;
 }
 
 /** What a Subscription needs from its client. */
@@ -87,6 +115,7 @@ export interface SubscriptionHost {
   publish(channel: string, data: unknown): Promise<StreamPosition>;
   history(channel: string, opts?: HistoryOptions): Promise<HistoryResult>;
   presence(channel: string): Promise<PresenceResult>;
+  signal(channel: string, data: unknown, opts?: SignalOptions): Promise<void>;
   listenerError(err: unknown, event: string): void;
 }
 
@@ -141,6 +170,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
     if (opts.onError) this.on('error', opts.onError);
     if (opts.onJoin) this.on('join', opts.onJoin);
     if (opts.onLeave) this.on('leave', opts.onLeave);
+    if (opts.onSignal) this.on('signal', opts.onSignal);
   }
 
   get state(): SubscriptionState {
@@ -171,6 +201,11 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
 
   presence(): Promise<PresenceResult> {
     return this.host.presence(this.channel);
+  }
+
+  /** Send an ephemeral signal to the channel's other subscribers (the namespace needs `signals: true`). */
+  signal(data: T | null, opts?: SignalOptions): Promise<void> {
+    return this.host.signal(this.channel, data, opts);
   }
 
   /** Resolves once subscribed; rejects if the subscription ends up unsubscribed, or after `timeout` ms. */
@@ -255,6 +290,17 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
   /** @internal */
   _applyPresence(type: 'join' | 'leave', info: PresenceEntry): void {
     if (this._state === 'subscribed') this.emit(type, { channel: this.channel, info });
+  }
+
+  /** @internal */
+  _applySignal(push: SignalPush): void {
+    if (this._state !== 'subscribed') return;
+    const sig: Signal<T> = { channel: push.channel, data: push.data as T | null };
+    if (push.info !== undefined) sig.info = push.info;
+    if (push.key !== undefined) sig.key = push.key;
+    if (push.ttl !== undefined) sig.ttl = push.ttl;
+    if (push.cleared) sig.cleared = true;
+    this.emit('signal', sig);
   }
 
   protected override onListenerError(err: unknown, event: string): void {

@@ -7,7 +7,7 @@ import { base64ToBytes, splitBinaryFrame } from './binary.js';
 import { ErrorCode } from './codes.js';
 import { type JsonObject, isJsonObject } from './json.js';
 import { ProtocolError } from './errors.js';
-import type { ClientFrame, Command, RpcParams, ServerFrame, StreamPosition, SubscribeParams } from './frames.js';
+import type { ClientFrame, Command, RpcParams, ServerFrame, SignalParams, StreamPosition, SubscribeParams } from './frames.js';
 
 export { ProtocolError };
 
@@ -15,6 +15,9 @@ export const MAX_CHANNEL_LENGTH = 255;
 const CHANNEL_RE = /^[A-Za-z0-9_.:#,@=\-/]+$/;
 const MAX_ID = 2 ** 31 - 1;
 const MAX_SUBS = 1024;
+/** A signal key names a state (e.g. "typing"); short and plain, since it is echoed to every subscriber. */
+const SIGNAL_KEY_RE = /^[A-Za-z0-9_.:\-]{1,64}$/;
+const MAX_SIGNAL_TTL = 86_400_000;
 
 export function isValidChannel(name: unknown): name is string {
   return typeof name === 'string' && name.length > 0 && name.length <= MAX_CHANNEL_LENGTH && CHANNEL_RE.test(name);
@@ -130,6 +133,23 @@ function rpcParams(p: Obj, id: number, attachment: Uint8Array | undefined): RpcP
   return params;
 }
 
+function signalParams(p: Obj, id: number): SignalParams {
+  if (!('data' in p)) bad('params.data is required', id);
+  const params: SignalParams = { channel: channel(p, id), data: p.data };
+  if (p.key !== undefined) {
+    if (typeof p.key !== 'string' || !SIGNAL_KEY_RE.test(p.key)) bad('params.key must be 1–64 characters of A-Z a-z 0-9 _ . : -', id);
+    params.key = p.key;
+  }
+  if (p.ttl !== undefined) {
+    if (typeof p.ttl !== 'number' || !Number.isInteger(p.ttl) || p.ttl < 1 || p.ttl > MAX_SIGNAL_TTL) {
+      bad(`params.ttl must be an integer number of ms from 1 to ${MAX_SIGNAL_TTL}`, id);
+    }
+    params.ttl = p.ttl;
+  }
+  if (params.data === null && params.key === undefined) bad('params.data may be null only with params.key (to clear it)', id);
+  return params;
+}
+
 function command(id: number, method: string, p: Obj, attachment?: Uint8Array): Command {
   if (attachment !== undefined && method !== 'rpc') bad('binary frames carry rpc commands only', id);
   switch (method) {
@@ -159,6 +179,8 @@ function command(id: number, method: string, p: Obj, attachment?: Uint8Array): C
       return { id, method, params: rpcParams(p, id, attachment) };
     case 'cancel':
       return { id, method, params: { id: commandId(p.id, 'params.id', id) } };
+    case 'signal':
+      return { id, method, params: signalParams(p, id) };
     default:
       throw new ProtocolError(ErrorCode.MethodNotFound, `unknown method ${JSON.stringify(method.slice(0, 32))}`, id);
   }

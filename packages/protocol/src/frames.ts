@@ -81,6 +81,21 @@ export interface RpcParams {
   binary?: boolean;
 }
 
+/**
+ * An ephemeral signal on a channel the client is subscribed to (typing, "is
+ * looking at this"): delivered to the other subscribers at once, never stored,
+ * no offset, not part of recovery (docs/protocol.md, "Signals").
+ */
+export interface SignalParams {
+  channel: string;
+  /** Any JSON; `null` with a `key` clears that key at once. */
+  data: unknown;
+  /** Names a state the sender holds (e.g. "typing"): the server clears it after `ttl`, or when the sender leaves. */
+  key?: string;
+  /** Milliseconds a keyed signal lasts unless sent again (default and cap from the server's `signals` config). */
+  ttl?: number;
+}
+
 /** Stop an RPC in flight: its handler's AbortSignal fires and no more chunks are sent. */
 export interface CancelParams {
   /** The id of the `rpc` command to cancel. */
@@ -97,6 +112,7 @@ export interface CommandMap {
   refresh: RefreshParams;
   rpc: RpcParams;
   cancel: CancelParams;
+  signal: SignalParams;
 }
 export type Method = keyof CommandMap;
 
@@ -183,6 +199,7 @@ export interface ResultMap {
   refresh: RefreshResult;
   rpc: RpcResult;
   cancel: Record<string, never>;
+  signal: Record<string, never>;
 }
 
 export interface ErrorBody {
@@ -224,6 +241,22 @@ export interface LeavePush {
   channel: string;
   info: PresenceEntry;
 }
+/**
+ * An ephemeral signal from another connection (or, without `info`, from the
+ * HTTP API). `cleared: true` (with `data: null`) ends the sender's keyed
+ * signal: it sent null, its ttl passed, or it left the channel.
+ */
+export interface SignalPush {
+  type: 'signal';
+  channel: string;
+  data: unknown;
+  info?: ClientInfo;
+  key?: string;
+  /** Milliseconds until the server clears this keyed signal. */
+  ttl?: number;
+  cleared?: boolean;
+}
+
 /** The server ended a subscription. `resubscribe` says whether to subscribe again. */
 export interface UnsubPush {
   type: 'unsub';
@@ -253,6 +286,6 @@ export interface ErrorPush {
   error: ErrorBody;
 }
 
-export type Push = PubPush | JoinPush | LeavePush | UnsubPush | DisconnectPush | PingPush | RefreshPush | ErrorPush;
+export type Push = PubPush | JoinPush | LeavePush | SignalPush | UnsubPush | DisconnectPush | PingPush | RefreshPush | ErrorPush;
 
 export type ServerFrame = Reply | Push;

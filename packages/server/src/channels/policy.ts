@@ -33,6 +33,7 @@ const DEFAULT_NAMESPACE: NamespaceConfig = {
   history: { size: 1000, ttl: 600_000 },
   presence: false,
   joinLeave: false,
+  signals: false,
 };
 
 function toRules(namespace: string, config: NamespaceConfig): ChannelRules {

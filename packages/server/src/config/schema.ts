@@ -44,6 +44,8 @@ export const namespaceSchema = z
     presence: z.boolean().default(false),
     /** Push join/leave events to subscribers (needs presence). */
     joinLeave: z.boolean().default(false),
+    /** Subscribers may send ephemeral signals (typing, "looking at this"): never stored, not recovered. */
+    signals: z.boolean().default(false),
   })
   .strict();
 export type NamespaceConfig = z.output<typeof namespaceSchema>;
@@ -136,6 +138,20 @@ export const configSchema = z
       })
       .strict()
       .default({ heartbeat: 15_000, retry: 3_000 }),
+    signals: z
+      .object({
+        /** Signals per second per connection (token bucket, on top of the command rate), and the burst allowed. */
+        rate: z.number().min(0.1).default(10),
+        burst: z.number().int().min(1).default(20),
+        /** A keyed signal lasts this long unless sent again… */
+        defaultTtl: duration.default(5_000),
+        /** …and never longer than this. */
+        maxTtl: duration.default(30_000),
+        /** Keyed signals one connection may hold at once (error 106 beyond). */
+        maxKeys: z.number().int().min(1).max(1024).default(16),
+      })
+      .strict()
+      .default({ rate: 10, burst: 20, defaultTtl: 5_000, maxTtl: 30_000, maxKeys: 16 }),
     rpc: z
       .object({
         /** RPC calls one connection may have running at once (error 106 beyond). */

@@ -77,6 +77,10 @@ export class MemoryBroker implements Broker {
     this.handler?.onLeave(channel, info);
   }
 
+  async publishSignal(channel: string, from: string, frameJson: string): Promise<void> {
+    this.handler?.onSignal(channel, from, frameJson);
+  }
+
   private streamFor(channel: string, ttlMs: number): MemoryStream {
     let stream = this.streams.get(channel);
     if (!stream) this.streams.set(channel, (stream = new MemoryStream()));

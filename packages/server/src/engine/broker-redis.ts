@@ -27,6 +27,8 @@ type HistoryClient = ScriptClient & { tidingsHistory(...args: Array<string | num
 
 const JOIN = 'J\n';
 const LEAVE = 'L\n';
+/** "S\n<client>\n<frame JSON>" */
+const SIGNAL = 'S\n';
 const MAX_READ = 100_000;
 
 export class RedisBroker implements Broker {
@@ -130,6 +132,16 @@ export class RedisBroker implements Broker {
     await this.publishRaw(channel, LEAVE + JSON.stringify(info));
   }
 
+  async publishSignal(channel: string, from: string, frameJson: string): Promise<void> {
+    const key = channelKeys(this.opts.prefix, channel).pubsub;
+    const msg = `${SIGNAL}${from}\n${frameJson}`;
+    try {
+      await (this.sharded ? this.cmd.spublish(key, msg) : this.cmd.publish(key, msg));
+    } catch (err) {
+      throw new EngineUnavailable(`signal failed: ${(err as Error).message}`);
+    }
+  }
+
   private async publishRaw(channel: string, msg: string): Promise<void> {
     const key = channelKeys(this.opts.prefix, channel).pubsub;
     await (this.sharded ? this.cmd.spublish(key, msg) : this.cmd.publish(key, msg)).catch(() => {});
@@ -141,11 +153,18 @@ export class RedisBroker implements Broker {
     try {
       if (msg.startsWith(JOIN)) return this.handler.onJoin(channel, JSON.parse(msg.slice(2)) as PresenceEntry);
       if (msg.startsWith(LEAVE)) return this.handler.onLeave(channel, JSON.parse(msg.slice(2)) as PresenceEntry);
+      if (msg.startsWith(SIGNAL)) return this.onSignalMessage(channel, msg);
       const pub = toPublication(channel, msg);
       if (pub) this.handler.onPublication(pub);
     } catch (err) {
       this.opts.log?.warn({ err, channel }, 'unreadable message from redis');
     }
+  }
+
+  private onSignalMessage(channel: string, msg: string): void {
+    const nl = msg.indexOf('\n', SIGNAL.length);
+    if (nl < 0) throw new Error('signal without a sender line');
+    this.handler?.onSignal(channel, msg.slice(SIGNAL.length, nl), msg.slice(nl + 1));
   }
 
   /** Back after a drop: subscribe again, and make every subscriber recover what pub/sub lost meanwhile. */

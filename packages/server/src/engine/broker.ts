@@ -18,8 +18,9 @@
  *   caller decides whether that is a complete recovery.
  * - A repeated idempotency key within the window returns the first result and
  *   publishes nothing.
- * - Join and leave events reach the handler of every node holding the channel,
- *   at most once (they are not part of the stream).
+ * - Join and leave events and signals reach the handler of every node holding
+ *   the channel, at most once. They are not part of the stream: no offset,
+ *   nothing stored, nothing to recover.
  * - When the broker may have missed publications of a channel (its link to
  *   the store dropped and came back), it calls `onResync(channel)`.
  */
@@ -78,6 +79,8 @@ export interface BrokerHandler {
   onResync(channel: string): void;
   onJoin(channel: string, info: PresenceEntry): void;
   onLeave(channel: string, info: PresenceEntry): void;
+  /** An ephemeral signal; `frameJson` is its push frame, `from` the sending client's id ('' for the API). */
+  onSignal(channel: string, from: string, frameJson: string): void;
 }
 
 export interface Broker {
@@ -89,4 +92,6 @@ export interface Broker {
   history(channel: string, query: HistoryQuery): Promise<HistoryResult>;
   publishJoin(channel: string, info: PresenceEntry): Promise<void>;
   publishLeave(channel: string, info: PresenceEntry): Promise<void>;
+  /** Fan out a signal's push frame; rejects with EngineUnavailable when the store cannot be reached. */
+  publishSignal(channel: string, from: string, frameJson: string): Promise<void>;
 }

@@ -11,6 +11,7 @@ import { personalChannel } from '../channels/policy.js';
 import type { ServerPublication } from '../engine/broker.js';
 import type { NodeInfo } from '../engine/nodes.js';
 import type { NodeContext } from '../node/context.js';
+import { encodeSignal } from '../wire/encode.js';
 import { HttpError, readJson, sendJson } from './json.js';
 
 const channel = z.string().refine(isValidChannel, 'invalid channel name');
@@ -25,6 +26,7 @@ const schemas = {
   userDisconnect: z.object({ user: z.string().min(1).max(255), reconnect: z.boolean().default(false), reason: z.string().max(100).optional() }),
   channelOnly: z.object({ channel }),
   history: z.object({ channel, limit: z.number().int().min(0).optional(), since: position.optional() }),
+  signal: z.object({ channel, data: z.unknown() }),
 };
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
@@ -83,6 +85,8 @@ export class Api {
         return this.userUnsubscribe(body);
       case 'POST /api/presence':
         return this.presence(body);
+      case 'POST /api/signal':
+        return this.signal(body);
       case 'POST /api/history':
         return this.history(body);
       case 'GET /api/channels':
@@ -174,6 +178,16 @@ export class Api {
     this.engineReady();
     const h = await this.ctx.engine.broker.history(p.channel, { sinceOffset: p.since?.offset ?? 0, limit: Math.min(p.limit ?? rules.history.size, rules.history.size) });
     return { epoch: h.position.epoch, offset: h.position.offset, publications: h.publications.map(toWire) };
+  }
+
+  /** An ephemeral signal from the backend: to the channel's subscribers now, never stored (docs/api.md). */
+  private async signal(body: unknown) {
+    const p = parse(schemas.signal, body);
+    if (p.data === undefined || p.data === null) throw new HttpError(400, ErrorCode.BadRequest, 'data: required, and not null');
+    this.rules(p.channel);
+    this.engineReady();
+    await this.ctx.engine.broker.publishSignal(p.channel, '', encodeSignal(p.channel, JSON.stringify(p.data), undefined));
+    return {};
   }
 
   /** This node first (with its counters), then every other live node from the registry. */

@@ -267,6 +267,11 @@ export class Hub implements EngineHandler {
     this.broadcastEvent(channel, encodePresenceEvent('leave', channel, info), info.client);
   }
 
+  /** A signal's frame goes to every live subscriber but its sender's connection. */
+  onSignal(channel: string, from: string, frameJson: string): void {
+    this.broadcastEvent(channel, frameJson, from);
+  }
+
   private broadcastEvent(channel: string, json: string, except: string): void {
     const entry = this.channels.get(channel);
     if (!entry) return;

@@ -13,12 +13,13 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type PublishParams,
+  type SignalParams,
   type StreamPosition,
 } from '@tidings/protocol';
 import { TokenError } from '../auth/verifier.js';
 import { type ChannelRules, personalChannel } from '../channels/policy.js';
 import type { Prepared } from '../hub/hub.js';
-import { encodePubList, subscribeResultJson } from '../wire/encode.js';
+import { encodePubList, encodeSignal, encodeSignalCleared, subscribeResultJson } from '../wire/encode.js';
 import type { Session } from './session.js';
 
 type Failure = { channel: string; error: { code: number; message: string } };
@@ -44,6 +45,8 @@ export async function runCommand(s: Session, cmd: Command): Promise<void> {
     case 'cancel':
       s.rpcs.cancel(cmd.params.id);
       return s.reply(cmd.id, '{}');
+    case 'signal':
+      return signal(s, cmd.id, cmd.params);
   }
 }
 
@@ -189,6 +192,35 @@ async function history(s: Session, id: number, p: HistoryParams): Promise<void> 
   const limit = Math.min(p.limit ?? rules.history.size, rules.history.size);
   const h = await s.ctx.engine.broker.history(p.channel, { sinceOffset: p.since?.offset ?? 0, limit });
   s.reply(id, `{"epoch":${JSON.stringify(h.position.epoch)},"offset":${h.position.offset},"publications":${encodePubList(h.publications)}}`);
+}
+
+// ------------------------------------------------------------ signals
+
+/**
+ * An ephemeral signal from a subscriber: at once to the other subscribers,
+ * nothing stored. A keyed one is held until its ttl, a `null`, or the
+ * sender's leaving clears it (session.ts sends the clear).
+ */
+async function signal(s: Session, id: number, p: SignalParams): Promise<void> {
+  const rules = s.subs.get(p.channel) ? s.ctx.policy.rulesFor(p.channel) : undefined;
+  if (!rules) throw new ProtocolError(ErrorCode.PermissionDenied, `subscribe to ${p.channel} before sending signals on it`);
+  if (!rules.config.signals) throw new ProtocolError(ErrorCode.NotAvailable, 'signals are off for this channel');
+  const keys = s.signalKeys;
+  const now = s.ctx.deadlines.now();
+  if (!keys.admit(now)) throw new ProtocolError(ErrorCode.TooManyRequests, 'too many signals');
+  const { broker } = s.ctx.engine;
+  if (p.key === undefined) {
+    await broker.publishSignal(p.channel, s.id, encodeSignal(p.channel, JSON.stringify(p.data), s.clientInfo));
+  } else if (p.data === null) {
+    if (keys.release(p.channel, p.key)) await broker.publishSignal(p.channel, s.id, encodeSignalCleared(p.channel, p.key, s.clientInfo));
+  } else {
+    const { defaultTtl, maxTtl } = s.ctx.config.signals;
+    const ttl = Math.min(p.ttl ?? defaultTtl, maxTtl);
+    if (!keys.hold(p.channel, p.key, now + ttl)) throw new ProtocolError(ErrorCode.LimitExceeded, 'too many signal keys held');
+    s.signalsChanged();
+    await broker.publishSignal(p.channel, s.id, encodeSignal(p.channel, JSON.stringify(p.data), s.clientInfo, p.key, ttl));
+  }
+  s.reply(id, '{}');
 }
 
 // ------------------------------------------------------------ refresh

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  type ClientInfo,
   CloseCode,
   ErrorCode,
   type ErrorBody,
@@ -33,9 +34,11 @@ import {
   encodeErrorPush,
   encodeRefresh,
   encodeReply,
+  encodeSignalCleared,
   encodeUnsub,
 } from '../wire/encode.js';
 import type { SharedFrame } from '../wire/shared-frame.js';
+import { SignalKeys } from './signals.js';
 import { SmallMap } from './small-map.js';
 import type { Transport } from './transport.js';
 
@@ -55,6 +58,8 @@ export class Session implements Member, RpcPeer, HasDeadline {
   readonly subs = new SmallMap<Subscriber | null>();
   /** RPCs in flight; made on first use, since most connections never call one. */
   private calls?: RpcCalls;
+  /** Signal budget and held keys; made on the first signal. */
+  private signals?: SignalKeys;
 
   /** Owned by ctx.deadlines. Times below are on its clock (`ctx.deadlines.now()`): small integers, not boxed doubles. */
   dueTick = NONE;
@@ -80,6 +85,16 @@ export class Session implements Member, RpcPeer, HasDeadline {
 
   get rpcs(): RpcCalls {
     return (this.calls ??= new RpcCalls(this, this.ctx.rpc));
+  }
+
+  get signalKeys(): SignalKeys {
+    return (this.signals ??= new SignalKeys(this.ctx.config.signals, this.ctx.deadlines.now()));
+  }
+
+  /** Who this connection is, as publications and signals name it. */
+  get clientInfo(): ClientInfo {
+    const info = this.claims?.info;
+    return info === undefined ? { user: this.user, client: this.id } : { user: this.user, client: this.id, info };
   }
 
   get tokenInfo(): unknown {
@@ -196,8 +211,15 @@ export class Session implements Member, RpcPeer, HasDeadline {
 
   /** Wake for whichever step is due first (one deadline per session, on the node's shared wheel). */
   private arm(): void {
-    const at = this.tokenDue === NONE ? this.pingDue : Math.min(this.pingDue, this.tokenDue);
+    let at = this.tokenDue === NONE ? this.pingDue : Math.min(this.pingDue, this.tokenDue);
+    const signalDue = this.signals?.next() ?? NONE;
+    if (signalDue !== NONE) at = Math.min(at, signalDue);
     this.ctx.deadlines.schedule(this, at);
+  }
+
+  /** A keyed signal's deadline changed: wake for it in time. */
+  signalsChanged(): void {
+    if (this.state === 'connected') this.arm();
   }
 
   /** Called by ctx.deadlines: the connect timeout before `connect`, then the ping and token steps. */
@@ -206,6 +228,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
     if (this.state !== 'connected') return;
     const now = this.ctx.deadlines.now();
     if (this.tokenDue !== NONE && now >= this.tokenDue) this.tokenStep();
+    if (this.signals) for (const [channel, key] of this.signals.takeExpired(now)) this.clearSignal(channel, key);
     if (this.state === 'connected' && now >= this.pingDue) this.pingStep(now);
     if (this.state === 'connected') this.arm();
   }
@@ -260,12 +283,18 @@ export class Session implements Member, RpcPeer, HasDeadline {
     this.sendJson(encodeUnsub(channel, UnsubCode.ByServer, reason, false));
   }
 
-  /** Forget a subscription here, in the hub and in presence. */
+  /** Tell the channel's other subscribers that this connection's keyed signal is over. */
+  clearSignal(channel: string, key: string): void {
+    void this.ctx.engine.broker.publishSignal(channel, this.id, encodeSignalCleared(channel, key, this.clientInfo)).catch(() => {});
+  }
+
+  /** Forget a subscription here, in the hub and in presence; its keyed signals end. */
   removeSubscription(channel: string): void {
     const sub = this.subs.get(channel);
     this.subs.delete(channel);
     if (!sub) return;
     this.ctx.hub.remove(sub);
+    if (this.signals) for (const key of this.signals.takeChannel(channel)) this.clearSignal(channel, key);
     const rules = this.ctx.policy.rulesFor(channel);
     if (!rules?.config.presence) return;
     const { engine } = this.ctx;

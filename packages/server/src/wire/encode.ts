@@ -4,19 +4,11 @@
  * on the way out. Channel names are validated to a charset that needs no
  * escaping. Every frame the server writes is built here (docs/protocol.md).
  */
-import { type ErrorBody, type PresenceEntry, shouldReconnect } from '@tidings/protocol';
+import { type ClientInfo, type ErrorBody, type PresenceEntry, type SubscribeResult, shouldReconnect } from '@tidings/protocol';
 import type { ServerPublication } from '../engine/broker.js';
 
-/** A subscribe's answer, as the hub prepared it: the reply's fields. */
-export interface SubscribeOutcome {
-  channel: string;
-  epoch: string;
-  offset: number;
-  recoverable: boolean;
-  wasRecovering: boolean;
-  recovered: boolean;
-  publications: ServerPublication[];
-}
+/** A subscribe's answer, as the hub prepared it: the reply's fields, with publications as the server holds them. */
+export type SubscribeOutcome = Omit<SubscribeResult, 'publications'> & { publications: ServerPublication[] };
 
 /** The publication's push frame; cached on the publication (history shares it). */
 export function encodePub(pub: ServerPublication): string {
@@ -70,4 +62,17 @@ export function encodeDisconnect(code: number, reason: string): string {
 
 export function encodeUnsub(channel: string, code: number, reason: string, resubscribe: boolean): string {
   return `{"type":"unsub","channel":"${channel}","code":${code},"reason":${JSON.stringify(reason)},"resubscribe":${resubscribe}}`;
+}
+
+/** A signal's push frame. `info` is absent for signals from the HTTP API. */
+export function encodeSignal(channel: string, dataJson: string, info: ClientInfo | undefined, key?: string, ttl?: number): string {
+  let s = `{"type":"signal","channel":"${channel}","data":${dataJson}`;
+  if (info) s += `,"info":${JSON.stringify(info)}`;
+  if (key !== undefined) s += `,"key":"${key}","ttl":${ttl ?? 0}`;
+  return s + '}';
+}
+
+/** The end of a sender's keyed signal: it cleared it, its ttl passed, or it left the channel. */
+export function encodeSignalCleared(channel: string, key: string, info: ClientInfo): string {
+  return `{"type":"signal","channel":"${channel}","data":null,"info":${JSON.stringify(info)},"key":"${key}","cleared":true}`;
 }
