@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
-import { parseConfig } from '@tidings/server';
 import { type Showcase, startShowcase } from '../../examples/showcase/server/showcase.js';
 import { chromiumAvailable, launchChromium } from '../browser-helpers.js';
 import { freePort } from '../helpers.js';
@@ -36,21 +35,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** TEMPORARY until main has ephemeral signals: whether this gateway's config accepts them. */
-function signalsSupported(): boolean {
-  try {
-    parseConfig({ namespaces: { x: { signals: true } } });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Build the front end (Vite, a second or two), start everything on free ports. */
 export async function startHarness(): Promise<Harness> {
   await build({ configFile: join(ROOT, 'examples/showcase/web/vite.config.ts'), logLevel: 'error' });
   const dataDir = mkdtempSync(join(tmpdir(), 'showcase-test-'));
-  const app = await startShowcase({ gatewayPort: await freePort(), dataDir, stepMs: 120, signals: signalsSupported() });
+  const app = await startShowcase({ gatewayPort: await freePort(), dataDir, stepMs: 120, });
   const browser = await launchChromium();
   return {
     app,

@@ -80,7 +80,7 @@ export async function startShowcase(opts: ShowcaseOptions): Promise<Showcase> {
     dataDir,
     tokenSecret: secrets.tokenSecret,
     apiKey: secrets.apiKey,
-    config: gatewayConfig(url, secrets.rpcKey, opts.signals ?? false),
+    config: gatewayConfig(url, secrets.rpcKey, opts.signals ?? true),
     ...(opts.gatewayLog ? { onLog: opts.gatewayLog } : {}),
   });
   await gateway.start();
