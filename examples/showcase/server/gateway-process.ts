@@ -24,6 +24,7 @@ export interface GatewayProcessOptions extends GatewaySecrets {
 }
 
 const READY_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5000;
 
 export class GatewayProcess {
   private child?: ChildProcess;
@@ -91,7 +92,15 @@ export class GatewayProcess {
     if (!child || !this.running) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill(signal);
+    // A drain that does not finish in time is cut short.
+    const force = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await exited;
+    clearTimeout(force);
+  }
+
+  /** For process 'exit' handlers: kill at once, synchronously. */
+  killNow(): void {
+    if (this.running) this.child?.kill('SIGKILL');
   }
 
   async restart(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {

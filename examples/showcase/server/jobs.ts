@@ -58,9 +58,19 @@ export class Worker {
     const child = this.child;
     if (!child || child.exitCode !== null) return Promise.resolve();
     return new Promise((r) => {
-      child.once('exit', () => r());
+      const force = setTimeout(() => child.kill('SIGKILL'), 3000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        r();
+      });
       child.kill('SIGTERM');
     });
+  }
+
+  /** For process 'exit' handlers: kill at once, synchronously. */
+  killNow(): void {
+    this.stopped = true;
+    if (this.child?.exitCode === null) this.child.kill('SIGKILL');
   }
 }
 

@@ -89,6 +89,12 @@ export async function startShowcase(opts: ShowcaseOptions): Promise<Showcase> {
   const broadcaster = new Broadcaster(gateway.httpUrl, secrets.apiKey);
   const worker = new Worker({ python: opts.python ?? 'python3', gatewayUrl: gateway.httpUrl, apiKey: secrets.apiKey, dbFile: store.file, stepMs });
   worker.start();
+  // If this process ends without close() (an uncaught error, process.exit), its children go with it.
+  const killChildren = () => {
+    worker.killNow();
+    gateway.killNow();
+  };
+  process.once('exit', killChildren);
 
   const auth = new Auth(secrets.sessionSecret, secrets.tokenSecret);
   const router = routes({
@@ -116,6 +122,7 @@ export async function startShowcase(opts: ShowcaseOptions): Promise<Showcase> {
     store,
     broadcaster,
     async close() {
+      process.off('exit', killChildren);
       await worker.stop();
       await gateway.stop('SIGTERM');
       await closeServer(server);

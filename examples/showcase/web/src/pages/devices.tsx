@@ -122,7 +122,7 @@ export function DevicesPage() {
                 <span className="mood-icon">
                   <Icon name={m.icon} />
                 </span>
-                {m.id}
+                {m.id[0]!.toUpperCase() + m.id.slice(1)}
               </button>
             ))}
           </div>
