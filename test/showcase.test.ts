@@ -64,8 +64,8 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
 
     const since = Date.now();
     await alice.page.click('[data-testid=meeting-start]');
-    for (const t of [alice, bob]) await t.page.waitForSelector('[data-stage=transcription][data-status=running]', { timeout: 10_000 });
-    // Kill the gateway in the middle of the transcription; the backend keeps publishing (with retries).
+    for (const t of [alice, bob]) await t.page.waitForSelector('[data-testid=stages][data-run="1"]', { timeout: 10_000 });
+    // Kill the gateway in the middle of the run; the backend keeps publishing (with retries).
     await crashAndRestartGateway(h, [alice, bob]);
     for (const t of [alice, bob]) {
       await t.page.waitForSelector('[data-testid=summary]', { timeout: 20_000 });
@@ -86,6 +86,23 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     const carol = await person('carol', 'meeting');
     await carol.page.waitForSelector('[data-testid=summary]');
     expect(await carol.page.locator('.segment p').allTextContents()).toEqual(texts);
+
+    // A second run; bob's network drops in the middle of it. Back online, he replays what he missed from the
+    // gateway's history (no reload from the backend) and ends with the same transcript as alice.
+    await alice.page.click('[data-testid=meeting-start]');
+    await bob.page.waitForSelector('[data-testid=stages][data-run="2"]', { timeout: 10_000 });
+    const offlineAt = Date.now();
+    await bob.page.context().setOffline(true);
+    await bob.page.waitForSelector('[data-testid=connection]:not([data-state=connected])');
+    await alice.page.waitForSelector('[data-stage=summary][data-status=done]', { timeout: 10_000 });
+    expect(await count(bob, '.segment')).toBeLessThan(SEGMENTS);
+    await bob.page.context().setOffline(false);
+    await waitLive(bob);
+    for (const t of [alice, bob]) await t.page.waitForSelector('[data-stage=summary][data-status=done]', { timeout: 20_000 });
+    expect(await bob.page.locator('.segment p').allTextContents()).toEqual(texts);
+    expect(requestsSince(bob, offlineAt)).toEqual([]);
+    const recovered = bob.framesIn.filter((f) => f.includes('"recovered":true')).length;
+    expect(recovered).toBeGreaterThan(0);
   });
 
   it('chat: a message is stored in SQLite and pushed; presence and typing; a message sent while the other tab is offline arrives once', async () => {
@@ -148,7 +165,6 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     const alice = await person('alice', 'jobs');
     const bob = await person('bob', 'jobs');
     for (const t of [alice, bob]) await t.page.waitForSelector('text=No jobs yet');
-    await screenshot(alice, 'jobs-empty');
 
     const since = Date.now();
     await alice.page.fill('[data-testid=job-name]', 'Board pack Q3.pdf');
@@ -192,8 +208,8 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
   it('audio analysis: clips one after another over one connection with partial results, cancel, and a forced SSE transport', async () => {
     const alice = await person('alice', 'analysis');
     const bob = await person('bob', 'analysis');
-    await screenshot(alice, 'analysis-empty');
     const wsBefore = alice.framesIn.length;
+    const socketsBefore = alice.sockets;
 
     const since = Date.now();
     await Promise.all([alice.page.click('[data-testid=analyse]'), bob.page.click('[data-testid=analyse]')]);
@@ -207,14 +223,15 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     // Partial results came over alice's one WebSocket; no HTTP request at all.
     expect(alice.framesIn.slice(wsBefore).filter((f) => f.includes('"chunk"')).length).toBeGreaterThan(10);
     expect(requestsSince(alice, since)).toEqual([]);
+    expect(alice.sockets).toBe(socketsBefore);
     await screenshot(alice, 'analysis');
 
     // Cancel stops the call in flight and the rest of the queue.
     await alice.page.click('[data-testid=analyse]');
     await alice.page.waitForSelector('[data-testid=now]');
     await alice.page.click('[data-testid=cancel]');
-    await alice.page.waitForSelector('[data-run=street][data-status=cancelled]');
-    expect(await count(alice, '[data-status=done]')).toBe(0);
+    await alice.page.waitForSelector('[data-run=birds][data-status=cancelled]');
+    expect(await count(alice, '[data-status=done]')).toBeLessThan(3);
 
     // A gateway crash between runs: the page reconnects, and the next run works.
     await crashAndRestartGateway(h, [alice, bob]);
@@ -243,7 +260,6 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     tabs.push(phone);
     const eve = await person('eve', 'devices');
     await laptop.page.waitForFunction(() => document.querySelectorAll('[data-testid=devices] li').length === 2);
-    await screenshot(laptop, 'devices-empty');
 
     for (const t of [laptop, phone]) await t.page.click('[data-testid=session-toggle]');
     for (const t of [laptop, phone]) await t.page.waitForFunction(() => document.querySelectorAll('[data-testid=session-members] li').length === 2);

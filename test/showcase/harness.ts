@@ -39,7 +39,7 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   await build({ configFile: join(ROOT, 'examples/showcase/web/vite.config.ts'), logLevel: 'error' });
   const dataDir = mkdtempSync(join(tmpdir(), 'showcase-test-'));
-  const app = await startShowcase({ gatewayPort: await freePort(), dataDir, stepMs: 120, });
+  const app = await startShowcase({ gatewayPort: await freePort(), dataDir, stepMs: 250 });
   const browser = await launchChromium();
   return {
     app,
@@ -58,14 +58,19 @@ export interface Tab {
   page: Page;
   requests: Array<{ method: string; url: string; at: number }>;
   framesIn: string[];
+  /** WebSockets the page opened. */
+  sockets: number;
   errors: string[];
 }
 
 export async function openTab(context: BrowserContext, url: string): Promise<Tab> {
   const page = await context.newPage();
-  const tab: Tab = { page, requests: [], framesIn: [], errors: [] };
+  const tab: Tab = { page, requests: [], framesIn: [], sockets: 0, errors: [] };
   page.on('request', (r) => tab.requests.push({ method: r.method(), url: r.url(), at: Date.now() }));
-  page.on('websocket', (ws) => ws.on('framereceived', (f) => tab.framesIn.push(typeof f.payload === 'string' ? f.payload : f.payload.toString('utf8'))));
+  page.on('websocket', (ws) => {
+    tab.sockets++;
+    ws.on('framereceived', (f) => tab.framesIn.push(typeof f.payload === 'string' ? f.payload : f.payload.toString('utf8')));
+  });
   page.on('pageerror', (e) => tab.errors.push(e.message));
   await page.goto(url);
   return tab;

@@ -187,6 +187,6 @@ function routes(p: Parts): Router {
       .on('GET', '/api/devices/notifications', async (r) => ({ notifications: p.devices.list(await auth.user(r)) }))
       .on('POST', '/api/devices/notifications', async (r) => p.devices.notify(await auth.user(r), await r.body()))
       // Audio analysis: the gateway's RPC proxy calls this, never the browser.
-      .on('POST', '/tidings-rpc', async (r) => handleAnalyze(r.req, r.res, await r.body(), p.rpcKey, p.stepMs / 3))
+      .on('POST', '/tidings-rpc', async (r) => handleAnalyze(r.req, r.res, await r.body(), p.rpcKey, p.stepMs / 2))
   );
 }

@@ -124,7 +124,7 @@ export function MeetingPage() {
             </div>
           </Card>
           <Card title="Pipeline">
-            <ol className="stepper" data-testid="stages">
+            <ol className="stepper" data-testid="stages" data-run={m.run}>
               {STAGES.map((s, i) => (
                 <li key={s} className={`step step-${m.stages[s]}`} data-stage={s} data-status={m.stages[s]}>
                   <span className="step-mark">{m.stages[s] === 'done' ? '✓' : i + 1}</span>
