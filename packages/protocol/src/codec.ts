@@ -5,7 +5,7 @@
  */
 import { base64ToBytes, splitBinaryFrame } from './binary.js';
 import { ErrorCode } from './codes.js';
-import { type JsonObject, isJsonObject } from './json.js';
+import { type JsonObject, MAX_JSON_DEPTH, isJsonObject, jsonDeeperThan } from './json.js';
 import { ProtocolError } from './errors.js';
 import type { ClientFrame, Command, RpcParams, ServerFrame, SignalParams, StreamPosition, SubscribeParams } from './frames.js';
 
@@ -28,6 +28,12 @@ type Obj = JsonObject;
 
 function bad(message: string, id?: number): never {
   throw new ProtocolError(ErrorCode.BadRequest, message, id);
+}
+
+/** `params.data`, refused when it nests deeper than can be stored and read back. */
+function data(p: Obj, id: number): unknown {
+  if (jsonDeeperThan(p.data)) bad(`params.data nests deeper than ${MAX_JSON_DEPTH} levels`, id);
+  return p.data;
 }
 
 function optString(p: Obj, key: string, id: number, max = 8192): string | undefined {
@@ -119,7 +125,7 @@ function optBoolean(p: Obj, key: string, id: number): boolean {
 function rpcParams(p: Obj, id: number, attachment: Uint8Array | undefined): RpcParams {
   const method = optString(p, 'method', id, 128);
   if (!method) bad('params.method is required', id);
-  const params: RpcParams = { method, data: p.data };
+  const params: RpcParams = { method, data: data(p, id) };
   if (optBoolean(p, 'stream', id)) params.stream = true;
   const binary = optBoolean(p, 'binary', id);
   if (attachment !== undefined) {
@@ -135,7 +141,7 @@ function rpcParams(p: Obj, id: number, attachment: Uint8Array | undefined): RpcP
 
 function signalParams(p: Obj, id: number): SignalParams {
   if (!('data' in p)) bad('params.data is required', id);
-  const params: SignalParams = { channel: channel(p, id), data: p.data };
+  const params: SignalParams = { channel: channel(p, id), data: data(p, id) };
   if (p.key !== undefined) {
     if (typeof p.key !== 'string' || !SIGNAL_KEY_RE.test(p.key)) bad('params.key must be 1–64 characters of A-Z a-z 0-9 _ . : -', id);
     params.key = p.key;
@@ -162,7 +168,7 @@ function command(id: number, method: string, p: Obj, attachment?: Uint8Array): C
       return { id, method, params: { channel: channel(p, id) } };
     case 'publish':
       if (!('data' in p)) bad('params.data is required', id);
-      return { id, method, params: { channel: channel(p, id), data: p.data } };
+      return { id, method, params: { channel: channel(p, id), data: data(p, id) } };
     case 'history': {
       const params: Extract<Command, { method: 'history' }>['params'] = { channel: channel(p, id) };
       const l = limit(p, id);

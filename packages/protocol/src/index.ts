@@ -4,3 +4,4 @@ export * from './codec.js';
 export * from './binary.js';
 export * from './backoff.js';
 export * from './json.js';
+export * from './users.js';

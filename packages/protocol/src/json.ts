@@ -16,3 +16,18 @@ export function parseJsonObject(text: string): JsonObject | undefined {
   }
   return isJsonObject(raw) ? raw : undefined;
 }
+
+/** Deepest nesting of arrays and objects accepted in data from the network: deeper data cannot be stored and read back safely. */
+export const MAX_JSON_DEPTH = 128;
+
+/** Whether `value` nests arrays and objects deeper than `max` levels (iterative: deep input cannot exhaust the stack here). */
+export function jsonDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}

@@ -9,7 +9,7 @@
  *   3. channel granted by the token's `channels` claim → allowed
  *   4. namespace `subscribe: authenticated` → allowed; `claims` or `none` → 103
  */
-import { ErrorCode } from '@tidings/protocol';
+import { ErrorCode, channelUserId, personalChannelOf } from '@tidings/protocol';
 import type { NamespaceConfig } from '../config/schema.js';
 import type { HistoryPolicy } from '../engine/broker.js';
 
@@ -48,8 +48,15 @@ export function limitedUsers(channel: string): string[] | undefined {
   return channel.slice(hash + 1).split(',');
 }
 
-export function personalChannel(user: string): string {
-  return `#${user}`;
+/** The personal channel of `user` (see @tidings/protocol users.ts), or undefined when its id is too long to have one. */
+export function personalChannel(user: string): string | undefined {
+  return personalChannelOf(user);
+}
+
+/** Whether `who` is among the users a `#` channel lists (compared in their channel-name form, so `x` is never `x,y`). */
+function listed(users: string[], who: Identity): boolean {
+  const form = channelUserId(who.user);
+  return form !== undefined && users.includes(form);
 }
 
 function grantedByClaims(channel: string, granted: readonly string[]): boolean {
@@ -87,7 +94,7 @@ export class ChannelPolicy {
     if (!rules) return { ok: false, code: ErrorCode.UnknownChannel, message: `unknown namespace in ${channel}` };
     const users = limitedUsers(channel);
     if (users) {
-      return users.includes(who.user) ? { ok: true, rules } : this.denied(channel);
+      return listed(users, who) ? { ok: true, rules } : this.denied(channel);
     }
     if (grantedByClaims(channel, who.channels)) return { ok: true, rules };
     return rules.config.subscribe === 'authenticated' ? { ok: true, rules } : this.denied(channel);
@@ -98,7 +105,7 @@ export class ChannelPolicy {
     const rules = this.rulesFor(channel);
     if (!rules) return { ok: false, code: ErrorCode.UnknownChannel, message: `unknown namespace in ${channel}` };
     const users = limitedUsers(channel);
-    if (users && !users.includes(who.user)) return this.denied(channel);
+    if (users && !listed(users, who)) return this.denied(channel);
     const mode = rules.config.publish;
     if (mode === 'authenticated' || (mode === 'subscribers' && subscribed)) return { ok: true, rules };
     return this.denied(channel);

@@ -2,7 +2,6 @@
  * One channel's history in memory: a ring buffer of publications bounded by
  * count and age, with the stream's epoch and top offset.
  */
-import { newEpoch } from '@tidings/streams';
 import type { HistoryPolicy, ServerPublication } from './broker.js';
 
 /** The ring of a stream that has kept nothing yet, shared: most channels never publish (memory per idle channel). */
@@ -14,7 +13,8 @@ function secondsNow(now: number): number {
 }
 
 export class MemoryStream {
-  readonly epoch = newEpoch();
+  constructor(readonly epoch: string) {}
+
   top = 0;
   /** Seconds since LOADED_AT: a small integer, where a ms timestamp would be a boxed double per stream. */
   private activeAt = secondsNow(Date.now());

@@ -5,6 +5,7 @@
  * an old epoch are then told `recovered: false`). Contract: broker.ts.
  */
 import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
+import { newEpoch } from '@tidings/streams';
 import type { Broker, BrokerHandler, HistoryQuery, HistoryResult, PublishOptions, ServerPublication } from './broker.js';
 import { MemoryStream } from './broker-memory-stream.js';
 
@@ -19,9 +20,21 @@ const MAX_IDEMPOTENCY_KEYS = 100_000;
 /** One shared settled promise keeps idle channels cheap. */
 const RESOLVED = Promise.resolve();
 
+/**
+ * Streams are created when a channel is first subscribed (so the subscriber
+ * gets a position) or published to. A stream nothing was ever published to is
+ * dropped as soon as its last subscriber leaves, so what clients subscribe to
+ * costs nothing once they are gone. A new stream's epoch is made from the
+ * generation `emptyEpoch` and the channel name, so a client back at offset 0
+ * of a dropped empty stream finds the same epoch and recovers (there was
+ * nothing to miss). The generation changes whenever a stream that did have
+ * publications is dropped, so no client can mistake a new life of that
+ * stream for the old one.
+ */
 export class MemoryBroker implements Broker {
   handler?: BrokerHandler;
   private readonly streams = new Map<string, MemoryStream>();
+  private emptyEpoch = newEpoch();
   private readonly idempotency = new Map<string, { pos: StreamPosition; expires: number }>();
   private readonly windowMs: number;
   private readonly metaTtlMs: number;
@@ -36,8 +49,15 @@ export class MemoryBroker implements Broker {
     return RESOLVED;
   }
 
-  unsubscribe(): Promise<void> {
+  /** The last local subscriber left: a stream that never had a publication goes with it. */
+  unsubscribe(channel: string): Promise<void> {
+    if (this.streams.get(channel)?.top === 0) this.streams.delete(channel);
     return RESOLVED;
+  }
+
+  /** Streams held (for tests and metrics). */
+  get streamCount(): number {
+    return this.streams.size;
   }
 
   async publish(channel: string, data: string, opts: PublishOptions): Promise<StreamPosition> {
@@ -83,7 +103,7 @@ export class MemoryBroker implements Broker {
 
   private streamFor(channel: string, ttlMs: number): MemoryStream {
     let stream = this.streams.get(channel);
-    if (!stream) this.streams.set(channel, (stream = new MemoryStream()));
+    if (!stream) this.streams.set(channel, (stream = new MemoryStream(`${this.emptyEpoch}.${nameHash(channel)}`)));
     stream.ttlMs = ttlMs;
     return stream;
   }
@@ -101,8 +121,17 @@ export class MemoryBroker implements Broker {
   sweep(now: number): void {
     for (const [channel, stream] of this.streams) {
       stream.trimAge(now - stream.ttlMs);
-      if (stream.size === 0 && stream.idleFor(now) > this.metaTtlMs) this.streams.delete(channel);
+      if (stream.size > 0 || stream.idleFor(now) <= this.metaTtlMs) continue;
+      this.streams.delete(channel);
+      if (stream.top > 0 && stream.epoch.startsWith(`${this.emptyEpoch}.`)) this.emptyEpoch = newEpoch();
     }
     for (const [key, seen] of this.idempotency) if (seen.expires <= now) this.idempotency.delete(key);
   }
+}
+
+/** FNV-1a of the channel name, in base 36: keeps the epochs of different channels apart (a collision would be harmless). */
+function nameHash(channel: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < channel.length; i++) h = Math.imul(h ^ channel.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
 }

@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CloseCode, ErrorCode, isValidChannel } from '@tidings/protocol';
+import { CloseCode, ErrorCode, MAX_JSON_DEPTH, isValidChannel, jsonDeeperThan } from '@tidings/protocol';
 import { z } from 'zod';
 import { personalChannel } from '../channels/policy.js';
 import type { ServerPublication } from '../engine/broker.js';
@@ -38,7 +38,9 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
 
 function requireData(body: unknown): string {
   if (typeof body !== 'object' || body === null || !('data' in body)) throw new HttpError(400, ErrorCode.BadRequest, 'data: required');
-  return JSON.stringify((body as { data: unknown }).data);
+  const { data } = body as { data: unknown };
+  if (jsonDeeperThan(data)) throw new HttpError(400, ErrorCode.BadRequest, `data: nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return JSON.stringify(data);
 }
 
 function digest(s: string): Buffer {
@@ -144,7 +146,7 @@ export class Api {
   private async userPublish(body: unknown) {
     const p = parse(schemas.userPublish, body);
     const ch = personalChannel(p.user);
-    if (!isValidChannel(ch)) throw new HttpError(400, ErrorCode.BadRequest, 'user: not usable in a channel name');
+    if (!ch) throw new HttpError(400, ErrorCode.BadRequest, 'user: too long to have a personal channel');
     return this.publishOne(ch, requireData(body), p.idempotencyKey);
   }
 
@@ -184,9 +186,10 @@ export class Api {
   private async signal(body: unknown) {
     const p = parse(schemas.signal, body);
     if (p.data === undefined || p.data === null) throw new HttpError(400, ErrorCode.BadRequest, 'data: required, and not null');
+    const data = requireData(body);
     this.rules(p.channel);
     this.engineReady();
-    await this.ctx.engine.broker.publishSignal(p.channel, '', encodeSignal(p.channel, JSON.stringify(p.data), undefined));
+    await this.ctx.engine.broker.publishSignal(p.channel, '', encodeSignal(p.channel, data, undefined));
     return {};
   }
 

@@ -47,7 +47,8 @@ export function readJson(req: IncomingMessage, limit: number): Promise<unknown> 
     req.once('end', () => {
       if (size <= limit) settle(Buffer.concat(chunks, size).toString('utf8'), resolve, reject);
     });
-    req.once('error', reject);
+    // A client that hangs up mid-body is expected misbehaviour, not a server failure: a 400, logged by nobody.
+    req.once('error', () => reject(new HttpError(400, ErrorCode.BadRequest, 'request body aborted')));
   });
 }
 

@@ -19,7 +19,7 @@ import {
 import { TokenError } from '../auth/verifier.js';
 import { type ChannelRules, personalChannel } from '../channels/policy.js';
 import type { Prepared } from '../hub/hub.js';
-import { encodePubList, encodeSignal, encodeSignalCleared, subscribeResultJson } from '../wire/encode.js';
+import { type ConnectReply, encodeConnectResult, encodePubList, encodeSignal, encodeSignalCleared, subscribeResultJson } from '../wire/encode.js';
 import type { Session } from './session.js';
 
 type Failure = { channel: string; error: { code: number; message: string } };
@@ -80,17 +80,20 @@ async function connect(s: Session, id: number, p: ConnectParams): Promise<void> 
   if (s.isClosed) return release(s, results);
 
   s.markConnected(claims);
-  const ttl = claims.expiresAt === undefined ? '' : `,"ttl":${Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000))}`;
   const { pingInterval, pongTimeout } = s.ctx.config.client;
-  const json = (r: Prepared | Failure) => ('error' in r ? JSON.stringify(r) : subscribeResultJson(r.outcome));
-  const subsJson = results.slice(0, clientSubs.length).map(json).join(',');
-  const serverJson = results.slice(clientSubs.length).filter((r): r is Prepared => !('error' in r)).map(json).join(',');
+  const outcome = (r: Prepared | Failure) => ('error' in r ? r : r.outcome);
   for (const r of results) if (!('error' in r)) s.track(r.outcome);
-  const key = s.transport.sessionKey === undefined ? '' : `,"session":"${s.transport.sessionKey}"`;
-  s.reply(
-    id,
-    `{"client":"${s.id}","user":${JSON.stringify(s.user)},"protocol":${PROTOCOL_VERSION},"ping":${pingInterval / 1000},"pong":${pongTimeout / 1000}${ttl},"subs":[${subsJson}],"serverSubs":[${serverJson}]${key}}`,
-  );
+  const reply: ConnectReply = {
+    client: s.id,
+    user: s.user,
+    ping: pingInterval / 1000,
+    pong: pongTimeout / 1000,
+    subs: results.slice(0, clientSubs.length).map(outcome),
+    serverSubs: results.slice(clientSubs.length).filter((r): r is Prepared => !('error' in r)).map((r) => r.outcome),
+  };
+  if (claims.expiresAt !== undefined) reply.ttl = Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000));
+  if (s.transport.sessionKey !== undefined) reply.session = s.transport.sessionKey;
+  s.reply(id, encodeConnectResult(reply));
   for (const r of results) if (!('error' in r)) s.ctx.hub.activate(r);
 }
 
@@ -125,7 +128,8 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
     rules = verdict.rules;
   }
   if (s.subs.has(channel)) throw new ProtocolError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
-  if (s.subs.size >= config.client.channelLimit) throw new ProtocolError(ErrorCode.LimitExceeded, 'channel limit reached');
+  // The limit is on what the client asks for: a subscription the server owes it (its personal channel) never counts, and is never dropped.
+  if (!server && clientSubscriptions(s) >= config.client.channelLimit) throw new ProtocolError(ErrorCode.LimitExceeded, 'channel limit reached');
   s.subs.set(channel, null);
   let prepared: Prepared;
   try {
@@ -146,6 +150,11 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
     if (rules.config.joinLeave) await engine.broker.publishJoin(channel, entry);
   }
   return prepared;
+}
+
+function clientSubscriptions(s: Session): number {
+  const own = s.ctx.config.client.personalChannel ? personalChannel(s.user) : undefined;
+  return own !== undefined && s.subs.has(own) ? s.subs.size - 1 : s.subs.size;
 }
 
 async function subscribe(s: Session, id: number, channel: string, since: StreamPosition | undefined): Promise<void> {

@@ -40,9 +40,12 @@ function receive<T>(s: Session, decode: (input: T) => ClientFrame, input: T): vo
   } catch (err) {
     return s.rejectFrame(err);
   }
-  if (frame.method === 'pong') return;
-  if (!s.admit()) return s.replyError(frame.id, { code: ErrorCode.TooManyRequests, message: 'too many commands', temporary: true });
-  dispatch(s, frame);
+  // Every frame counts against the budget, pongs and frames before `connect` included.
+  if (!s.admit()) {
+    if (frame.method !== 'pong') s.replyError(frame.id, { code: ErrorCode.TooManyRequests, message: 'too many commands', temporary: true });
+    return;
+  }
+  if (frame.method !== 'pong') dispatch(s, frame);
 }
 
 function dispatch(s: Session, cmd: Command): void {

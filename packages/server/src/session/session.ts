@@ -264,7 +264,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
     if (this.state === 'closed') return;
     const why = reason || closeReason[code] || 'disconnect';
     this.ctx.disconnects.set(code, (this.ctx.disconnects.get(code) ?? 0) + 1);
-    this.transport.sendJson(encodeDisconnect(code, why));
+    this.transport.farewell(encodeDisconnect(code, why));
     this.transport.close(code, why);
     this.cleanup();
   }

@@ -6,6 +6,8 @@ import type { SharedFrame } from '../wire/shared-frame.js';
 export interface Transport {
   readonly kind: 'websocket' | 'sse';
   sendJson(json: string): void;
+  /** The `disconnect` push that precedes a close: written even when the queue overflowed. */
+  farewell(json: string): void;
   sendShared(frame: SharedFrame): void;
   /** A binary frame: `headerJson` then `payload` (@tidings/protocol binary.ts). Absent on text-only transports. */
   sendBinary?(headerJson: string, payload: Uint8Array): void;

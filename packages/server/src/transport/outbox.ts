@@ -34,6 +34,8 @@ export class Outbox {
   private bytes = 0;
   private queued = false;
   private closed = false;
+  /** Past the limit: the queue was dropped and only the farewell frame is taken. */
+  private overflowed = false;
 
   constructor(
     private readonly sink: Sink,
@@ -43,12 +45,25 @@ export class Outbox {
 
   /** Queue bytes for this turn's write. Returns false when the outbox is closed or just overflowed. */
   push(data: Buffer): boolean {
-    if (this.closed) return false;
+    if (this.closed || this.overflowed) return false;
     if (this.bytes + data.length + this.sink.writableLength > this.limit) {
-      this.close();
+      // What is queued can no longer reach the reader in time; it recovers from its last position instead.
+      this.overflowed = true;
+      this.chunks.length = 0;
+      this.bytes = 0;
       this.owner.onOverflow();
       return false;
     }
+    this.enqueue(data);
+    return true;
+  }
+
+  /** The last frame before the close (the `disconnect` push): taken even past the limit, so every close is explained. */
+  farewell(data: Buffer): void {
+    if (!this.closed) this.enqueue(data);
+  }
+
+  private enqueue(data: Buffer): void {
     this.chunks.push(data);
     this.bytes += data.length;
     if (!this.queued) {
@@ -59,7 +74,6 @@ export class Outbox {
         setImmediate(flushDirty);
       }
     }
-    return true;
   }
 
   /**

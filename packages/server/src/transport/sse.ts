@@ -63,6 +63,10 @@ class SseTransport implements Transport {
     this.write(sseDataEvent(json));
   }
 
+  farewell(json: string): void {
+    this.outbox.farewell(sseDataEvent(json));
+  }
+
   sendShared(frame: SharedFrame): void {
     if (frame.position) this.position(frame.position.channel, frame.position);
     this.write(frame.sseBytes());

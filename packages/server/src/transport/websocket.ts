@@ -108,6 +108,10 @@ class WebSocketTransport implements Transport, OverflowHandler {
     this.outbox.push(frame.wsBytes());
   }
 
+  farewell(json: string): void {
+    this.outbox.farewell(wsTextFrame(json));
+  }
+
   sendBinary(headerJson: string, payload: Uint8Array): void {
     this.outbox.push(wsBinaryFrame(headerJson, payload));
   }

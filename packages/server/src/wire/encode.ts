@@ -4,7 +4,7 @@
  * on the way out. Channel names are validated to a charset that needs no
  * escaping. Every frame the server writes is built here (docs/protocol.md).
  */
-import { type ClientInfo, type ErrorBody, type PresenceEntry, type SubscribeResult, shouldReconnect } from '@tidings/protocol';
+import { type ClientInfo, type ErrorBody, PROTOCOL_VERSION, type PresenceEntry, type SubscribeResult, shouldReconnect } from '@tidings/protocol';
 import type { ServerPublication } from '../engine/broker.js';
 
 /** A subscribe's answer, as the hub prepared it: the reply's fields, with publications as the server holds them. */
@@ -75,4 +75,26 @@ export function encodeSignal(channel: string, dataJson: string, info: ClientInfo
 /** The end of a sender's keyed signal: it cleared it, its ttl passed, or it left the channel. */
 export function encodeSignalCleared(channel: string, key: string, info: ClientInfo): string {
   return `{"type":"signal","channel":"${channel}","data":null,"info":${JSON.stringify(info)},"key":"${key}","cleared":true}`;
+}
+
+/** What a connect reply says (docs/protocol.md, ConnectResult); a failed subscription carries its error. */
+export interface ConnectReply {
+  client: string;
+  user: string;
+  ping: number;
+  pong: number;
+  ttl?: number;
+  subs: Array<SubscribeOutcome | { channel: string; error: ErrorBody }>;
+  serverSubs: SubscribeOutcome[];
+  session?: string;
+}
+
+export function encodeConnectResult(r: ConnectReply): string {
+  const sub = (o: ConnectReply['subs'][number]) => ('error' in o ? JSON.stringify(o) : subscribeResultJson(o));
+  const ttl = r.ttl === undefined ? '' : `,"ttl":${r.ttl}`;
+  const session = r.session === undefined ? '' : `,"session":${JSON.stringify(r.session)}`;
+  return (
+    `{"client":${JSON.stringify(r.client)},"user":${JSON.stringify(r.user)},"protocol":${PROTOCOL_VERSION},"ping":${r.ping},"pong":${r.pong}${ttl},` +
+    `"subs":[${r.subs.map(sub).join(',')}],"serverSubs":[${r.serverSubs.map(subscribeResultJson).join(',')}]${session}}`
+  );
 }
