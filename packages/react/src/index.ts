@@ -14,4 +14,4 @@ export { useTyping, type UseTypingResult } from './use-typing.js';
 export type { TypingOptions } from './typing-tracker.js';
 export { useRpc, type RpcStatus, type UseRpcOptions, type UseRpcResult } from './use-rpc.js';
 export type { Channel } from './use-shared-subscription.js';
-export { ChannelRegistry } from './channel-registry.js';
+export type { ChannelRegistry } from './channel-registry.js';

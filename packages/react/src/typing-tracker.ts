@@ -10,8 +10,7 @@
  * a local timer at ttl plus a margin in case the clear was missed while
  * reconnecting. Everything is dropped when the subscription is lost.
  */
-import type { ClientInfo, Subscription } from '@tidings/client';
-import { type Signal, signalsOf } from './signals.js';
+import type { ClientInfo, Signal, Subscription } from '@tidings/client';
 
 export interface TypingOptions {
   /** Signal key (default 'typing'). */
@@ -41,11 +40,10 @@ export class TypingTracker {
     this.key = options.key ?? 'typing';
     this.ttl = options.ttl ?? 5000;
     this.throttle = Math.min(options.throttle ?? 2000, this.ttl);
-    const s = signalsOf(sub);
     this.offs = [
-      s.on('signal', (signal) => this.onSignal(signal)),
-      s.on('subscribing', () => this.clearAll()),
-      s.on('unsubscribed', () => this.clearAll()),
+      sub.on('signal', (signal) => this.onSignal(signal)),
+      sub.on('subscribing', () => this.clearAll()),
+      sub.on('unsubscribed', () => this.clearAll()),
     ];
   }
 
@@ -74,7 +72,7 @@ export class TypingTracker {
   /** Signals need a live subscription; while there is none, typing is simply not shown. */
   private send(data: unknown, options: { key: string; ttl?: number }): boolean {
     if (this.sub.state !== 'subscribed') return false;
-    signalsOf(this.sub)
+    this.sub
       .signal(data, options)
       .catch(() => {
         // Rate limited or the connection dropped: the next keystroke sends again.
@@ -84,15 +82,17 @@ export class TypingTracker {
   }
 
   private onSignal(signal: Signal): void {
-    if (signal.key !== this.key) return;
-    const id = signal.info.client;
+    // Without a sender (a signal from the HTTP API) there is no one to show as typing.
+    if (signal.key !== this.key || !signal.info) return;
+    const { info } = signal;
+    const id = info.client;
     const known = this.entries.get(id);
     if (known) clearTimeout(known.timer);
     if (signal.cleared || signal.data === null) {
       this.entries.delete(id);
     } else {
       const timer = setTimeout(() => this.expire(id), (signal.ttl ?? this.ttl) + MISSED_CLEAR_MARGIN);
-      this.entries.set(id, { info: signal.info, timer });
+      this.entries.set(id, { info, timer });
     }
     this.publish();
   }

@@ -26,8 +26,7 @@ export function useSharedSubscription<T>(
       release();
       setSub((current) => (current === held ? null : current));
     };
-    // `attach` reads the latest props through refs; re-running it per render is what this hook avoids.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Not `attach`: it reads the latest props through refs, and re-running it per render is what this hook avoids.
   }, [channels, channel]);
   return channel ? sub : null;
 }

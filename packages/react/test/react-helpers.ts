@@ -18,7 +18,13 @@ export class RecordingWebSocket extends WebSocket {
   constructor(url: string) {
     super(url);
     RecordingWebSocket.sockets.push(this);
+    this.on('message', (data, isBinary) => {
+      if (!isBinary) for (const line of data.toString().split('\n')) if (line) this.received.push(JSON.parse(line));
+    });
   }
+
+  /** Every text frame received, parsed. */
+  readonly received: any[] = [];
 
   override send(data: any, ...rest: any[]): void {
     if (typeof data === 'string') for (const line of data.split('\n')) if (line) this.sent.push(JSON.parse(line));
