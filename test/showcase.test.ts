@@ -47,8 +47,8 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     expect(errors).toEqual([]);
   });
 
-  async function person(user: string, route: string): Promise<Tab> {
-    const tab = await signedIn(h, user, route);
+  async function person(user: string, route: string, shot?: string): Promise<Tab> {
+    const tab = await signedIn(h, user, route, undefined, shot);
     contexts.push(tab.page.context());
     tabs.push(tab);
     return tab;
@@ -57,7 +57,7 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
   const count = (tab: Tab, selector: string) => tab.page.locator(selector).count();
 
   it('live meeting: both viewers see every stage, segment and the summary; a late joiner gets the whole run; a gateway crash loses nothing', async () => {
-    const alice = await person('alice', 'meeting');
+    const alice = await person('alice', 'meeting', 'sign-in');
     const bob = await person('bob', 'meeting');
     await alice.page.waitForSelector('text=No transcript yet');
     await screenshot(alice, 'meeting-empty');

@@ -77,9 +77,11 @@ export async function openTab(context: BrowserContext, url: string): Promise<Tab
 }
 
 /** A new browser context (its own storage: one "person"), signed in as `user`, on `route`. */
-export async function signedIn(h: Harness, user: string, route: string, context?: BrowserContext): Promise<Tab> {
+export async function signedIn(h: Harness, user: string, route: string, context?: BrowserContext, shot?: string): Promise<Tab> {
   const ctx = context ?? (await h.browser.newContext({ viewport: { width: 1280, height: 820 } }));
   const tab = await openTab(ctx, `${h.app.url}/#/${route}`);
+  await tab.page.waitForSelector('input[name=user]');
+  if (shot) await screenshot(tab, shot);
   await tab.page.fill('input[name=user]', user);
   await tab.page.click('button:has-text("Sign in")');
   await waitLive(tab);

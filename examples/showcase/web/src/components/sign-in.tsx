@@ -27,8 +27,12 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: SessionInfo) => void })
   return (
     <div className="signin">
       <form className="card signin-card" onSubmit={submit}>
+        <svg className="signin-logo" viewBox="0 0 32 32" width="40" height="40" aria-hidden>
+          <circle cx="16" cy="16" r="15" fill="currentColor" />
+          <path d="M8 18c3-5 5-5 8 0s5 5 8 0" stroke="white" strokeWidth="3" fill="none" strokeLinecap="round" />
+        </svg>
         <h1>Tidings showcase</h1>
-        <p className="muted">Five real-time apps on one gateway. Sign in as anyone; open a second window as someone else to see both sides.</p>
+        <p className="muted">Five real-time apps on one gateway: a live meeting, chat, background jobs, audio analysis and your devices. Sign in as anyone, then open a second window as someone else to see both sides.</p>
         <label className="field">
           <span>Your name</span>
           <input name="user" autoFocus value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. alice" autoComplete="off" />
