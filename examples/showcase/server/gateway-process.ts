@@ -21,6 +21,8 @@ export interface GatewayProcessOptions extends GatewaySecrets {
   config: Record<string, unknown>;
   /** Pipe the gateway's log lines here (default: dropped). */
   onLog?: (line: string) => void;
+  /** Start it again when it dies without stop() being called (for `npm run showcase`: try `kill -9`). */
+  restartOnCrash?: boolean;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -28,6 +30,7 @@ const STOP_TIMEOUT_MS = 5000;
 
 export class GatewayProcess {
   private child?: ChildProcess;
+  private stopping = false;
   private readonly configFile: string;
 
   constructor(private readonly opts: GatewayProcessOptions) {
@@ -48,8 +51,13 @@ export class GatewayProcess {
   }
 
   /** Spawn `tidings serve` and resolve once /ready answers 200. */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   async start(): Promise<void> {
     if (this.running) return;
+    this.stopping = false;
     const child = spawn(process.execPath, [tidingsBin(), 'serve', '--config', this.configFile], {
       env: {
         PATH: process.env.PATH,
@@ -62,6 +70,11 @@ export class GatewayProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    child.once('exit', (code, signal) => {
+      if (this.stopping || !this.opts.restartOnCrash) return;
+      this.opts.onLog?.(`gateway exited (${signal ?? code}); starting it again`);
+      setTimeout(() => void this.start().catch((err: Error) => this.opts.onLog?.(`gateway restart failed: ${err.message}`)), 1000).unref();
+    });
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
       stream?.on('data', (chunk: string) => {
@@ -89,6 +102,7 @@ export class GatewayProcess {
   /** Stop it: SIGKILL is a crash (clients see the socket die), SIGTERM a graceful drain. */
   async stop(signal: 'SIGKILL' | 'SIGTERM' = 'SIGTERM'): Promise<void> {
     const child = this.child;
+    this.stopping = true;
     if (!child || !this.running) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill(signal);

@@ -7,6 +7,7 @@ const app = await startShowcase({
   gatewayPort: Number(env.SHOWCASE_GATEWAY_PORT ?? 7070),
   dataDir: env.SHOWCASE_DATA_DIR ?? '.showcase',
   ...(env.PYTHON ? { python: env.PYTHON } : {}),
+  restartGatewayOnCrash: true,
   gatewayLog: (line) => process.stderr.write(`[gateway] ${line}\n`),
 });
 
@@ -14,7 +15,9 @@ console.log(`
   Tidings showcase is running:  ${app.url}
 
   Open it in two browser windows (or a normal and a private one) and sign in as two people.
-  Gateway: ${app.gateway.wsUrl}    Press Ctrl-C to stop.
+  Gateway: ${app.gateway.wsUrl} (pid ${app.gateway.pid}). Try \`kill -9 ${app.gateway.pid}\`: it is started again
+  a second later, every page shows "Reconnecting", then "Live", and nothing is lost.
+  Press Ctrl-C to stop.
 `);
 
 let stopping = false;

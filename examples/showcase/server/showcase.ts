@@ -33,6 +33,8 @@ export interface ShowcaseOptions {
   stepMs?: number;
   /** Whether the gateway's namespaces enable ephemeral signals (typing). */
   signals?: boolean;
+  /** Start the gateway again when it dies (see GatewayProcess). */
+  restartGatewayOnCrash?: boolean;
   gatewayLog?: (line: string) => void;
 }
 
@@ -81,6 +83,7 @@ export async function startShowcase(opts: ShowcaseOptions): Promise<Showcase> {
     tokenSecret: secrets.tokenSecret,
     apiKey: secrets.apiKey,
     config: gatewayConfig(url, secrets.rpcKey, opts.signals ?? true),
+    restartOnCrash: opts.restartGatewayOnCrash ?? false,
     ...(opts.gatewayLog ? { onLog: opts.gatewayLog } : {}),
   });
   await gateway.start();
