@@ -171,7 +171,14 @@ export function JobsPage() {
 }
 
 function JobDialog({ job, onClose }: { job: Job; onClose: () => void }) {
-  const reached = (at: number) => job.progress >= at && job.status !== 'queued';
+  // The step the job is at: before it done, after it pending; a failed job fails at the step it had reached.
+  const at = job.status === 'done' ? STEPS.length : Math.max(0, STEPS.findIndex((s) => s.at > job.progress) - 1);
+  const stepState = (i: number) => {
+    if (job.status === 'queued') return 'pending';
+    if (i < at) return 'done';
+    if (i === at) return job.status === 'failed' ? 'failed' : 'active';
+    return job.status === 'failed' ? 'skipped' : 'pending';
+  };
   return (
     <div className="overlay" onClick={onClose}>
       <div className="dialog card" role="dialog" aria-label={`Progress of ${job.name}`} onClick={(e) => e.stopPropagation()} data-testid="job-dialog">
@@ -187,13 +194,15 @@ function JobDialog({ job, onClose }: { job: Job; onClose: () => void }) {
         </div>
         <Progress value={job.progress} tone={job.status === 'failed' ? 'danger' : job.status === 'done' ? 'success' : 'accent'} />
         <ol className="checkpoints">
-          {STEPS.map((s) => {
-            const failedHere = job.status === 'failed' && !reached(s.at);
-            const state = reached(s.at) && !(s.stage === 'done' && job.status !== 'done') ? 'done' : failedHere ? 'skipped' : 'pending';
+          {STEPS.map((s, i) => {
+            const state = stepState(i);
             return (
               <li key={s.stage} className={`checkpoint checkpoint-${state}`}>
-                <span className="checkpoint-mark">{state === 'done' ? '✓' : ''}</span>
-                {s.label}
+                <span className="checkpoint-mark">{state === 'done' ? '✓' : state === 'failed' ? '!' : ''}</span>
+                <span>
+                  {s.label}
+                  {s.stage === 'processing' && state === 'active' ? <span className="muted small"> · chunk {job.chunk ?? 1} of {job.chunks}</span> : null}
+                </span>
                 <span className="muted small">{s.stage === 'processing' ? `15–75%` : `${s.at}%`}</span>
               </li>
             );
