@@ -4,10 +4,14 @@
  * small rendering helpers. The gateway is the real one from test/helpers.ts.
  */
 import { createHmac } from 'node:crypto';
+import { configure } from '@testing-library/react';
 import { StrictMode, type ReactNode, createElement } from 'react';
 import WebSocket from 'ws';
 import { TidingsProvider } from '@tidings/react';
 import { SECRET, type TestGateway } from '../../../test/helpers.js';
+
+// waitFor's default 1 s is tight on a loaded two-core machine; a real failure still fails, later.
+configure({ asyncUtilTimeout: 5000 });
 
 export const h = createElement;
 

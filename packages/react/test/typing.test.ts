@@ -7,7 +7,7 @@
 import { act, cleanup, render, waitFor } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type UseTypingResult, useTyping } from '@tidings/react';
-import { type TestGateway, startTestGateway } from '../../../test/helpers.js';
+import { type TestGateway, startProxy, startTestGateway } from '../../../test/helpers.js';
 import { RecordingWebSocket, app, h, serverSubscribers } from './react-helpers.js';
 
 let t: TestGateway;
@@ -28,13 +28,22 @@ function Composer({ channel, id, out, ttl }: { channel: string; id: string; out:
   return h('span', { 'data-testid': id }, r.typing.join(','));
 }
 
-/** The socket that connected as `user`. */
-function socketOf(user: string): RecordingWebSocket | undefined {
-  return RecordingWebSocket.sockets.find((s) => {
+/** The sockets that connected as `user`, oldest first. */
+function socketsOf(user: string): RecordingWebSocket[] {
+  return RecordingWebSocket.sockets.filter((s) => {
     const connect = s.sent.find((f) => f.method === 'connect');
     const payload = connect && JSON.parse(Buffer.from(connect.params.token.split('.')[1], 'base64url').toString());
     return payload?.sub === user;
   });
+}
+
+function socketOf(user: string): RecordingWebSocket | undefined {
+  return socketsOf(user)[0];
+}
+
+/** The connect reply on `socket` resubscribed `channel`. */
+function resubscribed(socket: RecordingWebSocket | undefined, channel: string): boolean {
+  return !!socket?.received.some((f) => f.result?.subs?.some((r: any) => r.channel === channel));
 }
 
 /** The signal commands sent on the socket that connected as `user`. */
@@ -79,6 +88,30 @@ describe('useTyping', () => {
     await waitFor(() => expect(v1.getByTestId('t1').textContent).toBe('carol'));
     v2.unmount();
     await waitFor(() => expect(v1.getByTestId('t1').textContent).toBe(''));
+  });
+
+  it('a lost subscription empties the list (a clear may be missed while away); typing shows again once back', async () => {
+    const proxy = await startProxy(t.port);
+    try {
+      const a: Out = {};
+      const b: Out = {};
+      render(app(t, 'fay', h(Composer, { channel: 'chat:t4', id: 'a', out: a })));
+      const bv = render(app(t, 'gil', h(Composer, { channel: 'chat:t4', id: 'b', out: b }), proxy.wsUrl));
+      await live('chat:t4', 2);
+      act(() => a.current!.setTyping(true));
+      await waitFor(() => expect(bv.getByTestId('b').textContent).toBe('fay'));
+      proxy.block();
+      proxy.drop();
+      await waitFor(() => expect(bv.getByTestId('b').textContent).toBe(''));
+      proxy.unblock();
+      await waitFor(() => expect(socketsOf('gil')).toHaveLength(2));
+      await waitFor(() => expect(resubscribed(socketsOf('gil')[1], 'chat:t4')).toBe(true));
+      act(() => a.current!.setTyping(false));
+      act(() => a.current!.setTyping(true));
+      await waitFor(() => expect(bv.getByTestId('b').textContent).toBe('fay'));
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('the gateway expires a typing signal that is not renewed', async () => {
