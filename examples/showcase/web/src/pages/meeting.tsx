@@ -5,8 +5,8 @@
  * gateway's history when it can replay, else from load().
  */
 import { useRef, useState } from 'react';
-import type { Publication } from '@tidings/client';
-import { useChannelState } from '@tidings/react';
+import type { Client, Publication } from '@tidings/client';
+import { type Loaded, useChannelState, useClient } from '@tidings/react';
 import { api } from '../api.js';
 import { Avatar } from '../components/header.js';
 import { Icon } from '../components/icons.js';
@@ -72,12 +72,30 @@ function reduce(m: Meeting, pub: Publication<MeetingEvent>): Meeting {
   }
 }
 
+const CHANNEL = `meeting:${MEETING}`;
+
+/**
+ * The latest run, replayed from the gateway's history when it holds the whole
+ * run (a late joiner); else (no run yet, or a restarted gateway that lost its
+ * history) the backend's copy.
+ */
+async function loadMeeting(client: Client): Promise<Loaded<Meeting>> {
+  const history = await client.history(CHANNEL, { limit: 2000 }).catch(() => null);
+  const pubs = (history?.publications ?? []) as Array<Publication<MeetingEvent>>;
+  const start = pubs.map((p) => p.data.type).lastIndexOf('started');
+  if (history && start >= 0) {
+    return { state: pubs.slice(start).reduce(reduce, EMPTY), position: { offset: history.offset, epoch: history.epoch } };
+  }
+  return { state: await api<Meeting>(`/api/meetings/${MEETING}`) };
+}
+
 const clock = (s: number) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 
 export function MeetingPage() {
-  const { state: m, status } = useChannelState<Meeting, MeetingEvent>(`meeting:${MEETING}`, reduce, {
+  const client = useClient();
+  const { state: m, status } = useChannelState<Meeting, MeetingEvent>(CHANNEL, reduce, {
     initial: EMPTY,
-    load: async () => ({ state: await api<Meeting>(`/api/meetings/${MEETING}`) }),
+    load: () => loadMeeting(client),
   });
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<string | null>(null);
