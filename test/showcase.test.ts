@@ -265,10 +265,6 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     for (const t of [laptop, phone]) await t.page.click('[data-testid=session-toggle]');
     for (const t of [laptop, phone]) await t.page.waitForFunction(() => document.querySelectorAll('[data-testid=session-members] li').length === 2);
 
-    const phoneName = (await phone.page.textContent('[data-testid=device]'))!;
-    await phone.page.fill('[data-testid=session-notes]', 'Remember to send the slides');
-    await laptop.page.waitForSelector(`[data-testid=session-typing]:has-text("${phoneName} is typing")`, { timeout: 5000 });
-
     const since = Date.now();
     await phone.page.click('[data-mood-option="in a meeting"]');
     await laptop.page.waitForSelector('[data-testid=mood][data-mood="in a meeting"]');
@@ -276,6 +272,11 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     await laptop.page.click('[data-testid=notify]');
     for (const t of [laptop, phone]) await t.page.waitForSelector('[data-testid=notifications] >> text=Slides uploaded');
     expect(requestsSince(laptop, since)).toEqual(['POST /api/devices/notifications']);
+
+    const phoneName = (await phone.page.textContent('[data-testid=device]'))!;
+    await phone.page.fill('[data-testid=session-notes]', 'Remember to send the slides');
+    await laptop.page.waitForSelector(`[data-testid=session-typing]:has-text("${phoneName} is typing")`, { timeout: 5000 });
+    await screenshot(laptop, 'devices');
 
     // The gateway crashes; a notification sent while it is down reaches both devices once it is back.
     await h.app.gateway.stop('SIGKILL');
@@ -302,6 +303,5 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     expect(await eve.page.getAttribute('[data-testid=mood]', 'data-mood')).toBe('');
     expect(await count(eve, '[data-testid=notifications] li')).toBe(0);
     expect(eve.framesIn.some((f) => f.includes('Slides uploaded'))).toBe(false);
-    await screenshot(laptop, 'devices');
   });
 });

@@ -122,5 +122,5 @@ export function repeated(list: string[]): string[] {
 }
 
 export async function screenshot(tab: Tab, name: string): Promise<void> {
-  await tab.page.screenshot({ path: join(IMG_DIR, `showcase-${name}.png`) });
+  await tab.page.screenshot({ path: join(IMG_DIR, `showcase-${name}.png`), animations: 'disabled' });
 }

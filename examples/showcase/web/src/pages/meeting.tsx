@@ -4,7 +4,7 @@
  * viewer who joins late or reconnects gets the whole run: from the
  * gateway's history when it can replay, else from load().
  */
-import { useRef, useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import type { Client, Publication } from '@tidings/client';
 import { type Loaded, useChannelState, useClient } from '@tidings/react';
 import { api } from '../api.js';
@@ -100,6 +100,12 @@ export function MeetingPage() {
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
+  const transcript = useRef<HTMLUListElement>(null);
+  // Follow the transcript as segments arrive.
+  useLayoutEffect(() => {
+    const el = transcript.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [m.segments.length]);
 
   const process = async () => {
     setError(null);
@@ -127,7 +133,7 @@ export function MeetingPage() {
                 </span>
                 <div className="file-meta">
                   <strong>{file ? file.name : 'standup.wav'}</strong>
-                  <span className="muted small">{file ? `${Math.round(file.size / 1024)} KB, your file` : 'Sample · 2 s · 16 KB'}</span>
+                  <span className="muted small">{file ? `${Math.round(file.size / 1024)} KB, your file` : 'Sample, 16 KB'}</span>
                 </div>
                 <button className="btn btn-ghost btn-sm" onClick={() => input.current?.click()}>
                   Choose file…
@@ -165,7 +171,7 @@ export function MeetingPage() {
                 {busy ? 'Segments appear here as soon as they are transcribed.' : 'Process a recording to see its transcript arrive live.'}
               </Empty>
             ) : (
-              <ul className="transcript" data-testid="transcript">
+              <ul className="transcript" data-testid="transcript" ref={transcript}>
                 {m.segments.map((s) => (
                   <li key={s.index} className="segment" data-index={s.index}>
                     <Avatar name={s.speaker.toLowerCase()} size={30} />
