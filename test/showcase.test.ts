@@ -157,6 +157,13 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
       'alice: Written while you were offline',
       'bob: Sent during the outage',
     ]);
+    // Opening a conversation loads its history from the database.
+    await bob.page.click('[data-conversation=design]');
+    await bob.page.waitForSelector('text=No messages yet');
+    await bob.page.click('[data-conversation=general]');
+    await bob.page.waitForFunction(() => document.querySelectorAll('.msg').length === 4);
+    expect(await bob.page.locator('.msg-text').allTextContents()).toEqual(rows.map((r) => r.slice(r.indexOf(': ') + 2)));
+
     await alice.page.fill('[data-testid=composer]', 'Great, see you at the stand-up');
     await bob.page.waitForSelector('[data-testid=typing]:has-text("alice is typing")', { timeout: 5000 });
     await screenshot(bob, 'chat');
