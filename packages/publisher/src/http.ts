@@ -22,6 +22,12 @@ export interface HttpPublisherOptions {
   timeoutMs?: number;
 }
 
+/** One publication of a batch: to a channel, or to every connection of a user. */
+export type BatchItem = { channel: string; data: unknown; idempotencyKey?: string } | { user: string; data: unknown; idempotencyKey?: string };
+
+/** Each item's outcome, in the order given. */
+export type BatchResult = StreamPosition | { error: { code: number; message: string } };
+
 export class PublishError extends Error {
   constructor(
     readonly status: number,
@@ -55,6 +61,16 @@ export class HttpPublisher {
 
   broadcast(channels: string[], data: unknown, idempotencyKey: string = randomUUID()) {
     return this.post<{ results: Array<{ channel: string } & Partial<StreamPosition>> }>('/api/broadcast', { channels, data, idempotencyKey });
+  }
+
+  /**
+   * Many publications in one request (at most 1,000), e.g. the progress of
+   * every job a worker runs, once per tick. Items without a key get one, so a
+   * retried batch publishes nothing twice.
+   */
+  async batch(items: BatchItem[]): Promise<BatchResult[]> {
+    const publications = items.map((item) => ({ ...item, idempotencyKey: item.idempotencyKey ?? randomUUID() }));
+    return (await this.post<{ results: BatchResult[] }>('/api/batch', { publications })).results;
   }
 
   private async post<T = StreamPosition>(path: string, body: unknown): Promise<T> {
