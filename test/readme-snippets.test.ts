@@ -4,7 +4,9 @@
  * quickstart's first line starts that gateway (without its `npm ci &&`, which
  * the test run already did); its second line is this test suite's own command.
  * TypeScript snippets are type-checked against the workspace packages, with
- * the app functions the prose assumes (render, getToken…) declared.
+ * the app functions the prose assumes (render, getToken…) declared. Snippets
+ * in NOT_RUN_HERE are not run, for the reason given there; the test checks the
+ * npm script they name exists.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, until } from './helpers.js';
 import { type TestRedis, skipWithoutRedis, startRedis } from './redis-server.js';
-import { type Background, type ShellEnv, runShell, snippetsOf, startShell, typecheck } from './snippets.js';
+import { type Background, ROOT, type ShellEnv, runShell, snippetsOf, startShell, typecheck } from './snippets.js';
 
 const snippets = snippetsOf('README.md');
 const byName = (name: string) => {
@@ -22,6 +24,10 @@ const byName = (name: string) => {
 };
 /** The shell lines of a snippet, comments dropped. */
 const commandLines = (code: string) => code.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+
+const NOT_RUN_HERE: Record<string, string> = {
+  showcase: 'builds and starts the whole showcase (Vite, a Node backend, a Python worker); test/showcase.test.ts runs it',
+};
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tidings-readme-'));
 const running: Background[] = [];
@@ -59,7 +65,14 @@ async function history(port: number, channel: string) {
 describe('README snippets, run as written', () => {
   it('knows how to run every snippet in the README', () => {
     const known = ['quickstart', 'subscribe-news', 'publish-news', 'dev-secrets', 'curl-publish', 'python-publish', 'client-ts', 'fallback-rpc-ts', 'scale-out'];
-    expect(snippets.map((s) => s.name).sort()).toEqual([...known].sort());
+    expect(snippets.map((s) => s.name).sort()).toEqual([...known, ...Object.keys(NOT_RUN_HERE)].sort());
+  });
+
+  it('the snippets not run here name npm scripts that exist', () => {
+    const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const name of Object.keys(NOT_RUN_HERE)) {
+      for (const [, script] of byName(name).matchAll(/npm run ([\w:-]+)/g)) expect(scripts[script!], `${name}: npm run ${script}`).toBeDefined();
+    }
   });
 
   it('quickstart: the gateway starts on the embedded engine, on 127.0.0.1, with its status page', async () => {
