@@ -16,7 +16,7 @@ const NAMESPACES = { chat: { signals: true, presence: true }, quiet: {} };
 describe('signals on one node', () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startTestGateway({ namespaces: NAMESPACES, signals: { rate: 1, burst: 5, maxKeys: 2, defaultTtl: 300, maxTtl: 1000 } });
+    t = await startTestGateway({ namespaces: NAMESPACES, signals: { rate: 0.1, burst: 5, maxKeys: 2, defaultTtl: 300, maxTtl: 1000 } });
   });
   afterAll(() => t?.close());
 

@@ -9,7 +9,7 @@
  *   3. channel granted by the token's `channels` claim → allowed
  *   4. namespace `subscribe: authenticated` → allowed; `claims` or `none` → 103
  */
-import { ErrorCode, channelUserId, personalChannelOf } from '@tidings/protocol';
+import { ErrorCode, channelUserId } from '@tidings/protocol';
 import type { NamespaceConfig } from '../config/schema.js';
 import type { HistoryPolicy } from '../engine/broker.js';
 
@@ -48,10 +48,8 @@ export function limitedUsers(channel: string): string[] | undefined {
   return channel.slice(hash + 1).split(',');
 }
 
-/** The personal channel of `user` (see @tidings/protocol users.ts), or undefined when its id is too long to have one. */
-export function personalChannel(user: string): string | undefined {
-  return personalChannelOf(user);
-}
+/** The personal channel of `user` (@tidings/protocol users.ts): one rule for the gateway, the SDKs and the docs. */
+export { personalChannelOf as personalChannel } from '@tidings/protocol';
 
 /** Whether `who` is among the users a `#` channel lists (compared in their channel-name form, so `x` is never `x,y`). */
 function listed(users: string[], who: Identity): boolean {

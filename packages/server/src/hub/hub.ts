@@ -276,7 +276,10 @@ export class Hub implements EngineHandler {
     const entry = this.channels.get(channel);
     if (!entry) return;
     const frame = new SharedFrame(json);
-    for (const s of entry.toArray()) if (!s.buffer && s.member.id !== except) s.member.sendShared(frame);
+    // Like the fan-out loop: straight over the bag, no snapshot per event (a Set tolerates deletes while iterated).
+    const { one, many } = entry;
+    if (one) sendEvent(one, frame, except);
+    else if (many) for (const s of many) sendEvent(s, frame, except);
   }
 
   onControl(msg: ControlMessage): void {
@@ -287,4 +290,9 @@ export class Hub implements EngineHandler {
     }
     for (const listener of this.controlListeners) listener(msg);
   }
+}
+
+/** An event outside the stream (join, leave, signal): to a live subscriber, never to the connection it came from. */
+function sendEvent(s: Subscriber, frame: SharedFrame, except: string): void {
+  if (!s.buffer && s.member.id !== except) s.member.sendShared(frame);
 }

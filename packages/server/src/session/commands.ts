@@ -145,7 +145,7 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
   }
   s.subs.set(channel, prepared.subscriber);
   if (rules.config.presence) {
-    const entry = { client: s.id, user: s.user, ...(s.claims?.info !== undefined ? { info: s.claims.info } : {}) };
+    const entry = s.clientInfo;
     await engine.presence.add(channel, entry);
     if (rules.config.joinLeave) await engine.broker.publishJoin(channel, entry);
   }
@@ -176,8 +176,7 @@ async function unsubscribe(s: Session, id: number, p: ChannelParams): Promise<vo
 async function publish(s: Session, id: number, p: PublishParams): Promise<void> {
   const verdict = s.ctx.policy.canPublish(p.channel, s.identity, s.subs.has(p.channel));
   if (!verdict.ok) throw new ProtocolError(verdict.code, verdict.message);
-  const info = { user: s.user, client: s.id, ...(s.claims?.info !== undefined ? { info: s.claims.info } : {}) };
-  const pos = await s.ctx.engine.broker.publish(p.channel, JSON.stringify(p.data), { history: verdict.rules.history, info });
+  const pos = await s.ctx.engine.broker.publish(p.channel, JSON.stringify(p.data), { history: verdict.rules.history, info: s.clientInfo });
   s.reply(id, JSON.stringify(pos));
 }
 

@@ -40,6 +40,7 @@ import {
 import type { SharedFrame } from '../wire/shared-frame.js';
 import { SignalKeys } from './signals.js';
 import { SmallMap } from './small-map.js';
+import { refill } from './token-bucket.js';
 import type { Transport } from './transport.js';
 
 type State = 'opening' | 'connecting' | 'connected' | 'closed';
@@ -71,8 +72,9 @@ export class Session implements Member, RpcPeer, HasDeadline {
   private refreshAsked = false;
   private badFrames = 0;
   /** Command budget in thousandths of a command (an integer). */
-  private milliTokens: number;
-  private lastRefill: number;
+  /** The command budget (token-bucket.ts), on the wheel's clock. */
+  milliTokens: number;
+  lastRefill: number;
 
   constructor(
     readonly ctx: NodeContext,
@@ -145,8 +147,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
   admit(): boolean {
     const { commandRate, commandBurst } = this.ctx.config.client;
     const now = this.ctx.deadlines.now();
-    this.milliTokens = Math.min(commandBurst * 1000, this.milliTokens + Math.floor((now - this.lastRefill) * commandRate));
-    this.lastRefill = now;
+    refill(this, now, commandRate, commandBurst);
     const ok = this.milliTokens >= 1000;
     if (!ok && this.milliTokens < -commandBurst * 1000) this.disconnect(CloseCode.TooManyRequests, 'too many requests');
     this.milliTokens -= 1000;

@@ -4,6 +4,7 @@
  * keyed signals it holds ("typing"), each with the deadline at which the
  * server clears it. Made on the first signal: most connections never send one.
  */
+import { refill } from './token-bucket.js';
 
 export interface SignalLimits {
   /** Signals per second, and the burst allowed. */
@@ -19,20 +20,19 @@ const NONE = -1;
 export class SignalKeys {
   /** `channel\nkey` → deadline on the node's wheel clock. */
   private readonly due = new Map<string, number>();
-  private milliTokens: number;
+  /** The signal budget (token-bucket.ts). */
+  milliTokens: number;
 
   constructor(
     private readonly limits: SignalLimits,
-    private lastRefill: number,
+    public lastRefill: number,
   ) {
     this.milliTokens = limits.burst * 1000;
   }
 
   /** Take one signal from the budget; false when it is spent. */
   admit(now: number): boolean {
-    const { rate, burst } = this.limits;
-    this.milliTokens = Math.min(burst * 1000, this.milliTokens + Math.floor((now - this.lastRefill) * rate));
-    this.lastRefill = now;
+    refill(this, now, this.limits.rate, this.limits.burst);
     if (this.milliTokens < 1000) return false;
     this.milliTokens -= 1000;
     return true;
