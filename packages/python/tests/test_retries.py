@@ -89,6 +89,15 @@ class SyncRetryTest(unittest.TestCase):
                 client.signal("chat:py", {"once": True})
         self.assertEqual(len(front.requests), 1)
 
+    def test_a_signal_on_a_reused_connection_that_drops_is_not_sent_again(self):
+        # The second signal rides the kept-alive connection; the front forwards it, then drops the answer.
+        front = self.front(["forward", "lose_answer"])
+        with Tidings(front.url, self.key, retries=3, **FAST) as client:
+            client.signal("chat:guard", 1)
+            with self.assertRaises(NetworkError):
+                client.signal("chat:guard", 2)
+        self.assertEqual(len(front.requests), 2)
+
     def test_no_answer_within_the_timeout_is_a_network_error(self):
         front = self.front(["hang", "hang"])
         with Tidings(front.url, self.key, timeout=0.3, retries=1, backoff=0.01) as client:
@@ -188,6 +197,14 @@ class AsyncRetryTest(unittest.IsolatedAsyncioTestCase):
             with self.assertRaises(NetworkError):
                 await client.signal("chat:py", {"once": True})
         self.assertEqual(len(front.requests), 1)
+
+    async def test_a_signal_on_a_reused_connection_that_drops_is_not_sent_again(self):
+        front = self.front(["forward", "lose_answer"])
+        async with AsyncTidings(front.url, self.key, retries=3, **FAST) as client:
+            await client.signal("chat:guard", 1)
+            with self.assertRaises(NetworkError):
+                await client.signal("chat:guard", 2)
+        self.assertEqual(len(front.requests), 2)
 
 
 if __name__ == "__main__":

@@ -153,8 +153,11 @@ class AsyncTidings:
         conn, reused = self._take()
         try:
             answer = await self._bounded(conn, call, reused)
-        except _StaleConnection:
-            # The server closed the idle connection as we reused it: once more on a fresh one.
+        except _StaleConnection as exc:
+            # The server closed the idle connection as we reused it: once more on a fresh one,
+            # unless the call may not be repeated (a signal): the server may have acted before the close.
+            if not call.idempotent:
+                raise _network_error(f"connection closed: {exc.__cause__ or exc}", sent=True) from exc
             answer = await self._bounded(None, call, False)
         return read_answer(call, answer.status, answer.body, answer.headers.get("retry-after"))
 

@@ -176,8 +176,11 @@ class Tidings:
         conn, reused = self._pool.take()
         try:
             return self._exchange(conn, call, reused)
-        except _StaleConnection:
-            # The server closed the idle connection as we reused it: once more on a fresh one.
+        except _StaleConnection as exc:
+            # The server closed the idle connection as we reused it: once more on a fresh one,
+            # unless the call may not be repeated (a signal): the server may have acted before the close.
+            if not call.idempotent:
+                raise _network_error(exc.__cause__ or exc, sent=True) from exc
             return self._exchange(self._pool.new(), call, False)
 
     def _exchange(self, conn: http.client.HTTPConnection, call: Call, reused: bool) -> Any:
