@@ -91,7 +91,7 @@ describe('signals on one node', () => {
     bob.close();
   });
 
-  it('reach the SDK through onSignal and sub.signal, and do not disturb recovery', async () => {
+  it('reach the SDK through onSignal and sub.signal, between publications that still arrive in order', async () => {
     const opts = (user: string) => ({ url: t.wsUrl, getToken: () => t.token(user), minReconnectDelay: 20, maxReconnectDelay: 50 });
     const a = createClient(opts('alice'));
     const b = createClient(opts('bob'));

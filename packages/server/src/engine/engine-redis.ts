@@ -81,8 +81,9 @@ export class RedisEngine implements Engine {
     this.presence.start();
   }
 
+  /** All three connections: without the control one, user disconnects and forwarded SSE commands would fail. */
   ready(): boolean {
-    return this.cmd.status === 'ready' && this.sub.status === 'ready';
+    return this.cmd.status === 'ready' && this.sub.status === 'ready' && this.ctl.status === 'ready';
   }
 
   async close(): Promise<void> {
