@@ -19,6 +19,7 @@ import {
   skipShowcase,
   startHarness,
   waitLive,
+  waitState,
 } from './showcase/harness.js';
 
 const SEGMENTS = 8;
@@ -80,20 +81,24 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     const bobRequests = requestsSince(bob, since);
     expect(repeated(bobRequests)).toEqual([]);
     expect(bobRequests.every((r) => ['GET /api/meetings/weekly-standup', 'GET /api/token'].includes(r))).toBe(true);
-    await screenshot(alice, 'meeting');
+    await screenshot(alice, 'meeting', { fullPage: true });
 
-    // A second run; bob's network drops in the middle of it. Back online, he replays what he missed from the
-    // gateway's history (no reload from the backend) and ends with the same transcript as alice.
-    await alice.page.click('[data-testid=meeting-start]');
-    await bob.page.waitForSelector('[data-testid=stages][data-run="2"]', { timeout: 10_000 });
-    const offlineAt = Date.now();
+    // A second run while bob's network is down: he goes offline first, the whole run happens without him, and back
+    // online he replays it from the gateway's history (no reload from the backend) and ends with alice's transcript.
     await bob.page.context().setOffline(true);
     await bob.page.waitForSelector('[data-testid=connection]:not([data-state=connected])');
-    await alice.page.waitForSelector('[data-stage=summary][data-status=done]', { timeout: 10_000 });
-    expect(await count(bob, '.segment')).toBeLessThan(SEGMENTS);
+    const offlineAt = Date.now();
+    await alice.page.click('[data-testid=meeting-start]');
+    const run2Done = '[data-testid=stages][data-run="2"] [data-stage=summary][data-status=done]';
+    await alice.page.waitForSelector(run2Done, { timeout: 20_000 });
+    expect(await alice.page.locator('.segment p').allTextContents()).toEqual(texts);
+    // Nothing of run 2 reached bob while he was offline.
+    expect(await bob.page.getAttribute('[data-testid=stages]', 'data-run')).toBe('1');
     await bob.page.context().setOffline(false);
     await waitLive(bob);
-    for (const t of [alice, bob]) await t.page.waitForSelector('[data-stage=summary][data-status=done]', { timeout: 20_000 });
+    await bob.page.waitForSelector(run2Done, { timeout: 20_000 });
+    await bob.page.waitForSelector('[data-testid=summary]');
+    expect(await count(bob, '.segment')).toBe(SEGMENTS);
     expect(await bob.page.locator('.segment p').allTextContents()).toEqual(texts);
     expect(requestsSince(bob, offlineAt)).toEqual([]);
     const recovered = bob.framesIn.filter((f) => f.includes('"recovered":true')).length;
@@ -104,6 +109,27 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     await carol.page.waitForSelector('[data-testid=summary]');
     expect(await carol.page.locator('.segment p').allTextContents()).toEqual(texts);
     expect(requestsSince(carol, 0).filter((r) => r.includes('/api/meetings'))).toEqual([]);
+  });
+
+  it('an expired session: the token request answers 401, the client stops and the header offers to sign in again', async () => {
+    const alice = await person('alice', 'meeting');
+    // The app session is no longer accepted (as after its 12 hours): every /api/token now answers 401.
+    await alice.page.evaluate(() => {
+      const key = 'tidings-showcase:session';
+      sessionStorage.setItem(key, JSON.stringify({ ...JSON.parse(sessionStorage.getItem(key)!), session: 'expired.session.token' }));
+    });
+    const since = Date.now();
+    await alice.page.reload();
+    await waitState(alice, 'failed');
+    expect(await alice.page.textContent('[data-testid=connection]')).toBe('Connection failed');
+    expect(await alice.page.isVisible('[data-testid=sign-in-again]')).toBe(true);
+    // It stopped: one token request, no retries.
+    expect(requestsSince(alice, since).filter((r) => r === 'GET /api/token')).toEqual(['GET /api/token']);
+    await screenshot(alice, 'session-expired');
+    await alice.page.click('[data-testid=sign-in-again]');
+    await alice.page.fill('input[name=user]', 'alice');
+    await alice.page.click('button:has-text("Sign in")');
+    await waitLive(alice);
   });
 
   it('chat: a message is stored in SQLite and pushed; presence and typing; a message sent while the other tab is offline arrives once', async () => {
@@ -143,6 +169,8 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     for (const t of [alice, bob]) await t.page.waitForSelector('[data-testid=connection][data-state=reconnecting]');
     await bob.page.fill('[data-testid=composer]', 'Sent during the outage');
     await bob.page.press('[data-testid=composer]', 'Enter');
+    await bob.page.waitForSelector('.msg.pending .msg-text:has-text("Sent during the outage"), .msg:not(.pending) .msg-text:has-text("Sent during the outage")');
+    await screenshot(bob, 'chat-reconnecting');
     await h.app.gateway.start();
     for (const t of [alice, bob]) {
       await waitLive(t, 20_000);
@@ -182,7 +210,8 @@ describe.skipIf(skipShowcase)('showcase (headless Chromium, gateway process, Pyt
     await bob.page.fill('[data-testid=job-name]', 'Bob contract.docx');
     await bob.page.check('[data-testid=job-fail]');
     await bob.page.click('[data-testid=job-submit]');
-    await alice.page.waitForSelector('[data-testid=job-dialog] >> text=/Processing chunk/', { timeout: 10_000 });
+    // The active checkpoint, not the static step label ("Processing chunks" is always in the list).
+    await alice.page.waitForSelector('[data-testid=job-dialog] .checkpoint-active:has-text("Processing chunks")', { timeout: 10_000 });
     await screenshot(alice, 'jobs-dialog');
 
     // Crash the gateway mid-job: the worker retries its publishes, and the page ends with the final checkpoint.

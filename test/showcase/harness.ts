@@ -121,6 +121,23 @@ export function repeated(list: string[]): string[] {
   return [...counts].filter(([, n]) => n > 1).map(([r, n]) => `${r} x${n}`);
 }
 
-export async function screenshot(tab: Tab, name: string): Promise<void> {
-  await tab.page.screenshot({ path: join(IMG_DIR, `showcase-${name}.png`), animations: 'disabled' });
+/** Whether this run refreshes the tracked screenshots in docs/img (`UPDATE_SCREENSHOTS=1`). */
+export const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+let shotDir: string | undefined;
+
+/**
+ * Where screenshots go: docs/img under UPDATE_SCREENSHOTS=1, otherwise a temp
+ * directory of this run (kept, and printed once, so a failure can be looked at).
+ */
+export function screenshotDir(): string {
+  if (UPDATE_SCREENSHOTS) return IMG_DIR;
+  if (!shotDir) {
+    shotDir = mkdtempSync(join(tmpdir(), 'showcase-screenshots-'));
+    console.log(`showcase screenshots: ${shotDir} (UPDATE_SCREENSHOTS=1 writes docs/img)`);
+  }
+  return shotDir;
+}
+
+export async function screenshot(tab: Tab, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
+  await tab.page.screenshot({ path: join(screenshotDir(), `showcase-${name}.png`), animations: 'disabled', fullPage: opts.fullPage ?? false });
 }

@@ -3,6 +3,7 @@
  * with its own key); the session buys short-lived gateway connection tokens,
  * signed with the gateway's secret, as a real backend would hand them out.
  */
+import { signToken } from '@tidings/server';
 import { SignJWT, jwtVerify } from 'jose';
 import { HttpError, type Request } from './http.js';
 
@@ -12,11 +13,12 @@ const CONNECTION_TTL_S = 10 * 60;
 
 export class Auth {
   private readonly sessionKey: Uint8Array;
-  private readonly gatewayKey: Uint8Array;
 
-  constructor(sessionSecret: string, gatewayTokenSecret: string) {
+  constructor(
+    sessionSecret: string,
+    private readonly gatewayTokenSecret: string,
+  ) {
     this.sessionKey = new TextEncoder().encode(sessionSecret);
-    this.gatewayKey = new TextEncoder().encode(gatewayTokenSecret);
   }
 
   static checkName(name: unknown): string {
@@ -44,11 +46,6 @@ export class Auth {
 
   /** A gateway connection token for `user`; `device` is shown to the user's other tabs in presence. */
   connectionToken(user: string, device: string): Promise<string> {
-    return new SignJWT({ info: { name: user, device } })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(user)
-      .setIssuedAt()
-      .setExpirationTime(`${CONNECTION_TTL_S}s`)
-      .sign(this.gatewayKey);
+    return signToken(this.gatewayTokenSecret, { sub: user, info: { name: user, device }, ttlSeconds: CONNECTION_TTL_S });
   }
 }

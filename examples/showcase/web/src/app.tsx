@@ -3,8 +3,9 @@
  * every page, a header with the connection state, and hash routing.
  */
 import { createContext, useCallback, useContext, useEffect, useState } from 'react';
+import { UnauthorizedError } from '@tidings/client';
 import { TidingsProvider } from '@tidings/react';
-import { type SessionInfo, api, deviceName, saveSession, savedSession } from './api.js';
+import { ApiError, type SessionInfo, api, deviceName, saveSession, savedSession } from './api.js';
 import { Header } from './components/header.js';
 import { SignIn } from './components/sign-in.js';
 import { AnalysisPage } from './pages/analysis.js';
@@ -56,10 +57,19 @@ let token: { value: string; exp: number } | null = null;
  * A gateway token from the backend, reused while it has a minute left: each
  * reconnect attempt asks for one, and a restarting gateway should not turn
  * into a burst of token requests. Expiring tokens are refreshed by the client.
+ * A 401 (the app session expired) throws UnauthorizedError: the client stops
+ * in `failed` and the header offers to sign in again.
  */
 async function cachedToken(): Promise<string> {
   if (token && token.exp - Date.now() > 60_000) return token.value;
-  const { token: value } = await api<{ token: string }>('/api/token');
+  let value: string;
+  try {
+    ({ token: value } = await api<{ token: string }>('/api/token'));
+  } catch (err) {
+    // An expired or missing session will not get better by retrying: stop the client (state `failed`).
+    if (err instanceof ApiError && err.status === 401) throw new UnauthorizedError(err.message);
+    throw err;
+  }
   const claims = JSON.parse(atob(value.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number };
   token = { value, exp: (claims.exp ?? 0) * 1000 };
   return value;

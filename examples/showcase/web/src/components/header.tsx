@@ -5,7 +5,7 @@ const LABELS = {
   connecting: 'Connecting',
   connected: 'Live',
   reconnecting: 'Reconnecting',
-  failed: 'Offline',
+  failed: 'Connection failed',
   disconnected: 'Disconnected',
 } as const;
 
@@ -38,6 +38,7 @@ interface HeaderProps {
 }
 
 export function Header({ pages, route, user, onSignOut }: HeaderProps) {
+  const { state } = useConnectionState();
   return (
     <header className="header">
       <div className="brand">
@@ -62,9 +63,16 @@ export function Header({ pages, route, user, onSignOut }: HeaderProps) {
           <Avatar name={user} size={26} />
           <span data-testid="me">{user}</span>
         </span>
-        <button className="btn btn-ghost btn-sm" onClick={onSignOut}>
-          Sign out
-        </button>
+        {/* The client gave up (state `failed`: the session expired): the way back is to sign in again. */}
+        {state === 'failed' ? (
+          <button className="btn btn-primary btn-sm" data-testid="sign-in-again" onClick={onSignOut}>
+            Sign in again
+          </button>
+        ) : (
+          <button className="btn btn-ghost btn-sm" onClick={onSignOut}>
+            Sign out
+          </button>
+        )}
       </div>
     </header>
   );

@@ -52,3 +52,21 @@ export function Progress({ value, tone = 'accent' }: { value: number; tone?: 'ac
 export function Badge({ tone, children }: { tone: 'neutral' | 'accent' | 'success' | 'danger' | 'warning'; children: ReactNode }) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }
+
+/** "alice is typing…" / "alice, bob are typing…" with animated dots; empty (but keeping its height) when nobody types. */
+export function TypingLine({ names, testId, className = '' }: { names: readonly string[]; testId?: string; className?: string }) {
+  return (
+    <div className={`typing ${className}`.trim()} data-testid={testId}>
+      {names.length ? (
+        <>
+          <span className="typing-dots" aria-hidden>
+            <i />
+            <i />
+            <i />
+          </span>
+          {names.join(', ')} {names.length === 1 ? 'is' : 'are'} typing…
+        </>
+      ) : null}
+    </div>
+  );
+}

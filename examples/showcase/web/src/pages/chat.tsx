@@ -10,7 +10,7 @@ import { useChannelState, usePresence, useTyping } from '@tidings/react';
 import { api, timeOf } from '../api.js';
 import { useApp } from '../app.js';
 import { Avatar } from '../components/header.js';
-import { Empty, PageHeader } from '../components/ui.js';
+import { Empty, PageHeader, TypingLine } from '../components/ui.js';
 
 interface Conversation {
   id: string;
@@ -161,18 +161,7 @@ function Conversation({ conversation }: { conversation: Conversation }) {
           </div>
         ))}
       </div>
-      <div className="typing" data-testid="typing">
-        {typing.length ? (
-          <>
-            <span className="typing-dots" aria-hidden>
-              <i />
-              <i />
-              <i />
-            </span>
-            {typing.join(', ')} {typing.length === 1 ? 'is' : 'are'} typing…
-          </>
-        ) : null}
-      </div>
+      <TypingLine names={typing} testId="typing" />
       <form className="composer" onSubmit={(e) => void send(e)}>
         <input
           value={draft}

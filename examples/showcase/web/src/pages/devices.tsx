@@ -10,8 +10,8 @@ import type { Publication } from '@tidings/client';
 import { useChannelState, useClient, useConnectionState, usePresence, useTyping } from '@tidings/react';
 import { api, timeOf } from '../api.js';
 import { useApp } from '../app.js';
-import { Icon } from '../components/icons.js';
-import { Badge, Card, Empty, PageHeader } from '../components/ui.js';
+import { type IconName, Icon } from '../components/icons.js';
+import { Badge, Card, Empty, PageHeader, TypingLine } from '../components/ui.js';
 
 const MOODS = [
   { id: 'focused', icon: 'target' },
@@ -71,6 +71,12 @@ function merge(a: Notification[], b: Notification[]): Notification[] {
   return [...byId.values()].sort((x, y) => x.at - y.at);
 }
 
+/** The icon for a device name ("Tablet x1z" → tablet); a neutral monitor for anything unknown. */
+function deviceIcon(device: string): IconName {
+  const kind = device.split(' ')[0]!.toLowerCase();
+  return kind === 'laptop' || kind === 'phone' || kind === 'tablet' || kind === 'watch' ? kind : 'desktop';
+}
+
 export function DevicesPage() {
   const { user, device } = useApp();
   const conn = useConnectionState();
@@ -107,7 +113,7 @@ export function DevicesPage() {
             {devices.map((d) => (
               <li key={d.client}>
                 <span className="device-icon">
-                  <Icon name={/^(Phone|Watch)/.test(deviceOf(d.info)) ? 'phone' : 'laptop'} size={18} />
+                  <Icon name={deviceIcon(deviceOf(d.info))} size={18} />
                 </span>
                 {deviceOf(d.info)}
                 {d.client === me ? <Badge tone="neutral">this one</Badge> : null}
@@ -159,18 +165,7 @@ export function DevicesPage() {
                 onBlur={() => setTyping(false)}
                 data-testid="session-notes"
               />
-              <div className="typing" data-testid="session-typing">
-                {otherTypists.length ? (
-                  <>
-                    <span className="typing-dots" aria-hidden>
-                      <i />
-                      <i />
-                      <i />
-                    </span>
-                    {otherTypists.map((t) => deviceOf(t.info)).join(', ')} is typing…
-                  </>
-                ) : null}
-              </div>
+              <TypingLine names={otherTypists.map((t) => deviceOf(t.info))} testId="session-typing" className="session-typing" />
             </>
           ) : (
             <Empty icon="link" title="Not in the session">
