@@ -5,18 +5,45 @@
  * missing Chromium fails.
  */
 import { mkdirSync } from 'node:fs';
+import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestGateway, startTestGateway } from './helpers.js';
+import { Gateway, MemoryEngine, makeConfig } from '@tidings/server';
+import { API_KEY, SECRET, type TestGateway, startTestGateway } from './helpers.js';
 import { launchChromium, skipWithoutChromium } from './browser-helpers.js';
 
 let t: TestGateway;
 beforeAll(async () => {
   t = await startTestGateway({
-    landing: { links: [{ label: 'Admin', href: '/admin', note: 'operators only' }], devNotice: true, docsUrl: 'https://docs.example.com/tidings' },
+    landing: {
+      links: [
+        { label: 'Admin', href: '/admin', note: 'operators only' },
+        { label: '<script>x</script>', href: '/x?a=1&b="2"', note: '<i>note</i>' },
+      ],
+      devNotice: true, docsUrl: 'https://docs.example.com/tidings' },
   });
 });
 afterAll(() => t.close());
+
+/** GET with node:http, which (unlike fetch) sends the Host header it is given. */
+function rawGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+/** The status line of the page: what only the node's state decides (the links always include one labelled "Ready"). */
+function status(html: string): { title: string | undefined; status: string | undefined; down: boolean } {
+  const div = /<div class="status( down)?"><span class="dot"><\/span>([^<]*)<\/div>/.exec(html);
+  return { title: /<title>([^<]*)<\/title>/.exec(html)?.[1], status: div?.[2], down: Boolean(div?.[1]) };
+}
 
 describe('GET /', () => {
   it('serves an HTML page with the status, the endpoints and the links', async () => {
@@ -26,7 +53,7 @@ describe('GET /', () => {
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     const html = await res.text();
     expect(html).toContain('<h1>Tidings</h1>');
-    expect(html).toContain('Ready');
+    expect(status(html)).toEqual({ title: 'Tidings gateway · Ready', status: 'Ready', down: false });
     expect(html).toContain(t.gw.id);
     expect(html).toContain(`ws://127.0.0.1:${t.port}/ws`);
     expect(html).toContain('href="/admin"');
@@ -35,17 +62,54 @@ describe('GET /', () => {
     expect(html).not.toContain('<script');
   });
 
-  it('escapes what it shows from the request', async () => {
-    const res = await fetch(`${t.httpUrl}/`, { headers: { host: '<b>evil</b>' } });
-    const html = await res.text();
-    expect(html).not.toContain('<b>evil</b>');
-    expect(html).toContain(`127.0.0.1:${t.port}`);
+  it('does not show a Host header it cannot trust, escaped or not', async () => {
+    const { status: code, body } = await rawGet(t.port, '/', { host: '<b>evil</b>' });
+    expect(code).toBe(200);
+    expect(body).not.toContain('<b>evil</b>');
+    expect(body).not.toContain('evil');
+    expect(body).toContain(`ws://127.0.0.1:${t.port}/ws`);
+  });
+
+  it('shows a plain Host header as given, in the endpoint URLs', async () => {
+    const { body } = await rawGet(t.port, '/', { host: `gateway.example.com:${t.port}` });
+    expect(body).toContain(`ws://gateway.example.com:${t.port}/ws`);
+  });
+
+  it('escapes the configured links', async () => {
+    const html = await (await fetch(`${t.httpUrl}/`)).text();
+    expect(html).not.toContain('<script>x</script>');
+    expect(html).not.toContain('<i>note</i>');
+    expect(html).toContain('<a href="/x?a=1&amp;b=&quot;2&quot;">&lt;script&gt;x&lt;/script&gt;</a>');
+    expect(html).toContain('&lt;i&gt;note&lt;/i&gt;');
   });
 
   it('other paths still answer a JSON 404', async () => {
     const res = await fetch(`${t.httpUrl}/nope`);
     expect(res.status).toBe(404);
     expect((await res.json()).error.code).toBe(104);
+  });
+
+  it('says "Not ready" when the engine is not ready, and while the node drains', async () => {
+    const engine = new MemoryEngine();
+    const gw = new Gateway({ engine, config: makeConfig({ host: '127.0.0.1', port: 0, apiKey: API_KEY, token: { hmacSecret: SECRET }, log: { level: 'silent' } }) });
+    const port = await gw.listen();
+    let ready = false;
+    engine.ready = () => ready;
+    try {
+      const down = status(await (await fetch(`http://127.0.0.1:${port}/`)).text());
+      expect(down).toEqual({ title: 'Tidings gateway · Not ready: the node is draining', status: 'Not ready: the node is draining', down: true });
+      expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(503);
+
+      ready = true;
+      expect(status(await (await fetch(`http://127.0.0.1:${port}/`)).text())).toMatchObject({ status: 'Ready', down: false });
+
+      // Draining: the engine still answers, the node no longer accepts clients. (close() also
+      // stops the listener at once, so set the flag it sets to look at the page meanwhile.)
+      (gw as unknown as { ctx: { accepting: boolean } }).ctx.accepting = false;
+      expect(status(await (await fetch(`http://127.0.0.1:${port}/`)).text())).toMatchObject({ status: 'Not ready: the node is draining', down: true });
+    } finally {
+      await gw.close();
+    }
   });
 
   it.skipIf(skipWithoutChromium)('looks like a product in Chromium', async () => {

@@ -82,7 +82,10 @@ describe('README snippets, run as written', () => {
     // "Open http://127.0.0.1:7070/ in a browser to see the node's status page."
     const page = await fetch(`http://127.0.0.1:${sh.ports['7070']}/`);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(await page.text()).toContain('Ready');
+    const html = await page.text();
+    // The state itself (the page always has a link labelled "Ready"): the title and the status line.
+    expect(html).toContain('<title>Tidings gateway · Ready</title>');
+    expect(html).toMatch(/<div class="status"><span class="dot"><\/span>Ready<\/div>/);
   });
 
   it('five minutes: subscribe, then publish; the subscriber prints the publication', async () => {

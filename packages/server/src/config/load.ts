@@ -4,6 +4,7 @@
  * command-line flags. With no token key and no API key configured, a dev key
  * pair is generated once into `.tidings/dev-secrets.json`, so a newcomer's
  * gateway, `tidings token` and `tidings publish` agree without any set-up.
+ * With only one of the two configured, a node refuses to start (ConfigError).
  */
 import { readFileSync } from 'node:fs';
 import { createDevSecrets, findDevSecrets, newDevSecretsFile, readDevSecrets } from './dev-secrets.js';
@@ -85,6 +86,23 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
   const dataDir = opts.dataDir ?? (env.TIDINGS_DATA_DIR || undefined);
   let devFile = findDevSecrets(cwd, dataDir);
+  // Half a configuration on a node is a mistake, not a dev set-up: filling the
+  // other half from a generated file would give every node of a cluster its own.
+  // Allowed: the half that is set is the local dev file's own value (a shell that
+  // ran `export TIDINGS_API_KEY=$(npx tidings dev-secrets api-key)`), and client
+  // commands (`devSecrets: 'find'`), which only read a local gateway's file.
+  if ((hasKey || parsed.apiKey) && opts.devSecrets !== 'find') {
+    const existing = devFile ? readDevSecrets(devFile) : undefined;
+    const fromDevFile = existing && (hasKey ? token.hmacSecret === existing.hmacSecret : parsed.apiKey === existing.apiKey);
+    if (!fromDevFile) {
+      const keySource = sources.get('token.hmacSecret') ?? sources.get('token.publicKey') ?? sources.get('token.jwksUrl') ?? 'the token key (config file)';
+      throw new ConfigError(
+        hasKey
+          ? `${keySource} is set but TIDINGS_API_KEY (or apiKey in the config file) is not: set both, or neither for development secrets`
+          : `${sources.get('apiKey') ?? 'apiKey (config file)'} is set but TIDINGS_TOKEN_SECRET (or TIDINGS_TOKEN_PUBLIC_KEY, TIDINGS_TOKEN_JWKS_URL, token.* in the config file) is not: set both, or neither for development secrets`,
+      );
+    }
+  }
   if (!devFile && opts.devSecrets === 'find') {
     const where = dataDir !== undefined ? newDevSecretsFile(cwd, dataDir) : `.tidings/dev-secrets.json in ${cwd} and its parents`;
     return { config: parsed as Config, devSecretsMissing: where };

@@ -156,7 +156,7 @@ export function serveLanding(req: IncomingMessage, res: ServerResponse, node: No
     uptimeSeconds: node.uptime,
     connections: node.connections,
     channels: node.channels,
-    host: /^[\w.:\[\]-]{1,300}$/.test(req.headers.host ?? '') ? req.headers.host! : `127.0.0.1:${config.port}`,
+    host: /^[\w.:\[\]-]{1,300}$/.test(req.headers.host ?? '') ? req.headers.host! : `127.0.0.1:${req.socket.localPort ?? config.port}`,
     devSecrets: config.landing.devNotice,
     ...(config.landing.docsUrl ? { docsUrl: config.landing.docsUrl } : {}),
     links: config.landing.links,
