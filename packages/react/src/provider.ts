@@ -2,9 +2,11 @@
  * <TidingsProvider>: one client, one connection, for everything below it.
  * It connects on mount and disconnects on unmount. The disconnect waits one
  * macrotask, so strict mode's mount → unmount → mount keeps the one socket
- * instead of opening a second.
+ * instead of opening a second. It connects in a layout effect: those all run
+ * before any passive effect, so a child's useEffect on mount already finds
+ * the client connecting (and an RPC it makes waits for the connection).
  */
-import { type ReactNode, createContext, createElement, useContext, useEffect, useRef } from 'react';
+import { type ReactNode, createContext, createElement, useContext, useEffect, useLayoutEffect, useRef } from 'react';
 import { type Client, type ClientOptions, createClient } from '@tidings/client';
 import { ChannelRegistry } from './channel-registry.js';
 import { ConnectionStore } from './connection-store.js';
@@ -39,7 +41,7 @@ function contextFor(client: Client): TidingsContextValue {
 export function TidingsProvider(props: TidingsProviderProps): ReactNode {
   const client = useProvidedClient(props);
   const value = contextFor(client);
-  useEffect(() => {
+  useConnectEffect(() => {
     const pending = pendingDisconnect.get(client);
     if (pending) clearTimeout(pending);
     pendingDisconnect.delete(client);
@@ -56,6 +58,9 @@ export function TidingsProvider(props: TidingsProviderProps): ReactNode {
   }, [client]);
   return createElement(TidingsContext.Provider, { value }, props.children);
 }
+
+/** useLayoutEffect in the browser; on the server (no effects run there) useEffect, which React 18 does not warn about. */
+const useConnectEffect = typeof window !== 'undefined' && typeof window.document !== 'undefined' ? useLayoutEffect : useEffect;
 
 /**
  * The given client, or one made from the options: created once per provider

@@ -31,11 +31,13 @@ export class TypingTracker {
   private lastSent = 0;
   private readonly offs: Array<() => void>;
   private list: ClientInfo[] = [];
+  private userList: string[] = [];
 
   constructor(
     private readonly sub: Subscription<unknown>,
     options: TypingOptions,
-    private readonly onChange: (typists: ClientInfo[]) => void,
+    /** Called once per change, with the typists and their user ids (each once, in the order they started). */
+    private readonly onChange: (typists: ClientInfo[], users: string[]) => void,
   ) {
     this.key = options.key ?? 'typing';
     this.ttl = options.ttl ?? 5000;
@@ -49,6 +51,11 @@ export class TypingTracker {
 
   get typists(): ClientInfo[] {
     return this.list;
+  }
+
+  /** User ids of the typists, each once; a new array only when the list changed. */
+  get users(): string[] {
+    return this.userList;
   }
 
   setTyping(typing: boolean): void {
@@ -112,6 +119,7 @@ export class TypingTracker {
     const next = [...this.entries.values()].map((t) => t.info);
     if (next.length === this.list.length && next.every((m, i) => m === this.list[i])) return;
     this.list = next;
-    this.onChange(next);
+    this.userList = [...new Set(next.map((t) => t.user))];
+    this.onChange(next, this.userList);
   }
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { TidingsError } from '@tidings/client';
 import { useTidings } from './provider.js';
 
@@ -28,8 +28,9 @@ export interface UseRpcResult<D, R, C> {
   cancel: () => void;
 }
 
-interface CallState<R, C> {
-  chunks: C[];
+interface CallState<R> {
+  /** Bumped on every change of the chunk list (held in a ref): the returned snapshot is memoized on it. */
+  chunksRev: number;
   result: R | undefined;
   error: TidingsError | Error | null;
   status: RpcStatus;
@@ -38,7 +39,7 @@ interface CallState<R, C> {
 /** How long a call made while connecting waits for the connection, without a `timeout` option. */
 const DEFAULT_READY_TIMEOUT = 10_000;
 
-const IDLE: CallState<never, never> = { chunks: [], result: undefined, error: null, status: 'idle' };
+const IDLE: CallState<never> = { chunksRev: 0, result: undefined, error: null, status: 'idle' };
 
 /**
  * Call RPC `method` over the provider's connection. A call made while the
@@ -47,7 +48,9 @@ const IDLE: CallState<never, never> = { chunks: [], result: undefined, error: nu
  */
 export function useRpc<D = unknown, R = unknown, C = unknown>(method: string, options: UseRpcOptions = {}): UseRpcResult<D, R, C> {
   const { client } = useTidings();
-  const [state, setState] = useState<CallState<R, C>>(IDLE);
+  const [state, setState] = useState<CallState<R>>(IDLE);
+  // Chunks are pushed in place (O(1) each); a render copies them at most once, when chunksRev moved.
+  const chunksRef = useRef<C[]>([]);
   const current = useRef<AbortController | null>(null);
   const opts = useRef(options);
   opts.current = options;
@@ -66,12 +69,19 @@ export function useRpc<D = unknown, R = unknown, C = unknown>(method: string, op
       const ctrl = new AbortController();
       current.current = ctrl;
       const mine = (): boolean => current.current === ctrl;
-      setState({ chunks: [], result: undefined, error: null, status: 'pending' });
+      chunksRef.current = [];
+      setState((s) => ({ chunksRev: s.chunksRev + 1, result: undefined, error: null, status: 'pending' }));
       const { timeout, stream = true } = opts.current;
       try {
         if (client.state === 'connecting') await client.ready(timeout || DEFAULT_READY_TIMEOUT);
         if (ctrl.signal.aborted) return undefined;
-        const onChunk = stream ? (c: C) => mine() && setState((s) => ({ ...s, chunks: [...s.chunks, c] })) : undefined;
+        const onChunk = stream
+          ? (c: C) => {
+              if (!mine()) return;
+              chunksRef.current.push(c);
+              setState((s) => ({ ...s, chunksRev: s.chunksRev + 1 }));
+            }
+          : undefined;
         const { data: result } = await client.rpc<R, C>(method, data, {
           signal: ctrl.signal,
           ...(timeout !== undefined ? { timeout } : {}),
@@ -93,5 +103,8 @@ export function useRpc<D = unknown, R = unknown, C = unknown>(method: string, op
 
   useEffect(() => () => current.current?.abort(), []);
 
-  return { ...state, pending: state.status === 'pending', call, cancel };
+  // A new array identity whenever the chunks changed, and only then.
+  const chunks = useMemo(() => chunksRef.current.slice(), [state.chunksRev]);
+  const { result, error, status } = state;
+  return { chunks, result, error, status, pending: status === 'pending', call, cancel };
 }

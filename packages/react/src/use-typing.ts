@@ -14,12 +14,12 @@ export interface UseTypingResult {
 
 /** A typing indicator on `channel`, on ephemeral signals (the namespace needs `signals: true`). */
 export function useTyping(channel: Channel, options: TypingOptions = {}): UseTypingResult {
-  const [typists, setTypists] = useState<{ channel: Channel; list: ClientInfo[] } | null>(null);
+  const [typists, setTypists] = useState<{ channel: Channel; list: ClientInfo[]; users: string[] } | null>(null);
   const tracker = useRef<TypingTracker | null>(null);
   const opts = useRef(options);
   opts.current = options;
   useSharedSubscription(channel, (sub) => {
-    const t = new TypingTracker(sub, opts.current, (list) => setTypists({ channel, list }));
+    const t = new TypingTracker(sub, opts.current, (list, users) => setTypists({ channel, list, users }));
     tracker.current = t;
     return () => {
       t.dispose();
@@ -27,12 +27,10 @@ export function useTyping(channel: Channel, options: TypingOptions = {}): UseTyp
     };
   });
   const setTyping = useCallback((typing: boolean) => tracker.current?.setTyping(typing), []);
-  const list = typists && typists.channel === channel ? typists.list : EMPTY;
-  return { typing: uniqueUsers(list), typists: list, setTyping };
+  // Both arrays are computed once per change by the tracker, so they keep their identity between renders.
+  const current = typists && typists.channel === channel ? typists : null;
+  return { typing: current ? current.users : NO_USERS, typists: current ? current.list : NO_TYPISTS, setTyping };
 }
 
-const EMPTY: ClientInfo[] = [];
-
-function uniqueUsers(list: ClientInfo[]): string[] {
-  return [...new Set(list.map((t) => t.user))];
-}
+const NO_TYPISTS: ClientInfo[] = [];
+const NO_USERS: string[] = [];

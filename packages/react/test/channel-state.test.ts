@@ -68,7 +68,9 @@ describe('useChannelState', () => {
     await b.add(2);
     const snapshot = b.snapshot();
     await b.add(3);
-    await new Promise((r) => setTimeout(r, 50)); // publication 3 reaches the buffer, not the state
+    // Publication 3 is on the client (the frame was delivered to it) while load() is still running:
+    // it is in the buffer, not the state.
+    await waitFor(() => expect(RecordingWebSocket.pubs('feed:1').map((f) => f.data)).toContainEqual({ n: 3 }));
     expect(view.getByTestId('feed').textContent).toBe('loading:');
     m.calls[0]!(snapshot);
     await waitFor(() => expect(view.getByTestId('feed').textContent).toBe('ready:1,2,3'));
@@ -86,7 +88,9 @@ describe('useChannelState', () => {
     const view = render(app(t, 'ann', h(Feed, { channel: 'feed:2', load: m.load, out })));
     await waitFor(() => expect(m.calls).toHaveLength(1));
     await b.add(1);
-    await new Promise((r) => setTimeout(r, 50));
+    // The publication reached the client during load(), so it can only come from the buffer.
+    await waitFor(() => expect(RecordingWebSocket.pubs('feed:2').map((f) => f.data)).toEqual([{ n: 1 }]));
+    expect(view.getByTestId('feed').textContent).toBe('loading:');
     m.calls[0]!({ state: [] });
     await waitFor(() => expect(view.getByTestId('feed').textContent).toBe('ready:1'));
   });

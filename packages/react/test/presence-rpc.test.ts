@@ -10,9 +10,10 @@ import { act, cleanup, fireEvent, render, waitFor } from '@testing-library/react
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PresenceEntry } from '@tidings/client';
 import { RpcError } from '@tidings/server';
-import { type UseRpcResult, usePresence, useRpc, useSubscription } from '@tidings/react';
+import { TidingsProvider, type UseRpcResult, useClient, usePresence, useRpc, useSubscription } from '@tidings/react';
+import { useEffect, useState } from 'react';
 import { type TestGateway, startTestGateway } from '../../../test/helpers.js';
-import { RecordingWebSocket, app, h } from './react-helpers.js';
+import { RecordingWebSocket, app, h, token } from './react-helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,9 +89,11 @@ describe('usePresence', () => {
   });
 });
 
-function Caller({ method, out }: { method: string; out: { current?: UseRpcResult<unknown, unknown, number> } }) {
+function Caller({ method, out, client }: { method: string; out: { current?: UseRpcResult<unknown, unknown, number> }; client?: { current?: ReturnType<typeof useClient> } }) {
   const rpc = useRpc<unknown, unknown, number>(method);
   out.current = rpc;
+  const c = useClient();
+  if (client) client.current = c;
   return h('span', { 'data-testid': 'rpc' }, `${rpc.status}|${rpc.chunks.join(',')}|${JSON.stringify(rpc.result ?? null)}`);
 }
 
@@ -116,7 +119,8 @@ describe('useRpc', () => {
 
   it('cancel() stops the call on the server', async () => {
     const out: { current?: UseRpcResult<unknown, unknown, number> } = {};
-    const view = render(app(t, 'emil', h(Caller, { method: 'forever', out })));
+    const client: { current?: ReturnType<typeof useClient> } = {};
+    const view = render(app(t, 'emil', h(Caller, { method: 'forever', out, client })));
     let done: Promise<unknown> = Promise.resolve();
     act(() => {
       done = out.current!.call('cancel-me');
@@ -129,8 +133,70 @@ describe('useRpc', () => {
     expect(out.current!.status).toBe('cancelled');
     expect(out.current!.error).toBeNull();
     const shown = view.getByTestId('rpc').textContent;
-    await sleep(60);
-    expect(view.getByTestId('rpc').textContent).toBe(shown); // no chunk after cancel
+    // A second RPC on the same connection: the gateway handles the cancel before it and sends no
+    // chunk of the first call after the cancel, so by its reply every late chunk has arrived.
+    const first = RecordingWebSocket.frames.find((f) => f.method === 'rpc' && f.params?.data === 'cancel-me')!;
+    const sockets = RecordingWebSocket.sockets.length;
+    await act(async () => {
+      expect((await client.current!.rpc('count', 1)).data).toEqual({ total: 1 });
+    });
+    expect(RecordingWebSocket.sockets).toHaveLength(sockets); // the same connection
+    const received = RecordingWebSocket.sockets.flatMap((s) => s.received);
+    const second = RecordingWebSocket.frames.find((f) => f.method === 'rpc' && f.params?.method === 'count')!;
+    const secondReply = received.findIndex((f) => f.id === second.id && 'result' in f);
+    expect(secondReply).toBeGreaterThan(-1);
+    expect(received.slice(secondReply).filter((f) => f.id === first.id)).toEqual([]);
+    expect(received.some((f) => f.id === first.id && 'result' in f)).toBe(false);
+    expect(view.getByTestId('rpc').textContent).toBe(shown); // chunks that came after cancel() were ignored
+  });
+
+  it("a call from a child's mount effect waits for the provider's connection", async () => {
+    const out: { current?: UseRpcResult<unknown, unknown, number> } = {};
+    function OnMount() {
+      const rpc = useRpc<unknown, unknown, number>('count');
+      out.current = rpc;
+      const { call } = rpc;
+      useEffect(() => void call(2), [call]);
+      return h('span', { 'data-testid': 'rpc' }, `${rpc.status}|${rpc.chunks.join(',')}|${JSON.stringify(rpc.result ?? null)}`);
+    }
+    // Without strict mode: its rehearsal would leave the client connecting before the second mount.
+    const view = render(h(TidingsProvider, { url: t.wsUrl, getToken: () => token('ivy'), WebSocket: RecordingWebSocket }, h(OnMount)));
+    await waitFor(() => expect(view.getByTestId('rpc').textContent).toBe('done|0,1|{"total":2}'));
+    expect(out.current!.error).toBeNull();
+    view.unmount();
+    // And in strict mode.
+    const strict = render(app(t, 'ivy', h(OnMount)));
+    await waitFor(() => expect(strict.getByTestId('rpc').textContent).toBe('done|0,1|{"total":2}'));
+    expect(out.current!.error).toBeNull();
+  });
+
+  it('chunks is a new array when it changes, and the same one across renders that do not change it', async () => {
+    const seen: number[][] = [];
+    const contents: number[][] = [];
+    let rerender: () => void = () => {};
+    const out: { current?: UseRpcResult<unknown, unknown, number> } = {};
+    function Track() {
+      const rpc = useRpc<unknown, unknown, number>('count');
+      out.current = rpc;
+      const [, set] = useState(0);
+      rerender = () => set((n) => n + 1);
+      if (seen[seen.length - 1] !== rpc.chunks) {
+        seen.push(rpc.chunks);
+        contents.push([...rpc.chunks]);
+      }
+      return null;
+    }
+    render(app(t, 'jon', h(Track)));
+    await act(async () => {
+      await out.current!.call(5);
+    });
+    const last = out.current!.chunks;
+    expect(last).toEqual([0, 1, 2, 3, 4]);
+    // Every snapshot kept the contents it had when rendered: none was mutated after it was handed out.
+    expect(seen).toEqual(contents);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    act(() => rerender());
+    expect(out.current!.chunks).toBe(last);
   });
 
   it('a handler error is the error, with its code', async () => {

@@ -53,6 +53,11 @@ export class RecordingWebSocket extends WebSocket {
     return n;
   }
 
+  /** Publication pushes for `channel` received so far, on any socket. */
+  static pubs(channel: string): any[] {
+    return RecordingWebSocket.sockets.flatMap((s) => s.received).filter((f) => f.type === 'pub' && f.channel === channel);
+  }
+
   static unsubscribes(channel: string): number {
     return RecordingWebSocket.frames.filter((f) => f.method === 'unsubscribe' && f.params?.channel === channel).length;
   }

@@ -72,6 +72,11 @@ describe('useTyping', () => {
     expect(signalsSentBy('alice')[0].params).toMatchObject({ channel: 'chat:t1', key: 'typing', ttl: 5000 });
     expect(b.current!.typists[0]?.user).toBe('alice');
     expect(av.getByTestId('a').textContent).toBe(''); // never yourself
+    // A render that changes nothing hands out the same arrays (computed once per change).
+    const { typing, typists } = b.current!;
+    bv.rerender(app(t, 'bob', h(Composer, { channel: 'chat:t1', id: 'b', out: b })));
+    expect(b.current!.typing).toBe(typing);
+    expect(b.current!.typists).toBe(typists);
 
     act(() => a.current!.setTyping(false));
     await waitFor(() => expect(bv.getByTestId('b').textContent).toBe(''));
