@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Job, Store } from './db.js';
 import { HttpError } from './http.js';
-import { WORKER_FILE } from './paths.js';
+import { PYTHON_SDK_DIR, WORKER_FILE } from './paths.js';
 
 export const jobsChannel = (user: string) => `jobs:#${user}`;
 
@@ -32,6 +32,7 @@ export class Worker {
     const child = spawn(this.opts.python, ['-u', WORKER_FILE], {
       env: {
         PATH: process.env.PATH,
+        PYTHONPATH: PYTHON_SDK_DIR,
         TIDINGS_URL: this.opts.gatewayUrl,
         TIDINGS_API_KEY: this.opts.apiKey,
         SHOWCASE_DB: this.opts.dbFile,

@@ -1,4 +1,4 @@
-"""Document worker for the Tidings showcase (seed 002), standard library only.
+"""Document worker for the Tidings showcase (seed 002): the standard library and the Tidings SDK.
 
 Reads jobs as JSON lines on stdin. Each job runs in its own thread and goes
 through the checkpoints started 5%, chunking 10%, processing 15-75% (one per
@@ -6,8 +6,10 @@ chunk), merging 75%, then done 100% (or failed). Every checkpoint is written
 to the app's SQLite database and published through the gateway's HTTP API on
 the user's channel jobs:#<user>, which nobody else may subscribe to.
 
-A publish that fails because the gateway is restarting is retried with the
-same idempotency key, so it is stored exactly once.
+Publishing goes through the Tidings Python SDK (packages/python): a publish
+that fails because the gateway is restarting is retried with the same
+idempotency key, so it is stored exactly once. The showcase server puts the
+SDK on PYTHONPATH; in your own worker, `pip install ./packages/python`.
 """
 import json
 import os
@@ -15,39 +17,15 @@ import sqlite3
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+
+from tidings import Tidings
 
 GATEWAY = os.environ.get("TIDINGS_URL", "http://127.0.0.1:7070")
 API_KEY = os.environ["TIDINGS_API_KEY"]
 DB_FILE = os.environ["SHOWCASE_DB"]
 STEP = int(os.environ.get("SHOWCASE_STEP_MS", "600")) / 1000.0
-RETRY_FOR_S = 60.0
-
-
-def publish(channel, data, key):
-    """POST /api/publish, retried on connection errors, 429 and 503 for up to a minute."""
-    body = json.dumps({"channel": channel, "data": data, "idempotencyKey": key}).encode()
-    deadline = time.monotonic() + RETRY_FOR_S
-    delay = 0.1
-    while True:
-        req = urllib.request.Request(
-            GATEWAY + "/api/publish",
-            data=body,
-            headers={"Authorization": "apikey " + API_KEY, "Content-Type": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=5) as res:
-                return json.load(res)
-        except urllib.error.HTTPError as err:
-            if err.code not in (429, 503) or time.monotonic() > deadline:
-                raise
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
+# About a minute of retries (backoff doubling from 0.1 s up to 1 s, full jitter) rides out a gateway restart.
+gateway = Tidings(GATEWAY, API_KEY, timeout=5.0, retries=120, backoff=0.1, max_backoff=1.0)
 
 
 def record(job_id, status, stage, progress, error=None):
@@ -69,7 +47,7 @@ def run(job):
         last = progress
         record(job["id"], status, stage, progress, extra.get("error"))
         data = {"job": job["id"], "name": job["name"], "status": status, "stage": stage, "progress": progress, "chunks": job["chunks"], **extra}
-        publish(channel, data, "%s:%d" % (job["id"], seq))
+        gateway.publish(channel, data, idempotency_key="%s:%d" % (job["id"], seq))
 
     chunks = job["chunks"]
     try:
