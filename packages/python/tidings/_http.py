@@ -35,6 +35,20 @@ def parse_url(url: str) -> Target:
     return Target(parts.scheme, parts.hostname, port, quote(parts.path.rstrip("/"), safe="/%:@!$&'()*+,;=-._~"))
 
 
+class Settings(NamedTuple):
+    """What a client is constructed with, checked: the same for the blocking and the asyncio client."""
+
+    target: Target
+    api_key: str
+    timeout: float
+    policy: "RetryPolicy"
+
+
+def settings(url: str, api_key: str, timeout: float, retries: int, backoff: float, max_backoff: float) -> Settings:
+    check_settings(api_key, timeout, retries, backoff, max_backoff)
+    return Settings(parse_url(url), api_key, timeout, RetryPolicy(retries, backoff, max_backoff))
+
+
 def check_settings(api_key: str, timeout: float, retries: int, backoff: float, max_backoff: float) -> None:
     """Refuse settings that cannot work, before any request (a newline in the key would split the headers)."""
     if not isinstance(api_key, str) or not api_key or any(c in api_key for c in "\r\n\0"):
@@ -93,6 +107,12 @@ class RetryPolicy(NamedTuple):
         if call.idempotent or err.status is not None:  # a 503 or 429 was refused before anything happened
             return True
         return isinstance(err, NetworkError) and not err.request_sent
+
+    def wait_or_raise(self, err: TidingsError, attempt: int, call: Call) -> float:
+        """The pause before the next try; raises ``err`` when the call must not be retried."""
+        if not self.should_retry(err, attempt, call):
+            raise err
+        return self.delay(attempt, err)
 
     def delay(self, attempt: int, err: TidingsError) -> float:
         """Full-jitter exponential backoff; a Retry-After is honoured up to ``max_backoff``."""

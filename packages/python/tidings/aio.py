@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import ssl
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import _calls
 from ._calls import Call, SinceLike
-from ._http import RetryPolicy, Target, check_settings, headers_for, parse_url, read_answer
+from ._http import headers_for, read_answer, settings
 from .errors import NetworkError, TidingsError
 from .types import BroadcastResult, History, Position
 
@@ -74,11 +75,7 @@ class AsyncTidings:
         ssl_context: Optional[ssl.SSLContext] = None,
         max_idle_connections: int = 8,
     ):
-        check_settings(api_key, timeout, retries, backoff, max_backoff)
-        self._target = parse_url(url)
-        self._api_key = api_key
-        self._timeout = timeout
-        self._policy = RetryPolicy(retries, backoff, max_backoff)
+        self._target, self._api_key, self._timeout, self._policy = settings(url, api_key, timeout, retries, backoff, max_backoff)
         self._ssl = ssl_context
         self._max_idle = max_idle_connections
         self._idle: List[_Conn] = []
@@ -139,15 +136,11 @@ class AsyncTidings:
     # -- transport ---------------------------------------------------------
 
     async def _call(self, call: Call) -> Any:
-        attempt = 0
-        while True:
+        for attempt in itertools.count():
             try:
                 return await self._attempt(call)
             except TidingsError as err:
-                if not self._policy.should_retry(err, attempt, call):
-                    raise
-                await asyncio.sleep(self._policy.delay(attempt, err))
-                attempt += 1
+                await asyncio.sleep(self._policy.wait_or_raise(err, attempt, call))
 
     async def _attempt(self, call: Call) -> Any:
         conn, reused = self._take()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.client
+import itertools
 import os
 import select
 import socket
@@ -12,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from . import _calls
 from ._calls import Call, SinceLike
-from ._http import RetryPolicy, Target, check_settings, headers_for, parse_url, read_answer
+from ._http import Target, headers_for, read_answer, settings
 from .errors import NetworkError, TidingsError
 from .types import BroadcastResult, History, Position
 
@@ -99,10 +100,7 @@ class Tidings:
         ssl_context: Optional[ssl.SSLContext] = None,
         max_idle_connections: int = 8,
     ):
-        check_settings(api_key, timeout, retries, backoff, max_backoff)
-        self._target = parse_url(url)
-        self._api_key = api_key
-        self._policy = RetryPolicy(retries, backoff, max_backoff)
+        self._target, self._api_key, timeout, self._policy = settings(url, api_key, timeout, retries, backoff, max_backoff)
         self._pool = _Pool(self._target, timeout, ssl_context, max_idle_connections)
 
     # -- the API -----------------------------------------------------------
@@ -162,15 +160,11 @@ class Tidings:
     # -- transport ---------------------------------------------------------
 
     def _call(self, call: Call) -> Any:
-        attempt = 0
-        while True:
+        for attempt in itertools.count():
             try:
                 return self._attempt(call)
             except TidingsError as err:
-                if not self._policy.should_retry(err, attempt, call):
-                    raise
-                time.sleep(self._policy.delay(attempt, err))
-                attempt += 1
+                time.sleep(self._policy.wait_or_raise(err, attempt, call))
 
     def _attempt(self, call: Call) -> Any:
         conn, reused = self._pool.take()
