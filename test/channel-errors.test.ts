@@ -3,14 +3,12 @@
  * docs/protocol.md says) and a message that says which names are allowed, from
  * the HTTP API, a WebSocket command, the client SDK and the CLI.
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@tidings/client';
 import { API_KEY, type TestGateway, connectedPeer, startTestGateway } from './helpers.js';
+import { runCli } from './run-process.js';
 
 const RULE = /1–255 characters of A-Z a-z 0-9 _ \. : # , @ = - \//;
-const BIN = resolve(import.meta.dirname, '../packages/server/bin/tidings.js');
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -49,14 +47,10 @@ describe('a malformed channel name', () => {
   });
 
   it('CLI: publish exits 1 with the gateway\'s message; subscribe exits 2 with the rule', async () => {
-    const run = (args: string[]) =>
-      new Promise<{ code: number; stderr: string }>((done) =>
-        execFile(process.execPath, [BIN, ...args], { timeout: 20_000 }, (err, _out, stderr) => done({ code: err ? Number((err as { code?: number }).code) : 0, stderr })),
-      );
-    const pub = await run(['publish', 'bad channel!', '{}', '--url', t.httpUrl, '--api-key', API_KEY]);
+    const pub = await runCli(['publish', 'bad channel!', '{}', '--url', t.httpUrl, '--api-key', API_KEY]);
     expect(pub.code).toBe(1);
     expect(pub.stderr).toMatch(RULE);
-    const sub = await run(['subscribe', 'bad channel!', '--url', t.wsUrl, '--token', 'unused']);
+    const sub = await runCli(['subscribe', 'bad channel!', '--url', t.wsUrl, '--token', 'unused']);
     expect(sub.code).toBe(2);
     expect(sub.stderr).toMatch(RULE);
   });

@@ -4,14 +4,14 @@
  * rely on, errors that say what failed and where, dev secrets found from a
  * subdirectory, personal channels, refusals that end the subscriber.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, until } from './helpers.js';
+import { type Ran, TIDINGS_BIN as BIN, runCli } from './run-process.js';
 
-const BIN = resolve(import.meta.dirname, '../packages/server/bin/tidings.js');
 const root = mkdtempSync(join(tmpdir(), 'tidings-cli-errors-'));
 const nested = join(root, 'src', 'deep');
 mkdirSync(nested, { recursive: true });
@@ -23,18 +23,8 @@ function cleanEnv(extra: Record<string, string> = {}) {
   return { ...env, ...extra };
 }
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Result> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? root, env: cleanEnv(opts.env), timeout: 20_000 }, (err, stdout, stderr) => {
-      done({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-    });
-  });
+function run(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Ran> {
+  return runCli(args, { cwd: opts.cwd ?? root, env: cleanEnv(opts.env) });
 }
 
 function start(args: string[], cwd = root, env: Record<string, string> = {}) {

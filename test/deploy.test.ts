@@ -7,13 +7,14 @@
  * stream through a real nginx; under CI=true a missing nginx fails), the TLS
  * server block, and the systemd unit (systemd-analyze, when present).
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@tidings/client';
 import { API_KEY, type TestGateway, freePort, startTestGateway, until } from './helpers.js';
+import { type Ran, type RunOptions, runProcess } from './run-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEPLOY = join(ROOT, 'deploy');
@@ -27,18 +28,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Ran> {
-  return new Promise((done) =>
-    execFile(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, timeout: opts.timeout ?? 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-      done({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
-    ),
-  );
+function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Ran> {
+  return runProcess(cmd, args, { cwd: ROOT, timeout: 120_000, ...opts });
 }
 
 function productionEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

@@ -3,10 +3,10 @@
  * names what, and the CLI's exit codes. python3 must exist (.ci/run installs
  * it); a missing one fails these tests.
  */
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, type TestGateway, freePort, startTestGateway } from './helpers.js';
+import { type Ran, runProcess } from './run-process.js';
 
 const SCRIPT = resolve(import.meta.dirname, '../examples/python/publish.py');
 let t: TestGateway;
@@ -15,12 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-function py(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) =>
-    execFile('python3', ['-I', SCRIPT, ...args], { env: { PATH: process.env.PATH!, ...env }, timeout: 20_000 }, (err, stdout, stderr) =>
-      done({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
-    ),
-  );
+function py(args: string[], env: Record<string, string>): Promise<Ran> {
+  return runProcess('python3', ['-I', SCRIPT, ...args], { env: { PATH: process.env.PATH!, ...env } });
 }
 
 describe('examples/python/publish.py errors', () => {

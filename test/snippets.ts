@@ -8,10 +8,11 @@
  * free ones (7070, 7071 → the test's gateways, 6379 → the test's Redis;
  * a test may also set TIDINGS_PORT for a gateway started on the default port).
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { until } from './helpers.js';
+import { type Ran, runProcess } from './run-process.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -62,19 +63,11 @@ function shellEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { Ran };
 
 /** Run shell text to completion (bounded). */
 export function runShell(code: string, s: ShellEnv, timeoutMs = 30_000): Promise<Ran> {
-  return new Promise((done) => {
-    execFile('bash', ['-euo', 'pipefail', '-c', rewrite(code, s.ports)], { cwd: ROOT, env: shellEnv(s.env), timeout: timeoutMs }, (err, stdout, stderr) =>
-      done({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
-    );
-  });
+  return runProcess('bash', ['-euo', 'pipefail', '-c', rewrite(code, s.ports)], { cwd: ROOT, env: shellEnv(s.env), timeout: timeoutMs });
 }
 
 export interface Background {
@@ -124,11 +117,7 @@ export function typecheck(snippets: Array<{ name: string; code: string }>, prelu
   });
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   const args = [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', '--types', 'node', join(dir, 'prelude.d.ts'), ...files];
-  return new Promise((done) =>
-    execFile(process.execPath, args, { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
-      done({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
-    ),
-  );
+  return runProcess(process.execPath, args, { cwd: ROOT, timeout: 60_000 });
 }
 
 /** Write a snippet to a file inside the repository (so workspace packages resolve), ports rewritten; `.mjs` runs as an ES module. */
