@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type LoadedConfig, loadConfig } from '../config/load.js';
+import type { TokenRequest } from '../auth/sign.js';
 import { parseDuration } from '../config/schema.js';
 import { usageError } from './errors.js';
 
@@ -84,4 +85,19 @@ export function need<T>(value: T | undefined, what: string, loaded: LoadedConfig
     ? `no development secrets found (looked for ${loaded.devSecretsMissing}); start \`tidings serve\` in the project first, or ${hint}`
     : hint;
   throw usageError(`${what} is not configured: ${where}`);
+}
+
+/** A JSON argument; a usage error (exit 2) that names it when it is not JSON. */
+export function parseJsonArg(text: string, problem: (text: string) => string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw usageError(problem(text));
+  }
+}
+
+/** What `signToken` needs, with the audience and issuer the gateway checks (so the token it signs is accepted). */
+export function tokenRequest(loaded: LoadedConfig, req: TokenRequest): TokenRequest {
+  const { audience, issuer } = loaded.config.token;
+  return { ...req, ...(audience ? { audience } : {}), ...(issuer ? { issuer } : {}) };
 }

@@ -1,15 +1,9 @@
 /** `tidings publish`: one publication through the gateway's HTTP API. */
 import type { Command } from './command.js';
 import { CliError, EXIT, networkCause, usageError } from './errors.js';
-import { configFor, gatewayUrl, need } from './options.js';
+import { configFor, gatewayUrl, need, parseJsonArg } from './options.js';
 
-function parseData(json: string): unknown {
-  try {
-    return JSON.parse(json) as unknown;
-  } catch {
-    throw usageError(`publish: ${json} is not valid JSON (quote strings: '"hello"')`);
-  }
-}
+const parseData = (json: string) => parseJsonArg(json, (text) => `publish: ${text} is not valid JSON (quote strings: '"hello"')`);
 
 export const publishCommand: Command = {
   name: 'publish',

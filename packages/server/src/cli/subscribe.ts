@@ -8,7 +8,7 @@ import type { Client } from '@tidings/client';
 import type { LoadedConfig } from '../config/load.js';
 import type { Command } from './command.js';
 import { CliError, EXIT, usageError } from './errors.js';
-import { type CliValues, configFor, gatewayUrl, need } from './options.js';
+import { type CliValues, configFor, gatewayUrl, need, tokenRequest } from './options.js';
 
 interface Printed {
   channel: string;
@@ -44,14 +44,7 @@ function tokenSource(channel: string, personal: string | undefined, values: CliV
   const fixed = values.token;
   if (fixed) return () => fixed;
   const secret = need(loaded.config.token.hmacSecret, 'the token secret', loaded, 'pass --token or set TIDINGS_TOKEN_SECRET');
-  const { audience, issuer } = loaded.config.token;
-  const claims = {
-    sub: personal ?? values.sub ?? 'cli',
-    ttlSeconds: 3600,
-    ...(personal ? {} : { channels: [channel] }),
-    ...(audience ? { audience } : {}),
-    ...(issuer ? { issuer } : {}),
-  };
+  const claims = tokenRequest(loaded, { sub: personal ?? values.sub ?? 'cli', ttlSeconds: 3600, ...(personal ? {} : { channels: [channel] }) });
   return () => signToken(secret, claims);
 }
 

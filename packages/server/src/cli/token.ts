@@ -2,16 +2,8 @@
 import { signToken } from '../auth/sign.js';
 import type { Command } from './command.js';
 import { CliError, usageError } from './errors.js';
-import { configFor, durationSeconds, need } from './options.js';
+import { configFor, durationSeconds, need, parseJsonArg, tokenRequest } from './options.js';
 
-function parseInfo(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw usageError(`--info: expected JSON, got ${text}`);
-  }
-}
 
 export const tokenCommand: Command = {
   name: 'token',
@@ -22,7 +14,7 @@ export const tokenCommand: Command = {
   env: ['TIDINGS_TOKEN_SECRET', 'TIDINGS_TOKEN_AUDIENCE', 'TIDINGS_TOKEN_ISSUER', 'TIDINGS_CONFIG', 'TIDINGS_DATA_DIR'],
   async run(values) {
     if (!values.sub) throw usageError('token: --sub USER is required');
-    const info = parseInfo(values.info);
+    const info = values.info === undefined ? undefined : parseJsonArg(values.info, (text) => `--info: expected JSON, got ${text}`);
     const ttlSeconds = durationSeconds(values.ttl, 3600);
     const loaded = configFor(values);
     const { token } = loaded.config;
@@ -30,14 +22,12 @@ export const tokenCommand: Command = {
       throw new CliError('token: the gateway verifies tokens with a public key; sign them with your private key instead (docs/tokens.md)');
     }
     const secret = need(token.hmacSecret, 'the token secret', loaded, 'set TIDINGS_TOKEN_SECRET');
-    const jwt = await signToken(secret, {
+    const jwt = await signToken(secret, tokenRequest(loaded, {
       sub: values.sub,
       ttlSeconds,
       ...(values.channels ? { channels: values.channels.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
       ...(info !== undefined ? { info } : {}),
-      ...(token.audience ? { audience: token.audience } : {}),
-      ...(token.issuer ? { issuer: token.issuer } : {}),
-    });
+    }));
     process.stdout.write(`${jwt}\n`);
     return 0;
   },
