@@ -33,6 +33,10 @@ process.on('message', async (msg) => {
     retained.push(Array.from({ length: msg.count }, (_, i) => ({ i, label: `retained-${i}` })));
     process.send({ id: msg.id });
   }
+  if (msg.op === 'release') {
+    retained.length = 0;
+    process.send({ id: msg.id });
+  }
   if (msg.op === 'close') {
     await gw.close(1000);
     process.exit(0);

@@ -30,8 +30,9 @@ export interface Target {
   heap(): Promise<number>;
   stats(): Promise<{ connections: number; channels: number; disconnects: Record<string, number> }>;
   publish(channel: string, data: unknown): Promise<{ status: number; body: any }>;
-  /** Make the gateway keep `count` small objects alive (to show that the heap check catches a leak). */
+  /** Make the gateway keep `count` small objects alive (to show that the heap check catches a leak), or let them go. */
   retain(count: number): Promise<void>;
+  release(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +57,10 @@ export async function startTarget(
   const httpUrl = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}/ws`;
   const honest = await new RawPeer(wsUrl, honestOrigin ? { origin: honestOrigin } : undefined).open();
+  // An honest client answers the server's pings, or it is cut with 3012 in a long run.
+  honest.ws.on('message', (data) => {
+    if (data.toString() === '{"type":"ping"}') honest.ws.send('{"method":"pong"}');
+  });
   const reply = await honest.call('connect', { token: await sign('honest'), subs: [{ channel: HONEST_CHANNEL }] });
   if (reply.error || reply.result.subs[0].error) throw new Error(`honest subscriber refused: ${JSON.stringify(reply)}`);
   return {
@@ -67,6 +72,7 @@ export async function startTarget(
     stats: async () => (await ask({ op: 'stats' })).stats,
     publish: (channel, data) => apiPost(httpUrl, '/api/publish', { channel, data }),
     retain: async (count) => void (await ask({ op: 'retain', count })),
+    release: async () => void (await ask({ op: 'release' })),
     async close() {
       honest.close();
       const exited = once(child, 'exit');
@@ -110,12 +116,24 @@ export async function apiPost(httpUrl: string, path: string, body: unknown): Pro
  * Run `attack` while publishing to the honest subscriber's channel without
  * pause; then check the subscriber got every publication, in order, and
  * nothing else, and that the gateway's heap came back to within 10% once the
- * attacker's connections are gone. Returns the attack's result.
+ * attacker's connections are gone. The attack runs once before the heap is
+ * first measured, so what a first run costs once (code compiled on first use,
+ * lazily loaded modules) is not counted as growth. Returns the second run's result.
  */
 export async function underAttack<T>(t: Target, attack: () => Promise<T>): Promise<T> {
+  await honestThrough(t, attack);
+  const heapBefore = await t.heap();
+  const result = await honestThrough(t, attack);
+  const heapAfter = await t.heap();
+  if (process.env.SECURITY_HEAP_LOG) console.log(`heap ${heapBefore} -> ${heapAfter} bytes`);
+  expect(Math.abs(heapAfter - heapBefore) / heapBefore, `heap ${heapBefore} -> ${heapAfter} bytes`).toBeLessThanOrEqual(HEAP_TOLERANCE);
+  return result;
+}
+
+/** Run `attack` from and back to a node with only the honest subscriber, which must miss nothing meanwhile. */
+async function honestThrough<T>(t: Target, attack: () => Promise<T>): Promise<T> {
   const idle = (s: Stats) => s.connections === 1 && s.channels === HONEST_IDLE_CHANNELS;
   await waitForStats(t, idle, 'only the honest subscriber');
-  const heapBefore = await t.heap();
   const startFrame = t.honest.frames.length;
   let done = false;
   let sent = 0;
@@ -138,9 +156,6 @@ export async function underAttack<T>(t: Target, attack: () => Promise<T>): Promi
   expect(received().map((f) => f.data.i)).toEqual(Array.from({ length: sent }, (_, i) => i));
   expect(t.honest.frames.slice(startFrame).filter((f) => f.type !== 'pub' && f.type !== 'ping')).toEqual([]);
   await waitForStats(t, idle, 'the attacker gone');
-  const heapAfter = await t.heap();
-  if (process.env.SECURITY_HEAP_LOG) console.log(`heap ${heapBefore} -> ${heapAfter} bytes, ${sent} publications during the attack`);
-  expect(Math.abs(heapAfter - heapBefore) / heapBefore, `heap ${heapBefore} -> ${heapAfter} bytes`).toBeLessThanOrEqual(HEAP_TOLERANCE);
   return result;
 }
 

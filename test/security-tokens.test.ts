@@ -7,11 +7,14 @@
 import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import { type JWK, SignJWT, exportJWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { signToken } from '@tidings/server';
 import { SECRET } from './helpers.js';
 import { type Target, connectWith, inBatches, startTarget, underAttack } from './security-harness.js';
+
+// Each attack runs twice (see underAttack), on a machine other tests share.
+vi.setConfig({ testTimeout: 60_000 });
 
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 const inAMinute = () => Math.floor(Date.now() / 1000) + 60;
