@@ -16,6 +16,7 @@ import { MemoryEngine } from './engine/engine-memory.js';
 import { RedisEngine } from './engine/engine-redis.js';
 import type { NodeInfo } from './engine/nodes.js';
 import { Api } from './http/api.js';
+import { refuseClientError } from './http/client-error.js';
 import { HttpError, sendError, sendJson } from './http/json.js';
 import { serveLanding } from './http/landing.js';
 import { createMetrics } from './http/metrics.js';
@@ -75,7 +76,7 @@ export class Gateway {
       disconnects: new Map(),
     };
     this.server = createServer((req, res) => void this.onRequest(req, res));
-    this.server.on('clientError', (_err, socket) => socket.destroy());
+    this.server.on('clientError', refuseClientError);
     this.ws = attachWebSocket(this.server, this.ctx);
     // SSE sessions join the WebSocket's set, so counts, stats and the drain cover both transports.
     this.sse = createSseEndpoint(this.ctx, this.id, this.ws.sessions);

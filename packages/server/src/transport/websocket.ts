@@ -20,6 +20,16 @@ import { Outbox, type OverflowHandler, type Sink } from './outbox.js';
 const CLOSE_GRACE_MS = 3000;
 
 /**
+ * Fragments one message may come in (more: close 1008). A message counts once
+ * against the command rate however many frames carry it, so without a tight
+ * cap a client could make the node parse thousands of empty frames per
+ * command. One per KiB of the largest message, and never fewer than 64.
+ */
+function maxFragments(maxMessageBytes: number): number {
+  return Math.max(64, Math.ceil(maxMessageBytes / 1024));
+}
+
+/**
  * A `ws` socket that hands its events straight to its transport. `ws`
  * reports everything through `emit`; answering there instead of through
  * listeners saves three closures and their context per connection, a share
@@ -162,6 +172,7 @@ export function attachWebSocket(server: Server, ctx: NodeContext, path = '/ws'):
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: client.maxMessageBytes,
+    maxFragments: maxFragments(client.maxMessageBytes),
     perMessageDeflate: false,
     clientTracking: false,
     autoPong: false,
