@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, ErrorCode } from '@tidings/protocol';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { TokenVerifier } from './auth/verifier.js';
 import { ChannelPolicy } from './channels/policy.js';
 import type { Config } from './config/schema.js';
@@ -23,6 +23,7 @@ import { limitBodyIdle } from './http/request-limits.js';
 import { Hub } from './hub/hub.js';
 import type { NodeContext } from './node/context.js';
 import { NodeCounters } from './node/counters.js';
+import { createLogger } from './node/logger.js';
 import { Deadlines, tickFor } from './node/deadlines.js';
 import type { RpcHandler } from './rpc/registry.js';
 import { RpcService } from './rpc/service.js';
@@ -60,7 +61,7 @@ export class Gateway {
 
   constructor(opts: GatewayOptions) {
     const { config } = opts;
-    const log = opts.logger ?? pino({ level: config.log.level, base: { node: this.id } });
+    const log = opts.logger ?? createLogger({ level: config.log.level, base: { node: this.id } });
     const engine = opts.engine ?? createEngine(config, log);
     this.ctx = {
       config,
