@@ -9,6 +9,7 @@ import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RawPeer, type TestGateway, connectedPeer, startTestGateway, until } from './helpers.js';
+import { skipWithoutRedis, startRedis } from './redis-server.js';
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -108,5 +109,33 @@ describe('/metrics', () => {
     const documented = [...section.matchAll(/^\| `(tidings_\w+)` \|/gm)].map((m) => m[1]!).sort();
     expect(exposed.length).toBeGreaterThan(10);
     expect(documented).toEqual(exposed);
+  });
+});
+
+describe.skipIf(skipWithoutRedis)('/metrics on the Redis engine', () => {
+  it('times the Redis round trip and the pub/sub lag of each publication', async () => {
+    const redis = await startRedis();
+    const r = await startTestGateway({ engine: { type: 'redis', redisUrl: redis.url } });
+    try {
+      const peer = await connectedPeer(r, 'ann');
+      await peer.call('subscribe', { channel: 'room' });
+      for (let i = 0; i < 5; i++) await r.publish('room', { i });
+      await peer.waitFor((f) => f.type === 'pub' && f.offset === 5);
+      let text = '';
+      for (let tries = 0; tries < 100; tries++) {
+        text = await (await fetch(`${r.httpUrl}/metrics`)).text();
+        if (sample(text, 'tidings_fanout_seconds_count') === 5) break;
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      expect(sample(text, 'tidings_engine_lag_seconds_count')).toBe(5);
+      expect(sample(text, 'tidings_fanout_seconds_count')).toBe(5);
+      // The heartbeat announces the node once at start.
+      expect(sample(text, 'tidings_redis_roundtrip_seconds_count')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'tidings_redis_roundtrip_seconds_sum')).toBeGreaterThan(0);
+      peer.close();
+    } finally {
+      await r.close();
+      await redis.stop();
+    }
   });
 });
