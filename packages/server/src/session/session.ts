@@ -71,7 +71,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
   private tokenDue = NONE;
   private refreshAsked = false;
   private badFrames = 0;
-  /** Wall-clock time of a successful `connect`, for the disconnect log line's duration. */
+  /** When `connect` succeeded, on the wheel's clock (a small integer), for the disconnect log line's duration. */
   private connectedAt = 0;
   /** Command budget in thousandths of a command (an integer). */
   /** The command budget (token-bucket.ts), on the wheel's clock. */
@@ -196,7 +196,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
   markConnected(claims: TokenClaims): void {
     this.state = 'connected';
     this.claims = claims;
-    this.connectedAt = Date.now();
+    this.connectedAt = this.ctx.deadlines.now();
     this.ctx.log.info({ user: this.user, client: this.id, transport: this.transport.kind }, 'connect');
     this.pingDue = this.ctx.deadlines.now() + this.ctx.config.client.pingInterval;
     this.planToken();
@@ -337,6 +337,6 @@ export class Session implements Member, RpcPeer, HasDeadline {
       return;
     }
     counters.disconnected(transport, code, byServer);
-    log.info({ user: this.user, client: this.id, transport, code: code ?? null, by: byServer ? 'server' : 'client', duration: Date.now() - this.connectedAt }, 'disconnect');
+    log.info({ user: this.user, client: this.id, transport, code: code ?? null, by: byServer ? 'server' : 'client', duration: this.ctx.deadlines.now() - this.connectedAt }, 'disconnect');
   }
 }
