@@ -55,6 +55,8 @@ export function checkConfigText(text: string): string[] {
     const at = i.path.join('.');
     // One line per unknown field, named by its own path.
     if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${at ? `${at}.` : ''}${k}: unknown field`);
+    // A bad record key (a namespace name): the key's own rule says what is wrong.
+    if (i.code === 'invalid_key') return [`${at || '(root)'}: invalid name: ${i.issues[0]?.message ?? i.message}`];
     return [`${at || '(root)'}: ${i.message}`];
   });
 }
