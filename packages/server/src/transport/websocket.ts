@@ -1,5 +1,5 @@
 /**
- * WebSocket transport on `ws`: the upgrade (path and Origin checks), then one
+ * WebSocket transport on `ws`: the upgrade (path, Origin and connection limits), then one
  * Session per socket. `ws` parses and validates incoming frames (masking,
  * UTF-8, size → 1009); outgoing frames bypass its sender and go through our
  * Outbox straight to the socket, framed once per publication.
@@ -198,7 +198,7 @@ export function attachWebSocket(server: Server, ctx: NodeContext, shared: Transp
   }
 
   /** The status that refuses this upgrade, or 0 once it is admitted (and counted until its socket closes). */
-  function check(req: IncomingMessage, socket: Duplex): number {
+  function admissionStatus(req: IncomingMessage, socket: Duplex): number {
     const url = req.url ?? '';
     if (url !== path && !url.startsWith(`${path}?`)) return 404;
     if (origins.size > 0 && !origins.has(req.headers.origin ?? '')) return 403;
@@ -212,7 +212,7 @@ export function attachWebSocket(server: Server, ctx: NodeContext, shared: Transp
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', destroyOnError);
-    const status = check(req, socket);
+    const status = admissionStatus(req, socket);
     if (status !== 0) return refuse(socket, status);
     wss.handleUpgrade(req, socket, head, (ws) => {
       handshakes++;
