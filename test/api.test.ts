@@ -81,7 +81,7 @@ describe('HTTP API', () => {
     expect((await fetch(`${t.httpUrl}/health`)).status).toBe(200);
     expect((await fetch(`${t.httpUrl}/ready`)).status).toBe(200);
     const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
-    expect(metrics).toMatch(/tidings_connections \d+/);
+    expect(metrics).toMatch(/tidings_connections\{transport="websocket"\} \d+/);
     p.close();
   });
 });

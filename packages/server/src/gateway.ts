@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, ErrorCode } from '@tidings/protocol';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { TokenVerifier } from './auth/verifier.js';
 import { ChannelPolicy } from './channels/policy.js';
 import type { Config } from './config/schema.js';
@@ -19,14 +19,20 @@ import { Api } from './http/api.js';
 import { refuseClientError } from './http/client-error.js';
 import { HttpError, sendError, sendJson } from './http/json.js';
 import { serveLanding } from './http/landing.js';
-import { createMetrics } from './http/metrics.js';
+import { Metrics } from './http/metrics.js';
+import { limitBodyIdle } from './http/request-limits.js';
 import { Hub } from './hub/hub.js';
 import type { NodeContext } from './node/context.js';
+import { NodeCounters } from './node/counters.js';
+import { createLogger } from './node/logger.js';
 import { Deadlines, tickFor } from './node/deadlines.js';
 import type { RpcHandler } from './rpc/registry.js';
 import { RpcService } from './rpc/service.js';
 import type { Session } from './session/session.js';
+import { Admission } from './transport/admission.js';
+import { census } from './transport/census.js';
 import { type SseEndpoint, createSseEndpoint } from './transport/sse.js';
+import { FanoutSampler } from './transport/traffic.js';
 import { type WebSocketEndpoint, attachWebSocket } from './transport/websocket.js';
 
 /** How often a node refreshes its entry in the shared node registry. */
@@ -48,14 +54,15 @@ export class Gateway {
   private readonly ws: WebSocketEndpoint;
   private readonly sse: SseEndpoint;
   private readonly api: Api;
-  private readonly metrics: ReturnType<typeof createMetrics>;
+  private readonly metrics: Metrics;
+  private readonly admission: Admission;
   private closing?: Promise<void>;
   private heartbeat?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
 
   constructor(opts: GatewayOptions) {
     const { config } = opts;
-    const log = opts.logger ?? pino({ level: config.log.level, base: { node: this.id } });
+    const log = opts.logger ?? createLogger({ level: config.log.level, base: { node: this.id } });
     const engine = opts.engine ?? createEngine(config, log);
     this.ctx = {
       config,
@@ -74,18 +81,28 @@ export class Gateway {
         log.error({ err }, 'session deadline failed'),
       ),
       disconnects: new Map(),
+      counters: new NodeCounters(),
     };
-    this.server = createServer((req, res) => void this.onRequest(req, res));
+    this.server = createServer(httpTimeouts(config), (req, res) => void this.onRequest(req, res));
+    // Malformed requests and header or request timeouts: a status that names it, then the socket is closed.
     this.server.on('clientError', refuseClientError);
-    this.ws = attachWebSocket(this.server, this.ctx);
+    this.admission = new Admission(config.limits);
+    this.metrics = new Metrics({
+      hub: this.ctx.hub,
+      counters: this.ctx.counters,
+      census: () => census(this.ws.sessions),
+      traffic: () => [{ transport: 'websocket', ...this.ws.traffic() }, { transport: 'sse', ...this.sse.traffic() }],
+      addresses: () => this.admission.addresses,
+    });
+    const shared = { admission: this.admission, sampler: new FanoutSampler(this.metrics) };
+    this.ws = attachWebSocket(this.server, this.ctx, shared);
     // SSE sessions join the WebSocket's set, so counts, stats and the drain cover both transports.
-    this.sse = createSseEndpoint(this.ctx, this.id, this.ws.sessions);
+    this.sse = createSseEndpoint(this.ctx, this.id, this.ws.sessions, shared);
     this.ctx.hub.controlListeners.push((msg) => this.sse.onControl(msg));
     this.api = new Api(this.ctx, () => {
       const { disconnects, publications, deliveries } = this.stats();
       return { ...this.nodeInfo(), disconnects, publications, deliveries };
     });
-    this.metrics = createMetrics(this.ctx.hub, () => this.ws.sessions.size);
   }
 
   /** Start the engine, then listen. Resolves with the bound port. */
@@ -119,7 +136,11 @@ export class Gateway {
 
   private startHeartbeat(): void {
     const { nodes } = this.ctx.engine;
-    const beat = () => void nodes.announce(this.nodeInfo()).catch(() => {});
+    const redis = this.ctx.config.engine.type === 'redis';
+    const beat = () => {
+      const start = performance.now();
+      nodes.announce(this.nodeInfo()).then(() => redis && this.metrics.observeRedisRoundTrip(performance.now() - start), () => {});
+    };
     beat();
     this.heartbeat = setInterval(beat, HEARTBEAT_MS);
     this.heartbeat.unref();
@@ -166,6 +187,7 @@ export class Gateway {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
+    limitBodyIdle(req, res, this.ctx.config.limits.bodyIdleTimeout);
     try {
       if (path.startsWith('/api/')) return await this.api.handle(req, res, path);
       if (path === '/sse' || path.startsWith('/sse/')) return await this.sse.handle(req, res, path);
@@ -222,6 +244,13 @@ export class Gateway {
     this.ctx.deadlines.close();
     await this.ctx.engine.close();
   }
+}
+
+/** node:http's header and whole-request deadlines, checked often enough to be kept within a tenth. */
+function httpTimeouts(config: Config) {
+  const { headersTimeout, requestTimeout } = config.limits;
+  const shortest = Math.min(...[headersTimeout, requestTimeout].filter((ms) => ms > 0));
+  return { headersTimeout, requestTimeout, connectionsCheckingInterval: Number.isFinite(shortest) ? Math.max(100, shortest / 10) : 30_000 };
 }
 
 /** The engine the configuration asks for. */

@@ -4,6 +4,7 @@
  * (see errors.ts). The subcommands live beside this file and never import it.
  */
 import { ConfigError } from '../config/schema.js';
+import { checkConfigCommand } from './check-config.js';
 import { type Command, helpText } from './command.js';
 import { devSecretsCommand } from './dev-secrets.js';
 import { CliError, EXIT } from './errors.js';
@@ -13,7 +14,7 @@ import { serveCommand } from './serve.js';
 import { subscribeCommand } from './subscribe.js';
 import { tokenCommand } from './token.js';
 
-const COMMANDS: Command[] = [serveCommand, publishCommand, subscribeCommand, tokenCommand, devSecretsCommand];
+const COMMANDS: Command[] = [serveCommand, publishCommand, subscribeCommand, tokenCommand, devSecretsCommand, checkConfigCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

@@ -24,6 +24,7 @@ export const OPTIONS = {
   url: { type: 'string', help: 'URL  the gateway (default from the local config)' },
   'api-key': { type: 'string', help: 'KEY  the API key (default from the local config or dev secrets)' },
   token: { type: 'string', help: 'JWT  connect with this token instead of signing one' },
+  'json-schema': { type: 'boolean', help: 'print the JSON Schema of the config file instead' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const;
 

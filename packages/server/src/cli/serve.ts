@@ -1,6 +1,6 @@
 /** `tidings serve`: run a gateway node until SIGTERM/SIGINT, then drain. */
-import { pino } from 'pino';
 import { Gateway } from '../gateway.js';
+import { createLogger } from '../node/logger.js';
 import type { Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { configFor, durationSeconds, localHost } from './options.js';
@@ -25,7 +25,7 @@ export const serveCommand: Command = {
   async run(values) {
     const waitMs = durationSeconds(values['redis-wait'], 0, '--redis-wait') * 1000;
     const { config, devSecretsFile, loopbackOnly } = configFor(values, 'create');
-    const log = pino({ level: config.log.level });
+    const log = createLogger({ level: config.log.level });
     if (config.engine.type === 'redis') await waitForRedis(config.engine.redisUrl, waitMs, log);
     const gateway = new Gateway({ config, logger: log });
     let port: number;

@@ -1,6 +1,7 @@
 /** Small helpers for JSON over node:http: bounded body reading and error replies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '@tidings/protocol';
+import { closeAfterAnswer } from './request-limits.js';
 
 export class HttpError extends Error {
   constructor(
@@ -21,6 +22,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export function sendError(res: ServerResponse, err: HttpError): void {
   const headers: Record<string, string> = err.status === 503 ? { 'retry-after': '1' } : {};
+  // A refused client still sending (an unauthenticated body, one past the limit) keeps no socket.
+  if (err.status === 401 || err.status === 413 || !res.req.complete) closeAfterAnswer(res);
   sendJson(res, err.status, { error: { code: err.code, message: err.message } }, headers);
 }
 

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import type { Hub } from '../hub/hub.js';
 import type { RpcService } from '../rpc/service.js';
+import type { NodeCounters } from './counters.js';
 import type { Deadlines, HasDeadline } from './deadlines.js';
 
 export interface NodeContext {
@@ -25,4 +26,6 @@ export interface NodeContext {
   readonly deadlines: Deadlines<HasDeadline>;
   /** Server-initiated disconnects by close code. */
   readonly disconnects: Map<number, number>;
+  /** Refusals, disconnects, rate-limit hits and recoveries, for /metrics. */
+  readonly counters: NodeCounters;
 }

@@ -71,6 +71,8 @@ export class Session implements Member, RpcPeer, HasDeadline {
   private tokenDue = NONE;
   private refreshAsked = false;
   private badFrames = 0;
+  /** When `connect` succeeded, on the wheel's clock (a small integer), for the disconnect log line's duration. */
+  private connectedAt = 0;
   /** Command budget in thousandths of a command (an integer). */
   /** The command budget (token-bucket.ts), on the wheel's clock. */
   milliTokens: number;
@@ -149,6 +151,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
     const now = this.ctx.deadlines.now();
     refill(this, now, commandRate, commandBurst);
     const ok = this.milliTokens >= 1000;
+    if (!ok) this.ctx.counters.rateLimited++;
     if (!ok && this.milliTokens < -commandBurst * 1000) this.disconnect(CloseCode.TooManyRequests, 'too many requests');
     this.milliTokens -= 1000;
     return ok;
@@ -180,6 +183,10 @@ export class Session implements Member, RpcPeer, HasDeadline {
 
   /** A subscription now stands at `o`'s position (SSE event ids follow it). */
   track(o: SubscribeOutcome): void {
+    if (o.wasRecovering) {
+      if (o.recovered) this.ctx.counters.recovered++;
+      else this.ctx.counters.recoveryFailed++;
+    }
     if (o.recoverable) this.transport.position?.(o.channel, { offset: o.offset, epoch: o.epoch });
   }
 
@@ -189,6 +196,8 @@ export class Session implements Member, RpcPeer, HasDeadline {
   markConnected(claims: TokenClaims): void {
     this.state = 'connected';
     this.claims = claims;
+    this.connectedAt = this.ctx.deadlines.now();
+    this.ctx.log.info({ user: this.user, client: this.id, transport: this.transport.kind }, 'connect');
     this.pingDue = this.ctx.deadlines.now() + this.ctx.config.client.pingInterval;
     this.planToken();
     this.arm();
@@ -267,7 +276,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
     this.ctx.disconnects.set(code, (this.ctx.disconnects.get(code) ?? 0) + 1);
     this.transport.farewell(encodeDisconnect(code, why));
     this.transport.close(code, why);
-    this.cleanup();
+    this.cleanup(code, true);
   }
 
   /** The hub lost continuity on `channel`: drop it here and ask the client to resubscribe with recovery. */
@@ -303,18 +312,31 @@ export class Session implements Member, RpcPeer, HasDeadline {
     if (rules.config.joinLeave) void engine.broker.publishLeave(channel, { client: this.id, user: this.user }).catch(() => {});
   }
 
-  /** The transport is gone (closed by either side). */
-  onTransportClosed(): void {
-    this.cleanup();
+  /** The transport is gone (closed by either side); `code` is the client's close code when it sent one. */
+  onTransportClosed(code?: number): void {
+    this.cleanup(code, false);
   }
 
-  private cleanup(): void {
+  private cleanup(code: number | undefined, byServer: boolean): void {
     if (this.state === 'closed') return;
     const wasMember = this.state === 'connected' || this.state === 'connecting';
+    this.account(code, byServer);
     this.state = 'closed';
     this.ctx.deadlines.cancel(this);
     for (const channel of this.subs.keys()) this.removeSubscription(channel);
     if (wasMember && this.user) this.ctx.hub.removeMember(this);
     this.calls?.abortAll();
+  }
+
+  /** One log line per connected session's end; a server's refusal before that counts as a refusal. */
+  private account(code: number | undefined, byServer: boolean): void {
+    const { counters, log } = this.ctx;
+    const transport = this.transport.kind;
+    if (this.state !== 'connected') {
+      if (byServer && code !== undefined) counters.refused(transport, code);
+      return;
+    }
+    counters.disconnected(transport, code, byServer);
+    log.info({ user: this.user, client: this.id, transport, code: code ?? null, by: byServer ? 'server' : 'client', duration: this.ctx.deadlines.now() - this.connectedAt }, 'disconnect');
   }
 }

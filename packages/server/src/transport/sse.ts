@@ -24,6 +24,8 @@ import type { Transport } from '../session/transport.js';
 import { sseDataEvent } from '../wire/sse-event.js';
 import type { SharedFrame } from '../wire/shared-frame.js';
 import { Outbox } from './outbox.js';
+import { Traffic, type TrafficTotals } from './traffic.js';
+import type { TransportShared } from './websocket.js';
 import { eventId, idFragment, parseCommandBody, parseConnectQuery, parseLastEventId, readCookie, withResume } from './sse-wire.js';
 
 const HEARTBEAT = Buffer.from(':\n\n');
@@ -43,13 +45,19 @@ class SseTransport implements Transport {
   private readonly fragments = new Map<string, string>();
   private idChanged = false;
   private readonly heartbeat: NodeJS.Timeout;
+  /** The socket's byte counters when the stream opened (it may have carried earlier requests). */
+  private readonly baseIn: number;
+  private readonly baseOut: number;
 
   constructor(
     private readonly res: ServerResponse,
     readonly sessionKey: string,
     limit: number,
     heartbeatMs: number,
+    private readonly sampler: TransportShared['sampler'],
   ) {
+    this.baseIn = res.socket?.bytesRead ?? 0;
+    this.baseOut = res.socket?.bytesWritten ?? 0;
     this.outbox = new Outbox(res, limit, this);
     this.heartbeat = setInterval(() => this.outbox.push(HEARTBEAT), heartbeatMs);
     this.heartbeat.unref();
@@ -70,6 +78,13 @@ class SseTransport implements Transport {
   sendShared(frame: SharedFrame): void {
     if (frame.position) this.position(frame.position.channel, frame.position);
     this.write(frame.sseBytes());
+    this.sampler.note(frame);
+  }
+
+  /** Bytes in and out on this stream's socket since it opened. */
+  bytes(): [number, number] {
+    const socket = this.res.socket;
+    return socket ? [socket.bytesRead - this.baseIn, socket.bytesWritten - this.baseOut] : [0, 0];
   }
 
   position(channel: string, pos: StreamPosition | null): void {
@@ -112,6 +127,8 @@ class SseTransport implements Transport {
 export interface SseEndpoint {
   /** SSE streams opened since start. */
   readonly streams: () => number;
+  /** Command frames received and bytes on the streams' sockets. */
+  traffic(): TrafficTotals;
   /** Serve `/sse` and `/sse/*`; answers every request itself, errors included. */
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>;
   /** Commands forwarded by other nodes. */
@@ -122,8 +139,9 @@ export interface SseEndpoint {
  * Serve SSE for node `nodeId`. `sessions` is the node's set of open sessions
  * (the WebSocket endpoint's), so counts, stats and the drain cover both.
  */
-export function createSseEndpoint(ctx: NodeContext, nodeId: string, sessions: Set<Session>): SseEndpoint {
+export function createSseEndpoint(ctx: NodeContext, nodeId: string, sessions: Set<Session>, shared: TransportShared): SseEndpoint {
   const byKey = new Map<string, Session>();
+  const traffic = new Traffic();
   const origins = new Set(ctx.config.client.allowedOrigins);
   let streams = 0;
 
@@ -146,11 +164,11 @@ export function createSseEndpoint(ctx: NodeContext, nodeId: string, sessions: Se
       const token = readCookie(req.headers.cookie, cookie);
       if (token !== undefined) params.token = token;
     }
-    if (!ctx.accepting) throw new HttpError(503, ErrorCode.Unavailable, 'node is draining, reconnect elsewhere');
+    const address = admit(req);
     const key = `${nodeId}.${randomBytes(18).toString('base64url')}`;
     res.writeHead(200, STREAM_HEADERS);
     res.write(`retry: ${ctx.config.sse.retry}\n\n`);
-    const transport = new SseTransport(res, key, ctx.config.client.queueMaxBytes, ctx.config.sse.heartbeat);
+    const transport = new SseTransport(res, key, ctx.config.client.queueMaxBytes, ctx.config.sse.heartbeat, shared.sampler);
     const session = new Session(ctx, transport);
     transport.session = session;
     streams++;
@@ -158,6 +176,8 @@ export function createSseEndpoint(ctx: NodeContext, nodeId: string, sessions: Se
     sessions.add(session);
     res.on('error', () => {});
     res.on('close', () => {
+      shared.admission.release(address);
+      traffic.add(...transport.bytes());
       transport.stop();
       transport.outbox.close();
       byKey.delete(key);
@@ -167,7 +187,19 @@ export function createSseEndpoint(ctx: NodeContext, nodeId: string, sessions: Se
     receiveValue(session, { id: 1, method: 'connect', params });
   }
 
+  /** Count the stream against the node's connection limits, or refuse it (counted by status). */
+  function admit(req: IncomingMessage): string {
+    const address = shared.admission.sourceAddress(req);
+    const refusal = ctx.accepting
+      ? shared.admission.admit(address)
+      : { status: 503, code: ErrorCode.Unavailable, message: 'node is draining, reconnect elsewhere' };
+    if (!refusal) return address;
+    ctx.counters.refused('sse', refusal.status);
+    throw new HttpError(refusal.status, refusal.code, refusal.message);
+  }
+
   function deliver(session: Session, frames: unknown[]): void {
+    traffic.messagesIn += frames.length;
     for (const f of frames) receiveValue(session, f);
   }
 
@@ -208,6 +240,16 @@ export function createSseEndpoint(ctx: NodeContext, nodeId: string, sessions: Se
 
   return {
     streams: () => streams,
+    traffic() {
+      const live = { messagesIn: traffic.messagesIn, bytesIn: traffic.bytesIn, bytesOut: traffic.bytesOut };
+      for (const s of sessions) {
+        if (!(s.transport instanceof SseTransport)) continue;
+        const [bytesIn, bytesOut] = s.transport.bytes();
+        live.bytesIn += bytesIn;
+        live.bytesOut += bytesOut;
+      }
+      return live;
+    },
     async handle(req, res, path) {
       try {
         await route(req, res, path);

@@ -1,10 +1,11 @@
 /**
- * WebSocket transport on `ws`: the upgrade (path and Origin checks), then one
+ * WebSocket transport on `ws`: the upgrade (path, Origin and connection limits), then one
  * Session per socket. `ws` parses and validates incoming frames (masking,
  * UTF-8, size → 1009); outgoing frames bypass its sender and go through our
  * Outbox straight to the socket, framed once per publication.
  */
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
@@ -14,7 +15,9 @@ import { Session } from '../session/session.js';
 import type { Transport } from '../session/transport.js';
 import type { SharedFrame } from '../wire/shared-frame.js';
 import { wsBinaryFrame, wsPongFrame, wsTextFrame } from '../wire/ws-frame.js';
+import type { Admission } from './admission.js';
 import { Outbox, type OverflowHandler, type Sink } from './outbox.js';
+import { type FanoutSampler, Traffic, type TrafficTotals } from './traffic.js';
 
 /** How long a closing socket may take to answer our close frame. */
 const CLOSE_GRACE_MS = 3000;
@@ -51,7 +54,7 @@ class TidingsSocket extends WebSocket {
         t.onPing(a as Buffer);
         return true;
       case 'close':
-        t.onClose();
+        t.onClose(a as number);
         return true;
       case 'error':
         t.onError(a as Error);
@@ -79,14 +82,15 @@ class WebSocketTransport implements Transport, OverflowHandler {
 
   constructor(
     private readonly ws: TidingsSocket,
-    socket: Sink,
+    readonly socket: Socket,
     private readonly endpoint: Endpoint,
   ) {
-    this.outbox = new Outbox(socket, endpoint.ctx.config.client.queueMaxBytes, this);
+    this.outbox = new Outbox(socket as Sink, endpoint.ctx.config.client.queueMaxBytes, this);
     this.session = new Session(endpoint.ctx, this);
   }
 
   onMessage(data: Buffer, isBinary: boolean): void {
+    this.endpoint.traffic.messagesIn++;
     // Binary messages carry rpc commands with raw bytes (docs/protocol.md, "Binary payloads").
     if (isBinary) receiveBinary(this.session, data);
     else receiveText(this.session, data.toString());
@@ -96,10 +100,11 @@ class WebSocketTransport implements Transport, OverflowHandler {
     if (this.session.onPing() && this.ws.readyState === this.ws.OPEN) this.outbox.push(wsPongFrame(data));
   }
 
-  onClose(): void {
+  onClose(code: number): void {
     this.outbox.close();
     this.endpoint.sessions.delete(this.session);
-    this.session.onTransportClosed();
+    this.endpoint.traffic.add(this.socket.bytesRead, this.socket.bytesWritten);
+    this.session.onTransportClosed(code);
   }
 
   onError(err: Error): void {
@@ -116,6 +121,7 @@ class WebSocketTransport implements Transport, OverflowHandler {
 
   sendShared(frame: SharedFrame): void {
     this.outbox.push(frame.wsBytes());
+    this.endpoint.sampler.note(frame);
   }
 
   farewell(json: string): void {
@@ -147,6 +153,14 @@ class WebSocketTransport implements Transport, OverflowHandler {
 interface Endpoint {
   readonly ctx: NodeContext;
   readonly sessions: Set<Session>;
+  readonly traffic: Traffic;
+  readonly sampler: FanoutSampler;
+}
+
+/** What the node's transports share: connection admission and the fan-out sample. */
+export interface TransportShared {
+  readonly admission: Admission;
+  readonly sampler: FanoutSampler;
 }
 
 /** Until `ws` takes over the socket, an error on it just ends it. */
@@ -155,19 +169,24 @@ function destroyOnError(this: Duplex): void {
 }
 
 function reject(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  const retry = status === 503 || status === 429 ? 'Retry-After: 1\r\n' : '';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${retry}Content-Length: 0\r\n\r\n`);
 }
+
+const STATUS_TEXT: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
 
 export interface WebSocketEndpoint {
   /** Open sessions on this endpoint. */
   readonly sessions: Set<Session>;
   /** Completed WebSocket handshakes since start. */
   readonly handshakes: () => number;
+  /** Frames and bytes through this endpoint's sockets, open and closed. */
+  traffic(): TrafficTotals;
   close(): void;
 }
 
 /** Serve WebSocket clients at `path` on `server`. */
-export function attachWebSocket(server: Server, ctx: NodeContext, path = '/ws'): WebSocketEndpoint {
+export function attachWebSocket(server: Server, ctx: NodeContext, shared: TransportShared, path = '/ws'): WebSocketEndpoint {
   const { client } = ctx.config;
   const wss = new WebSocketServer({
     noServer: true,
@@ -179,21 +198,38 @@ export function attachWebSocket(server: Server, ctx: NodeContext, path = '/ws'):
     WebSocket: TidingsSocket,
   });
   const sessions = new Set<Session>();
-  const endpoint: Endpoint = { ctx, sessions };
+  const endpoint: Endpoint = { ctx, sessions, traffic: new Traffic(), sampler: shared.sampler };
   const origins = new Set(client.allowedOrigins);
   let handshakes = 0;
 
+  /** Refuse before the handshake, counted by status. */
+  function refuse(socket: Duplex, status: number): void {
+    ctx.counters.refused('websocket', status);
+    reject(socket, status, STATUS_TEXT[status] ?? 'Refused');
+  }
+
+  /** The status that refuses this upgrade, or 0 once it is admitted (and counted until its socket closes). */
+  function admissionStatus(req: IncomingMessage, socket: Duplex): number {
+    const url = req.url ?? '';
+    if (url !== path && !url.startsWith(`${path}?`)) return 404;
+    if (origins.size > 0 && !origins.has(req.headers.origin ?? '')) return 403;
+    if (!ctx.accepting) return 503;
+    const address = shared.admission.sourceAddress(req);
+    const refusal = shared.admission.admit(address);
+    if (refusal) return refusal.status;
+    socket.once('close', () => shared.admission.release(address));
+    return 0;
+  }
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', destroyOnError);
-    const url = req.url ?? '';
-    if (url !== path && !url.startsWith(`${path}?`)) return reject(socket, 404, 'Not Found');
-    if (origins.size > 0 && !origins.has(req.headers.origin ?? '')) return reject(socket, 403, 'Forbidden');
-    if (!ctx.accepting) return reject(socket, 503, 'Service Unavailable');
+    const status = admissionStatus(req, socket);
+    if (status !== 0) return refuse(socket, status);
     wss.handleUpgrade(req, socket, head, (ws) => {
       handshakes++;
       // `ws` has its own error listener on the socket now.
       socket.removeListener('error', destroyOnError);
-      const transport = new WebSocketTransport(ws as TidingsSocket, socket as unknown as Sink, endpoint);
+      const transport = new WebSocketTransport(ws as TidingsSocket, socket as Socket, endpoint);
       (ws as TidingsSocket).transport = transport;
       sessions.add(transport.session);
     });
@@ -202,6 +238,16 @@ export function attachWebSocket(server: Server, ctx: NodeContext, path = '/ws'):
   return {
     sessions,
     handshakes: () => handshakes,
+    traffic() {
+      const { messagesIn, bytesIn, bytesOut } = endpoint.traffic;
+      const live = { messagesIn, bytesIn, bytesOut };
+      for (const s of sessions) {
+        if (!(s.transport instanceof WebSocketTransport)) continue;
+        live.bytesIn += s.transport.socket.bytesRead;
+        live.bytesOut += s.transport.socket.bytesWritten;
+      }
+      return live;
+    },
     close: () => wss.close(),
   };
 }

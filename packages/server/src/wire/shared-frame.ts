@@ -11,6 +11,8 @@ export interface FramePosition {
   readonly channel: string;
   readonly offset: number;
   readonly epoch: string;
+  /** When the publication was accepted (ms since the epoch), for the fan-out latency metric. */
+  readonly time?: number;
 }
 
 export class SharedFrame {

@@ -1,0 +1,52 @@
+/**
+ * What goes through a transport, for /metrics: frames received are counted as
+ * they arrive (one increment), bytes are read from the sockets' own counters
+ * when scraped (nothing per message), and those of closed sockets are kept.
+ */
+import type { SharedFrame } from '../wire/shared-frame.js';
+
+export interface TrafficTotals {
+  messagesIn: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export class Traffic implements TrafficTotals {
+  messagesIn = 0;
+  /** Bytes of sockets already closed; open ones are added at read time. */
+  bytesIn = 0;
+  bytesOut = 0;
+
+  /** A socket closed: keep what it carried. */
+  add(bytesIn: number, bytesOut: number): void {
+    this.bytesIn += bytesIn;
+    this.bytesOut += bytesOut;
+  }
+}
+
+/** Told once per sampled publication: milliseconds from publish accepted to fan-out start, and to written to the sockets. */
+export interface FanoutObserver {
+  observeFanout(lagMs: number, writtenMs: number): void;
+}
+
+/**
+ * Fan-out latency, measured once per publication rather than per subscriber:
+ * the first subscriber handed a publication's frame starts the sample, and it
+ * ends in the check phase of the same turn, after the outboxes have written
+ * (outbox.ts flushes from an earlier setImmediate of that turn). Each further
+ * subscriber costs one comparison.
+ */
+export class FanoutSampler {
+  private last: SharedFrame | undefined;
+
+  constructor(private readonly observer: FanoutObserver) {}
+
+  note(frame: SharedFrame): void {
+    if (frame === this.last) return;
+    this.last = frame;
+    const time = frame.position?.time;
+    if (time === undefined) return;
+    const lag = Date.now() - time;
+    setImmediate(() => this.observer.observeFanout(lag, Date.now() - time));
+  }
+}
