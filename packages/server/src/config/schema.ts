@@ -4,6 +4,7 @@
  * Durations accept seconds (number) or strings like "500ms", "10s", "10m", "1h".
  */
 import { z } from 'zod';
+import { REDIS_TOPOLOGY_DEFAULTS, redisTopologySchema } from './redis.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -115,9 +116,10 @@ export const configSchema = z
         prefix: z.string().default('tidings:'),
         /** Presence entries of a node that stops refreshing them disappear after this. */
         presenceTtl: duration.default(30_000),
+        redis: redisTopologySchema(duration).default(REDIS_TOPOLOGY_DEFAULTS),
       })
       .strict()
-      .default({ type: 'memory', redisUrl: 'redis://127.0.0.1:6379', prefix: 'tidings:', presenceTtl: 30_000 }),
+      .default({ type: 'memory', redisUrl: 'redis://127.0.0.1:6379', prefix: 'tidings:', presenceTtl: 30_000, redis: REDIS_TOPOLOGY_DEFAULTS }),
     /** Refuse channels whose namespace is not listed (otherwise they follow the "" namespace's rules). */
     strictNamespaces: z.boolean().default(false),
     /** Channel rules by namespace; `""` is channels without a `ns:` prefix. */
