@@ -4,6 +4,7 @@ import { Gateway } from '../gateway.js';
 import type { Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { configFor, durationSeconds, localHost } from './options.js';
+import { redisTopology } from '../engine/redis-topology.js';
 import { waitForRedis } from './redis-probe.js';
 
 export const serveCommand: Command = {
@@ -27,7 +28,7 @@ export const serveCommand: Command = {
     const waitMs = durationSeconds(values['redis-wait'], 0, '--redis-wait') * 1000;
     const { config, devSecretsFile, loopbackOnly } = configFor(values, 'create');
     const log = pino({ level: config.log.level });
-    if (config.engine.type === 'redis') await waitForRedis(config.engine.redisUrl, waitMs, log);
+    if (config.engine.type === 'redis') await waitForRedis(redisTopology(config), waitMs, log);
     const gateway = new Gateway({ config, logger: log });
     let port: number;
     try {

@@ -75,8 +75,8 @@ export function newClient(topology: RedisTopology, extra: RedisOptions = {}): Re
     enableOfflineQueue: false,
     enableAutoPipelining: extra.enableAutoPipelining ?? false,
     scaleReads: 'master',
-    redisOptions: { ...nodeAuth, maxRetriesPerRequest: 1 },
-    clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    redisOptions: { ...nodeAuth, maxRetriesPerRequest: 1, ...(extra.connectTimeout ? { connectTimeout: extra.connectTimeout } : {}) },
+    clusterRetryStrategy: (times) => (extra.retryStrategy ? (extra.retryStrategy(times) ?? null) : Math.min(100 * 2 ** Math.min(times, 5), 2000)),
   };
   return new Cluster(topology.nodes.map(hostPort), options);
 }
