@@ -138,6 +138,8 @@ export interface TestCluster {
   ports: number[];
   /** The primary's port that owns `slot`. */
   ownerOf(slot: number): Promise<number>;
+  /** The owners of `slots`, from one node's view of the cluster. */
+  ownersOf(slots: number[]): Promise<number[]>;
   /** Move `slot` (and its keys) to the primary on `toPort`, as `redis-cli --cluster reshard` does for each slot. */
   migrateSlot(slot: number, toPort: number): Promise<void>;
   destroy(): Promise<void>;
@@ -177,6 +179,13 @@ export async function startRedisCluster(): Promise<TestCluster> {
     nodes: ports.map((p) => `127.0.0.1:${p}`),
     ports,
     ownerOf,
+    async ownersOf(slots) {
+      const lines = (await cli(ports[0]!, 'CLUSTER', 'NODES')).split('\n');
+      return slots.map((slot) => {
+        const line = lines.find((l) => l.includes('master') && ownsSlot(l, slot));
+        return Number(/:(\d+)@/.exec(line ?? '')?.[1] ?? 0);
+      });
+    },
     async migrateSlot(slot, toPort) {
       const fromPort = await ownerOf(slot);
       if (fromPort === toPort) return;
