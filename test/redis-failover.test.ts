@@ -5,8 +5,9 @@
  * against what the publisher was acknowledged and what every client holds.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { RedisEngine } from '@tidings/server';
 import { checkDelivery, killAllNodes, startNode } from './cluster-helpers.js';
-import { until } from './helpers.js';
+import { API_KEY, startTestGateway, until } from './helpers.js';
 import { type TestRedis, cli, skipWithoutRedisTools, startRedis, startSentinelSet } from './redis-server.js';
 import { loggingClient, positionConflicts, publishOnce, publishSeries, settleLogs, startSwitchProxy } from './topology-helpers.js';
 
@@ -66,6 +67,7 @@ describe.skipIf(skipWithoutRedisTools)('Redis failover', () => {
     const clients = [a, b, a, b].map((n, i) => loggingClient(`ws://127.0.0.1:${n.port}/ws`, `r${i}`, ['jobs:rb']));
     try {
       await replica.command('REPLICAOF', '127.0.0.1', String(primary.port));
+      await waitForLink(replica.port);
       await until(() => clients.every((c) => c.subscribed()), 20_000, 'all subscribed');
       const { acked } = await publishSeries(() => [a.port, b.port], 'jobs:rb', 120, async (id) => {
         if (id === 40) {
@@ -100,6 +102,48 @@ describe.skipIf(skipWithoutRedisTools)('Redis failover', () => {
     }
   }, 90_000);
 });
+
+describe.skipIf(skipWithoutRedisTools)('engine.redis.waitReplicas', () => {
+  it('acknowledges a publish once a replica has it, and answers 503 when fewer replicas confirm in time', async () => {
+    const primary = await startRedis();
+    const replica = await startRedis();
+    const gateways = [];
+    try {
+      await replica.command('REPLICAOF', '127.0.0.1', String(primary.port));
+      await waitForLink(replica.port);
+      const engine = (waitReplicas: number) => ({ type: 'redis', redisUrl: primary.url, prefix: `wait${waitReplicas}:`, redis: { waitReplicas, waitTimeout: '300ms' } });
+      const one = await startTestGateway({ engine: engine(1) });
+      const two = await startTestGateway({ engine: engine(2) });
+      gateways.push(one, two);
+      const publish = (gw: typeof one) =>
+        fetch(`${gw.httpUrl}/api/publish`, { method: 'POST', headers: { authorization: `apikey ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'w', data: { id: 1 } }) });
+      const ok = await publish(one);
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ offset: 1 });
+      // Acknowledged means on the replica: it is there the moment the answer is.
+      expect(await cli(replica.port, 'HGET', 'wait1:{w}:m', 'o')).toBe('1');
+      const refused = await publish(two);
+      expect(refused.status).toBe(503);
+      expect((await refused.json()).error.code).toBe(113);
+      const strict = new RedisEngine({ url: primary.url, prefix: 'wait2:', waitReplicas: 2, waitTimeoutMs: 200 });
+      await strict.start({ onPublication() {}, onResync() {}, onJoin() {}, onLeave() {}, onSignal() {}, onControl() {} });
+      await expect(strict.broker.publish('w', '1', { history: { size: 10, ttlMs: 60_000 } })).rejects.toThrow(/not confirmed by 2 replica\(s\) in time \(1 had it\)/);
+      await strict.close();
+    } finally {
+      for (const gw of gateways) await gw.close();
+      await primary.destroy();
+      await replica.destroy();
+    }
+  }, 30_000);
+});
+
+async function waitForLink(replicaPort: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await cli(replicaPort, 'INFO', 'replication')).includes('master_link_status:up')) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the replica did not connect');
+}
 
 /** Until the replica has applied everything the primary has written (bounded). */
 async function waitForReplica(primaryPort: number, replicaPort: number): Promise<void> {
