@@ -3,6 +3,8 @@
  * contract, two gateway nodes delivering across every primary's slots, and a
  * slot migrated between primaries mid-stream.
  */
+import fc from 'fast-check';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisEngine } from '@tidings/server';
 import { keySlot } from '@tidings/streams';
@@ -31,9 +33,20 @@ describe.skipIf(skipWithoutRedisTools)('redis engine on Redis Cluster', () => {
     },
   });
 
-  it('computes the slots the cluster computes', async () => {
-    expect(keySlot('tidings:{orders}:s')).toBe(keySlot('orders'));
+  it('computes the slot the cluster computes for any key (CLUSTER KEYSLOT)', async () => {
     expect(keySlot('123456789')).toBe(12739); // the CRC16/XMODEM check value, mod 16384
+    const node = new Redis(cluster.ports[0]!, '127.0.0.1');
+    try {
+      const key = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }), fc.tuple(fc.string({ maxLength: 8 }), fc.string({ maxLength: 12 }), fc.string({ maxLength: 8 })).map(([a, b, c]) => `${a}{${b}}${c}`));
+      await fc.assert(
+        fc.asyncProperty(key, async (k) => {
+          expect(keySlot(k)).toBe(Number(await node.call('CLUSTER', 'KEYSLOT', k)));
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      node.disconnect();
+    }
   });
 });
 
