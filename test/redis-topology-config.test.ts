@@ -3,11 +3,13 @@
  * and the environment, the topology they select, and the hash tags that keep
  * a channel's keys on one slot (checked against a real cluster in redis-cluster.test.ts).
  */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '@tidings/server';
+import { ConfigError, loadConfig, parseConfig, redisTopology } from '@tidings/server';
 import { hashTag, keySlot } from '@tidings/streams';
-import { redisTopology } from '../packages/server/src/engine/redis-topology.js';
+import { freePort } from './helpers.js';
 
 const secrets = { TIDINGS_API_KEY: 'test-api-key-0123456789', TIDINGS_TOKEN_SECRET: 'test-secret-0123456789-abcdefghijklmnop' };
 
@@ -32,6 +34,22 @@ describe('engine.redis', () => {
     expect(() => parseConfig({ engine: { redis: { waitReplicas: -1 } } })).toThrow(ConfigError);
     expect(parseConfig({ engine: { redis: { waitReplicas: 1, waitTimeout: '250ms' } } }).engine.redis.waitTimeout).toBe(250);
   });
+});
+
+describe('tidings serve on an unreachable cluster or sentinel set', () => {
+  const BIN = resolve(import.meta.dirname, '../packages/server/bin/tidings.js');
+  for (const [variable, shown] of [['TIDINGS_REDIS_CLUSTER_NODES', 'cluster seeds'], ['TIDINGS_REDIS_SENTINELS', 'sentinels of mymaster']] as const) {
+    it(`exits 3 and names the ${shown}`, async () => {
+      const dead = await freePort();
+      const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
+        const child = execFile(process.execPath, [BIN, 'serve', '--engine', 'redis', '--port', '0'], { env: { ...process.env, ...secrets, [variable]: `127.0.0.1:${dead}`, TIDINGS_CONFIG: '' }, timeout: 25_000 }, (_err, _out, stderr) =>
+          done({ code: child.exitCode, stderr }),
+        );
+      });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(`cannot reach Redis at 127.0.0.1:${dead} (${shown})`);
+    }, 30_000);
+  }
 });
 
 describe('keySlot', () => {

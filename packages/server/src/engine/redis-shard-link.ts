@@ -49,6 +49,7 @@ export class ClusterShardLink implements PubSubLink {
   }
 
   async subscribe(key: string): Promise<void> {
+    if (this.closed) throw new Error('the pub/sub link is closed');
     const node = await this.place(key, this.owner(key));
     this.where.set(key, node);
   }
@@ -105,6 +106,7 @@ export class ClusterShardLink implements PubSubLink {
    * report them all.
    */
   private async follow(keys: string[], how: 'map' | 'ask' | 'dropped'): Promise<void> {
+    if (this.closed) return;
     const changed: string[] = [];
     await Promise.all(
       keys.map(async (key) => {

@@ -67,7 +67,16 @@ export function newClient(topology: RedisTopology, extra: RedisOptions = {}): Re
   const auth = urlOptions(topology.url);
   if (topology.kind === 'sentinel') {
     const { tls: _tls, ...primary } = auth;
-    return new Redis({ ...primary, ...CONNECTION, ...extra, sentinels: topology.sentinels.map(hostPort), name: topology.name, ...(auth.tls ? { tls: {} } : {}) });
+    const retry = extra.retryStrategy;
+    return new Redis({
+      ...primary,
+      ...CONNECTION,
+      ...extra,
+      sentinels: topology.sentinels.map(hostPort),
+      name: topology.name,
+      ...(retry ? { sentinelRetryStrategy: (times: number) => retry(times) ?? null } : {}),
+      ...(auth.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+    });
   }
   const { db: _db, ...nodeAuth } = auth;
   const options: ClusterOptions = {
@@ -84,8 +93,8 @@ export function newClient(topology: RedisTopology, extra: RedisOptions = {}): Re
 /** Where the topology is, without passwords, for logs and messages. */
 export function describeTopology(t: RedisTopology): string {
   if (t.kind === 'standalone') return redactUrl(t.url);
-  if (t.kind === 'sentinel') return `sentinel ${t.name} at ${t.sentinels.join(',')}`;
-  return `cluster at ${t.nodes.join(',')}`;
+  if (t.kind === 'sentinel') return `${t.sentinels.join(',')} (sentinels of ${t.name})`;
+  return `${t.nodes.join(',')} (cluster seeds)`;
 }
 
 export class RedisConnections {
