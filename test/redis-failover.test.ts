@@ -58,49 +58,59 @@ describe.skipIf(skipWithoutRedisTools)('Redis failover', () => {
     }
   }, 120_000);
 
-  it('a promoted replica that missed acknowledged publications: clients learn recovered: false and a new epoch, never two publications under one position', async () => {
-    const primary: TestRedis = await startRedis();
-    const replica: TestRedis = await startRedis();
-    const proxy = await startSwitchProxy(primary.port);
-    const a = await startNode(proxy.url, { engine: { prefix: 'rollback:' } });
-    const b = await startNode(proxy.url, { engine: { prefix: 'rollback:' } });
-    const clients = [a, b, a, b].map((n, i) => loggingClient(`ws://127.0.0.1:${n.port}/ws`, `r${i}`, ['jobs:rb']));
-    try {
-      await replica.command('REPLICAOF', '127.0.0.1', String(primary.port));
-      await waitForLink(replica.port);
-      await until(() => clients.every((c) => c.subscribed()), 20_000, 'all subscribed');
-      const { acked } = await publishSeries(() => [a.port, b.port], 'jobs:rb', 120, async (id) => {
-        if (id === 40) {
-          // Replication stops here: the replica keeps ids 0..39 only.
-          await waitForReplica(primary.port, replica.port);
-          await replica.command('REPLICAOF', 'NO', 'ONE');
+  // `fence`: the nodes holding the channel publish right after the switch (the publish script's fence starts the new epoch);
+  // `check`: a node holding nothing publishes, after the holders' rollback check has run (it alone must start the new epoch).
+  for (const mode of ['fence', 'check'] as const) {
+    it(`a promoted replica that missed acknowledged publications (${mode}): clients learn recovered: false and a new epoch, never two publications under one position`, async () => {
+      const primary: TestRedis = await startRedis();
+      const replica: TestRedis = await startRedis();
+      const proxy = await startSwitchProxy(primary.port);
+      const config = { engine: { prefix: `rollback-${mode}:` } };
+      const a = await startNode(proxy.url, config);
+      const b = await startNode(proxy.url, config);
+      const c = await startNode(proxy.url, config);
+      const clients = [a, b, a, b].map((n, i) => loggingClient(`ws://127.0.0.1:${n.port}/ws`, `r${i}`, ['jobs:rb']));
+      const logs = clients.map((x) => x.logs.get('jobs:rb')!);
+      try {
+        await replica.command('REPLICAOF', '127.0.0.1', String(primary.port));
+        await waitForLink(replica.port);
+        await until(() => clients.every((x) => x.subscribed()), 20_000, 'all subscribed');
+        let switched = false;
+        const { acked } = await publishSeries(() => (switched && mode === 'check' ? [c.port] : [a.port, b.port]), 'jobs:rb', 120, async (id) => {
+          if (id === 40) {
+            // Replication stops here: the replica keeps ids 0..39 only.
+            await waitForReplica(primary.port, replica.port);
+            await replica.command('REPLICAOF', 'NO', 'ONE');
+          }
+          if (id === 80) {
+            proxy.switchTo(replica.port); // ids 40..79 were acknowledged by the primary: the replica never had them
+            switched = true;
+            if (mode === 'check') await until(() => logs.every((log) => log.lost >= 1), 20_000, 'clients told before anyone publishes');
+          }
+        });
+        const before = acked.filter((x) => x.id < 80);
+        const after = acked.filter((x) => x.id >= 80);
+        expect(before).toHaveLength(80);
+        expect(after.length).toBeGreaterThan(20);
+        // The stream started over: the publications after the switch are in a new epoch.
+        expect(new Set(after.map((x) => x.epoch)).has(before[0]!.epoch)).toBe(false);
+        await settleLogs(logs, acked);
+        for (const log of logs) {
+          expect(checkDelivery(acked, log)).toEqual([]);
+          expect(log.lost).toBeGreaterThanOrEqual(1);
         }
-        if (id === 80) proxy.switchTo(replica.port); // ids 40..79 were acknowledged by the primary: the replica never had them
-      });
-      const before = acked.filter((x) => x.id < 80);
-      const after = acked.filter((x) => x.id >= 80);
-      expect(before).toHaveLength(80);
-      expect(after.length).toBeGreaterThan(20);
-      // The stream started over: the publications after the switch are in a new epoch.
-      expect(new Set(after.map((x) => x.epoch)).has(before[0]!.epoch)).toBe(false);
-      const logs = clients.map((c) => c.logs.get('jobs:rb')!);
-      await settleLogs(logs, acked);
-      for (const log of logs) {
-        expect(checkDelivery(acked, log)).toEqual([]);
-        expect(log.lost).toBeGreaterThanOrEqual(1);
+        expect(positionConflicts(acked, logs)).toEqual([]);
+        const last = after[after.length - 1]!.id;
+        await until(() => logs.every((log) => log.deliveries.some((d) => d.id === last)), 15_000, 'live in the new epoch');
+      } finally {
+        for (const x of clients) x.client.disconnect();
+        for (const n of [a, b, c]) n.child.kill('SIGKILL');
+        await proxy.close();
+        await primary.destroy();
+        await replica.destroy();
       }
-      expect(positionConflicts(acked, logs)).toEqual([]);
-      const last = after[after.length - 1]!.id;
-      await until(() => logs.every((log) => log.deliveries.some((d) => d.id === last)), 15_000, 'live in the new epoch');
-    } finally {
-      for (const c of clients) c.client.disconnect();
-      a.child.kill('SIGKILL');
-      b.child.kill('SIGKILL');
-      await proxy.close();
-      await primary.destroy();
-      await replica.destroy();
-    }
-  }, 90_000);
+    }, 90_000);
+  }
 });
 
 describe.skipIf(skipWithoutRedisTools)('engine.redis.waitReplicas', () => {
