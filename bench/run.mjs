@@ -4,7 +4,7 @@
  * generator, prints a table per scenario and writes JSON, a Markdown summary
  * and the fan-out latency chart under bench/results/.
  *
- *   node bench/run.mjs [--long] [--only fanout,channels,idle,connect,recovery,polling,scaleout]
+ *   node bench/run.mjs [--long] [--only fanout,channels,idle,connect,recovery,polling,scaleout,scaleoutcluster]
  *                      [--servers tidings,socketio,ws,ws-coalesce] [--profile] [--heap]
  *                      [--gateways host:port,host:port] [--no-pin] [--quiet-wait S] [--out DIR]
  *                      [--node-cores 0.3]   (scale-out: CPU budget per node; 0 = uncapped)
@@ -24,6 +24,7 @@ import * as connectStorm from './scenarios/connect-storm.mjs';
 import * as recovery from './scenarios/recovery.mjs';
 import * as polling from './scenarios/polling.mjs';
 import * as scaleOut from './scenarios/scale-out.mjs';
+import * as scaleOutCluster from './scenarios/scale-out-cluster.mjs';
 import { markdownTable, textTable } from './report/table.mjs';
 import { fanoutSvg, writeChart } from './report/chart.mjs';
 import { checkTargets, columns as targetColumns } from './report/targets.mjs';
@@ -76,6 +77,18 @@ const PLANS = {
     params: {
       connections: 10_000,
       // Finer than the many-channels ladder (×1.25): the ratio of two ceilings is only as good as the steps.
+      rates: Array.from({ length: long ? 22 : 18 }, (_, i) => Math.round(400 * 1.25 ** i)),
+      stepSeconds: long ? 5 : 2,
+      p99Limit: 50,
+      nodeCores: Number(o['node-cores']),
+      capacitySeconds: long ? 8 : 4,
+    },
+  },
+  // On Redis Cluster (`--only scaleoutcluster`; not in the default run): 1, 2, 3 nodes, the scale-out plan.
+  scaleoutcluster: {
+    module: scaleOutCluster,
+    params: {
+      connections: 10_000,
       rates: Array.from({ length: long ? 22 : 18 }, (_, i) => Math.round(400 * 1.25 ** i)),
       stepSeconds: long ? 5 : 2,
       p99Limit: 50,

@@ -14,6 +14,7 @@ import type { Config } from './config/schema.js';
 import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/engine-memory.js';
 import { RedisEngine } from './engine/engine-redis.js';
+import { redisTopology } from './engine/redis-topology.js';
 import type { NodeInfo } from './engine/nodes.js';
 import { Api } from './http/api.js';
 import { refuseClientError } from './http/client-error.js';
@@ -259,6 +260,9 @@ export function createEngine(config: Config, log: Logger): Engine {
   if (engine.type === 'memory') return new MemoryEngine({ idempotencyWindowMs: config.idempotencyWindow });
   return new RedisEngine({
     url: engine.redisUrl,
+    topology: redisTopology(config),
+    waitReplicas: engine.redis.waitReplicas,
+    waitTimeoutMs: engine.redis.waitTimeout,
     prefix: engine.prefix,
     presenceTtlMs: engine.presenceTtl,
     idempotencyWindowMs: config.idempotencyWindow,

@@ -8,5 +8,6 @@ export type { NodeInfo, NodeRegistry } from './engine/nodes.js';
 export type { PresenceStore } from './engine/presence.js';
 export { MemoryEngine, type MemoryEngineOptions } from './engine/engine-memory.js';
 export { RedisEngine, type RedisEngineOptions } from './engine/engine-redis.js';
+export { RedisConnections, redisTopology, type RedisClient, type RedisTopology } from './engine/redis-topology.js';
 export { signToken, type TokenRequest } from './auth/sign.js';
 export { RpcError, type RpcContext, type RpcHandler } from './rpc/registry.js';

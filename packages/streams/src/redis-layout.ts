@@ -32,10 +32,13 @@ export function channelKeys(prefix: string, channel: string) {
  * KEYS: stream, meta, idempotency key, pub/sub channel.
  * ARGV: payload tail ("<time>\n<info>\n<data>"), history size, history ttl (s),
  *       meta ttl (s), idempotency ttl (s, 0 = none), epoch to use if the stream
- *       is new, publish command (SPUBLISH or PUBLISH).
+ *       is new, publish command (SPUBLISH or PUBLISH), and optionally the
+ *       position the caller has already seen ("fence": epoch, offset).
  * Returns "<offset>:<epoch>". Atomic: next offset, XADD, pub/sub, in one step,
  * so delivery order is offset order; a lost meta hash starts a new epoch and
- * drops the stale stream, so old positions can never match new data.
+ * drops the stale stream, so old positions can never match new data. A
+ * stream behind the fence in the fence's epoch was rolled back (a failover
+ * lost writes): it starts a new epoch too, so no offset is given twice.
  */
 export const PUBLISH_SCRIPT = `
 local idem_ttl = tonumber(ARGV[5])
@@ -47,6 +50,7 @@ local size = tonumber(ARGV[2])
 local offset, epoch = 0, ''
 if size > 0 then
   epoch = redis.call('HGET', KEYS[2], 'e')
+  if epoch and epoch == ARGV[8] and tonumber(redis.call('HGET', KEYS[2], 'o') or '0') < tonumber(ARGV[9]) then epoch = nil end
   if not epoch then
     epoch = ARGV[6]
     redis.call('DEL', KEYS[1])
@@ -89,6 +93,29 @@ if limit == 0 then return out end
 local entries = redis.call('XRANGE', KEYS[1], (tonumber(ARGV[1]) + 1) .. '-0', '+', 'COUNT', limit)
 for _, e in ipairs(entries) do out[#out + 1] = e[2][2] end
 return out
+`;
+
+/**
+ * KEYS: stream, meta. ARGV: epoch, offset and time of the last publication
+ * the caller saw, new epoch, meta ttl (s).
+ * A stream that lost that publication under the same epoch (its top is
+ * behind it, or the entry at that offset is another publication) was rolled
+ * back by a failover: it starts over under the new epoch, which is returned;
+ * otherwise returns ''. A trimmed or expired entry is not taken for a change.
+ */
+export const VERIFY_SCRIPT = `
+if redis.call('HGET', KEYS[2], 'e') ~= ARGV[1] then return '' end
+local offset = tonumber(ARGV[2])
+local intact = tonumber(redis.call('HGET', KEYS[2], 'o') or '0') >= offset
+if intact then
+  local entry = redis.call('XRANGE', KEYS[1], offset .. '-0', offset .. '-0')
+  if #entry > 0 then intact = string.match(entry[1][2][2], '^[^\\n]*\\n[^\\n]*\\n([^\\n]*)\\n') == ARGV[3] end
+end
+if intact then return '' end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[2], 'e', ARGV[4], 'o', 0)
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return ARGV[4]
 `;
 
 export interface DecodedPayload {

@@ -2,8 +2,10 @@
  * Running the layout's scripts (redis-layout.ts) through ioredis: the one
  * publish path that the gateway's Redis engine and the Redis publisher share,
  * so a worker publishing straight into Redis is indistinguishable from the API.
+ * ioredis sends scripts by SHA (EVALSHA) and falls back to EVAL on NOSCRIPT,
+ * on every node of a cluster.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { newEpoch } from './epoch.js';
 import { PUBLISH_SCRIPT, channelKeys, payloadTail } from './redis-layout.js';
 
@@ -12,18 +14,18 @@ export interface HistoryPolicySeconds {
   ttlSeconds: number;
 }
 
-export type ScriptClient = Redis & {
+export type ScriptClient = (Redis | Cluster) & {
   tidingsPublish(...args: Array<string | number>): Promise<string>;
 };
 
 /** Whether this server has sharded pub/sub (Redis ≥ 7). */
-export async function supportsShardedPubSub(redis: Redis): Promise<boolean> {
+export async function supportsShardedPubSub(redis: Redis | Cluster): Promise<boolean> {
   const info = await redis.info('server');
   const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
   return major >= 7;
 }
 
-export function defineScripts(redis: Redis): ScriptClient {
+export function defineScripts(redis: Redis | Cluster): ScriptClient {
   const client = redis as ScriptClient;
   if (typeof client.tidingsPublish !== 'function') client.defineCommand('tidingsPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
   return client;
@@ -39,13 +41,28 @@ export interface RawPublish {
   idempotencyKey?: string;
   idempotencyTtlSeconds: number;
   sharded: boolean;
+  /** The last position the caller saw on this channel: a stream found behind it was rolled back and starts a new epoch. */
+  fence?: { epoch: string; offset: number };
+  /** Resolve only once this many replicas have the write (WAIT, on the same connection). */
+  wait?: { replicas: number; timeoutMs: number };
 }
 
-/** Run the publish script; `data` is JSON text. Resolves with the publication's position. */
-export async function runPublish(redis: ScriptClient, p: RawPublish): Promise<{ offset: number; epoch: string }> {
+/** A publish the primary took, but fewer replicas than asked confirmed in time. */
+export class ReplicaWaitError extends Error {
+  override name = 'ReplicaWaitError';
+  constructor(
+    readonly confirmed: number,
+    readonly wanted: number,
+    readonly position: { offset: number; epoch: string },
+  ) {
+    super(`the write reached ${confirmed} of ${wanted} replicas in time`);
+  }
+}
+
+function publishArgs(p: RawPublish): Array<string | number> {
   const keys = channelKeys(p.prefix, p.channel);
   const idem = p.idempotencyKey === undefined ? keys.meta : keys.idempotency(p.idempotencyKey);
-  const result = await redis.tidingsPublish(
+  return [
     keys.stream,
     keys.meta,
     idem,
@@ -57,7 +74,29 @@ export async function runPublish(redis: ScriptClient, p: RawPublish): Promise<{ 
     p.idempotencyKey === undefined ? 0 : p.idempotencyTtlSeconds,
     newEpoch(),
     p.sharded ? 'SPUBLISH' : 'PUBLISH',
-  );
+    p.fence?.epoch ?? '',
+    p.fence?.offset ?? 0,
+  ];
+}
+
+function position(result: string): { offset: number; epoch: string } {
   const colon = result.indexOf(':');
   return { offset: Number(result.slice(0, colon)), epoch: result.slice(colon + 1) };
+}
+
+/** Run the publish script; `data` is JSON text. Resolves with the publication's position. */
+export async function runPublish(redis: ScriptClient, p: RawPublish): Promise<{ offset: number; epoch: string }> {
+  if (!p.wait || p.wait.replicas === 0) return position(await redis.tidingsPublish(...publishArgs(p)));
+  // One pipeline: the script and its WAIT go to the same primary, on the same connection.
+  const pipe = redis.pipeline() as ReturnType<Redis['pipeline']> & { tidingsPublish(...args: Array<string | number>): unknown };
+  pipe.tidingsPublish(...publishArgs(p));
+  pipe.wait(p.wait.replicas, p.wait.timeoutMs);
+  const replies = (await pipe.exec()) ?? [];
+  const [published, waited] = replies;
+  if (!published || published[0]) throw published?.[0] ?? new Error('publish got no reply');
+  const pos = position(String(published[1]));
+  if (!waited || waited[0]) throw waited?.[0] ?? new Error('WAIT got no reply');
+  const confirmed = Number(waited[1]);
+  if (confirmed < p.wait.replicas) throw new ReplicaWaitError(confirmed, p.wait.replicas, pos);
+  return pos;
 }

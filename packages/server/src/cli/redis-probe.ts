@@ -4,17 +4,16 @@
  * node that neither listens nor exits. With `--redis-wait` it retries for that
  * long, logging each attempt.
  */
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { redactUrl } from '../engine/redis-watch.js';
+import { type RedisTopology, describeTopology, newClient } from '../engine/redis-topology.js';
 import { CliError, EXIT } from './errors.js';
 
 const ATTEMPT_TIMEOUT_MS = 2000;
 const RETRY_DELAY_MS = 1000;
 
-/** One PING with its own short-lived connection; resolves with the failure, or undefined when Redis answered. */
-async function ping(url: string): Promise<string | undefined> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: ATTEMPT_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+/** One PING with its own short-lived client; resolves with the failure, or undefined when Redis answered. */
+async function ping(topology: RedisTopology): Promise<string | undefined> {
+  const redis = newClient(topology, { connectTimeout: ATTEMPT_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
   let lastError: string | undefined;
   redis.on('error', (err: Error) => (lastError = err.message));
   try {
@@ -28,11 +27,11 @@ async function ping(url: string): Promise<string | undefined> {
   }
 }
 
-export async function waitForRedis(url: string, waitMs: number, log: Logger): Promise<void> {
-  const shown = redactUrl(url);
+export async function waitForRedis(topology: RedisTopology, waitMs: number, log: Logger): Promise<void> {
+  const shown = describeTopology(topology);
   const deadline = Date.now() + waitMs;
   for (let attempt = 1; ; attempt++) {
-    const cause = await ping(url);
+    const cause = await ping(topology);
     if (cause === undefined) return;
     if (Date.now() + RETRY_DELAY_MS > deadline) {
       throw new CliError(`cannot reach Redis at ${shown}: ${cause} (start redis-server there, or pass --redis-url; --redis-wait 30s keeps retrying)`, EXIT.unreachable);

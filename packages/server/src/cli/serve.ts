@@ -4,6 +4,7 @@ import { createLogger } from '../node/logger.js';
 import type { Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { configFor, durationSeconds, localHost } from './options.js';
+import { redisTopology } from '../engine/redis-topology.js';
 import { waitForRedis } from './redis-probe.js';
 
 export const serveCommand: Command = {
@@ -20,13 +21,14 @@ export const serveCommand: Command = {
   env: [
     'TIDINGS_CONFIG', 'TIDINGS_PORT', 'TIDINGS_HOST', 'TIDINGS_API_KEY', 'TIDINGS_TOKEN_SECRET', 'TIDINGS_TOKEN_PUBLIC_KEY',
     'TIDINGS_TOKEN_JWKS_URL', 'TIDINGS_TOKEN_AUDIENCE', 'TIDINGS_TOKEN_ISSUER', 'TIDINGS_ALLOWED_ORIGINS', 'TIDINGS_LOG_LEVEL',
-    'TIDINGS_ENGINE', 'TIDINGS_REDIS_URL', 'TIDINGS_REDIS_PREFIX', 'TIDINGS_DATA_DIR',
+    'TIDINGS_ENGINE', 'TIDINGS_REDIS_URL', 'TIDINGS_REDIS_CLUSTER_NODES', 'TIDINGS_REDIS_SENTINELS', 'TIDINGS_REDIS_SENTINEL_NAME',
+    'TIDINGS_REDIS_PREFIX', 'TIDINGS_DATA_DIR',
   ],
   async run(values) {
     const waitMs = durationSeconds(values['redis-wait'], 0, '--redis-wait') * 1000;
     const { config, devSecretsFile, loopbackOnly } = configFor(values, 'create');
     const log = createLogger({ level: config.log.level });
-    if (config.engine.type === 'redis') await waitForRedis(config.engine.redisUrl, waitMs, log);
+    if (config.engine.type === 'redis') await waitForRedis(redisTopology(config), waitMs, log);
     const gateway = new Gateway({ config, logger: log });
     let port: number;
     try {

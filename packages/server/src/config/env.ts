@@ -36,6 +36,9 @@ export const ENV_FIELDS: EnvField[] = [
   { name: 'TIDINGS_LOG_LEVEL', path: ['log', 'level'], read: text, help: 'fatal, error, warn, info (default), debug, trace or silent' },
   { name: 'TIDINGS_ENGINE', path: ['engine', 'type'], read: text, help: 'memory (default) or redis' },
   { name: 'TIDINGS_REDIS_URL', path: ['engine', 'redisUrl'], read: text, help: 'Redis URL (default redis://127.0.0.1:6379)' },
+  { name: 'TIDINGS_REDIS_CLUSTER_NODES', path: ['engine', 'redis', 'cluster'], read: list, help: 'Redis Cluster seed nodes, host:port,host:port' },
+  { name: 'TIDINGS_REDIS_SENTINELS', path: ['engine', 'redis', 'sentinels'], read: list, help: 'Redis Sentinels, host:port,host:port' },
+  { name: 'TIDINGS_REDIS_SENTINEL_NAME', path: ['engine', 'redis', 'name'], read: text, help: 'the primary\'s name at the sentinels (default mymaster)' },
   { name: 'TIDINGS_REDIS_PREFIX', path: ['engine', 'prefix'], read: text, help: 'Redis key prefix (default tidings:)' },
   { name: 'TIDINGS_DATA_DIR', path: [], read: text, help: 'folder of the generated development secrets (default: the nearest .tidings)' },
 ];

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
 import { limitsSchema } from './limits.js';
+import { REDIS_TOPOLOGY_DEFAULTS, redisTopologySchema } from './redis.js';
 
 export { parseDuration } from './duration.js';
 
@@ -99,9 +100,10 @@ export const configSchema = z
         prefix: z.string().default('tidings:'),
         /** Presence entries of a node that stops refreshing them disappear after this. */
         presenceTtl: duration.default(30_000),
+        redis: redisTopologySchema(duration).default(REDIS_TOPOLOGY_DEFAULTS),
       })
       .strict()
-      .default({ type: 'memory', redisUrl: 'redis://127.0.0.1:6379', prefix: 'tidings:', presenceTtl: 30_000 }),
+      .default({ type: 'memory', redisUrl: 'redis://127.0.0.1:6379', prefix: 'tidings:', presenceTtl: 30_000, redis: REDIS_TOPOLOGY_DEFAULTS }),
     /** Refuse channels whose namespace is not listed (otherwise they follow the "" namespace's rules). */
     strictNamespaces: z.boolean().default(false),
     /** Channel rules by namespace; `""` is channels without a `ns:` prefix. */

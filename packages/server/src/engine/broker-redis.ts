@@ -5,25 +5,49 @@
  *
  * Commands fail fast while Redis is away (no offline queue), so an API
  * publish answers 503 instead of hanging or lying. Pub/sub is at most once:
- * when the subscriber connection comes back, every channel held here is
- * resynced (subscribers recover from their own offsets).
+ * when the link resubscribes a channel (connection back, failover, slot
+ * moved), the channel is resynced (subscribers recover from their own offsets).
+ *
+ * Rollback: a failover may promote a replica that had not received the last
+ * publications. For each channel held here the broker remembers the last
+ * publication it saw; before a resync, and when the stream is seen going
+ * backwards live, it checks the stream still has that publication, and a
+ * stream that lost it starts a new epoch (VERIFY_SCRIPT), so subscribers learn
+ * `recovered: false` instead of receiving a second publication under an
+ * offset they already hold. Publishes carry the same position as a fence.
  */
 import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
-import { HISTORY_SCRIPT, type ScriptClient, channelKeys, decodePayload, newEpoch, runPublish } from '@tidings/streams';
-import type { Redis } from 'ioredis';
+import { HISTORY_SCRIPT, ReplicaWaitError, type ScriptClient, VERIFY_SCRIPT, channelKeys, decodePayload, newEpoch, runPublish } from '@tidings/streams';
 import type { Logger } from 'pino';
 import type { Broker, BrokerHandler, HistoryQuery, HistoryResult, PublishOptions, ServerPublication } from './broker.js';
 import { EngineUnavailable } from './engine.js';
+import type { PubSubLink } from './redis-pubsub.js';
 
 export interface RedisBrokerOptions {
   prefix: string;
   idempotencyWindowMs: number;
   /** A stream's epoch survives this long without publications. */
   streamMetaTtlMs: number;
+  /** Acknowledge a publish once this many replicas have it (0: on the primary). */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
   log?: Logger | undefined;
 }
 
-type HistoryClient = ScriptClient & { tidingsHistory(...args: Array<string | number>): Promise<Array<string | number>> };
+type HistoryClient = ScriptClient & {
+  tidingsHistory(...args: Array<string | number>): Promise<Array<string | number>>;
+  tidingsVerify(...args: Array<string | number>): Promise<string>;
+};
+
+/** A channel this node receives, and the last publication it saw there. */
+interface Held {
+  channel: string;
+  epoch: string;
+  offset: number;
+  time: number;
+  /** A rollback check is running: later stale messages need no other. */
+  checking?: boolean;
+}
 
 const JOIN = 'J\n';
 const LEAVE = 'L\n';
@@ -34,28 +58,24 @@ const MAX_READ = 100_000;
 export class RedisBroker implements Broker {
   private handler?: BrokerHandler;
   private readonly cmd: HistoryClient;
-  /** Channels this node receives, by their pub/sub key. */
-  private readonly held = new Map<string, string>();
-  private sharded = false;
-  private subLost = false;
-
-  /** `cmd` runs commands (scripts defined on it); `sub` is this broker's own pub/sub connection. */
+  /** Channels this node receives, by their pub/sub key (bounded by the hub's channels). */
+  private readonly held = new Map<string, Held>();
+  /** `cmd` runs commands (scripts defined on it); `link` is this broker's own pub/sub. */
   constructor(
     cmd: ScriptClient,
-    private readonly sub: Redis,
+    private readonly link: PubSubLink,
     private readonly opts: RedisBrokerOptions,
   ) {
     this.cmd = cmd as HistoryClient;
     if (typeof this.cmd.tidingsHistory !== 'function') this.cmd.defineCommand('tidingsHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
+    if (typeof this.cmd.tidingsVerify !== 'function') this.cmd.defineCommand('tidingsVerify', { numberOfKeys: 2, lua: VERIFY_SCRIPT });
   }
 
-  /** Call once both connections are up. */
-  start(handler: BrokerHandler, sharded: boolean): void {
+  /** Call once the command client and the link are up. */
+  start(handler: BrokerHandler): void {
     this.handler = handler;
-    this.sharded = sharded;
-    this.sub.on(sharded ? 'smessage' : 'message', (key: string, msg: string) => this.onMessage(key, msg));
-    this.sub.on('close', () => (this.subLost = true));
-    this.sub.on('ready', () => void this.onSubReady());
+    this.link.onMessage((key, msg) => this.onMessage(key, msg));
+    this.link.onResubscribed((keys) => void this.resync(keys));
   }
 
   stop(): void {
@@ -64,9 +84,9 @@ export class RedisBroker implements Broker {
 
   async subscribe(channel: string): Promise<void> {
     const key = channelKeys(this.opts.prefix, channel).pubsub;
-    this.held.set(key, channel);
+    this.held.set(key, { channel, epoch: '', offset: 0, time: 0 });
     try {
-      await (this.sharded ? this.sub.ssubscribe(key) : this.sub.subscribe(key));
+      await this.link.subscribe(key);
     } catch (err) {
       this.held.delete(key);
       throw new EngineUnavailable(`cannot subscribe in Redis: ${(err as Error).message}`);
@@ -76,10 +96,12 @@ export class RedisBroker implements Broker {
   async unsubscribe(channel: string): Promise<void> {
     const key = channelKeys(this.opts.prefix, channel).pubsub;
     this.held.delete(key);
-    await (this.sharded ? this.sub.sunsubscribe(key) : this.sub.unsubscribe(key)).catch(() => {});
+    await this.link.unsubscribe(key).catch(() => {});
   }
 
   async publish(channel: string, data: string, opts: PublishOptions): Promise<StreamPosition> {
+    const seen = this.held.get(channelKeys(this.opts.prefix, channel).pubsub);
+    const waitReplicas = this.opts.waitReplicas ?? 0;
     try {
       return await runPublish(this.cmd, {
         prefix: this.opts.prefix,
@@ -90,9 +112,14 @@ export class RedisBroker implements Broker {
         metaTtlSeconds: Math.ceil(this.opts.streamMetaTtlMs / 1000),
         ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
         idempotencyTtlSeconds: Math.ceil(this.opts.idempotencyWindowMs / 1000),
-        sharded: this.sharded,
+        sharded: this.link.sharded,
+        ...(seen && seen.offset > 0 ? { fence: { epoch: seen.epoch, offset: seen.offset } } : {}),
+        ...(waitReplicas > 0 ? { wait: { replicas: waitReplicas, timeoutMs: this.opts.waitTimeoutMs ?? 1000 } } : {}),
       });
     } catch (err) {
+      if (err instanceof ReplicaWaitError) {
+        throw new EngineUnavailable(`publish not confirmed by ${err.wanted} replica(s) in time (${err.confirmed} had it); it may still be delivered`);
+      }
       throw new EngineUnavailable(`publish failed: ${(err as Error).message}`);
     }
   }
@@ -136,7 +163,7 @@ export class RedisBroker implements Broker {
     const key = channelKeys(this.opts.prefix, channel).pubsub;
     const msg = `${SIGNAL}${from}\n${frameJson}`;
     try {
-      await (this.sharded ? this.cmd.spublish(key, msg) : this.cmd.publish(key, msg));
+      await this.link.publish(key, msg);
     } catch (err) {
       throw new EngineUnavailable(`signal failed: ${(err as Error).message}`);
     }
@@ -144,18 +171,19 @@ export class RedisBroker implements Broker {
 
   private async publishRaw(channel: string, msg: string): Promise<void> {
     const key = channelKeys(this.opts.prefix, channel).pubsub;
-    await (this.sharded ? this.cmd.spublish(key, msg) : this.cmd.publish(key, msg)).catch(() => {});
+    await this.link.publish(key, msg).catch(() => {});
   }
 
   private onMessage(key: string, msg: string): void {
-    const channel = this.held.get(key);
-    if (!channel || !this.handler) return;
+    const held = this.held.get(key);
+    if (!held || !this.handler) return;
+    const channel = held.channel;
     try {
       if (msg.startsWith(JOIN)) return this.handler.onJoin(channel, JSON.parse(msg.slice(2)) as PresenceEntry);
       if (msg.startsWith(LEAVE)) return this.handler.onLeave(channel, JSON.parse(msg.slice(2)) as PresenceEntry);
       if (msg.startsWith(SIGNAL)) return this.onSignalMessage(channel, msg);
       const pub = toPublication(channel, msg);
-      if (pub) this.handler.onPublication(pub);
+      if (pub && this.track(held, pub)) this.handler.onPublication(pub);
     } catch (err) {
       this.opts.log?.warn({ err, channel }, 'unreadable message from redis');
     }
@@ -167,13 +195,45 @@ export class RedisBroker implements Broker {
     this.handler?.onSignal(channel, msg.slice(SIGNAL.length, nl), msg.slice(nl + 1));
   }
 
-  /** Back after a drop: subscribe again, and make every subscriber recover what pub/sub lost meanwhile. */
-  private async onSubReady(): Promise<void> {
-    if (!this.subLost) return;
-    this.subLost = false;
-    const keys = [...this.held.keys()];
-    if (keys.length > 0) await (this.sharded ? this.sub.ssubscribe(...keys) : this.sub.subscribe(...keys)).catch(() => {});
-    for (const channel of this.held.values()) this.handler?.onResync(channel);
+  /**
+   * Remember `pub` as the channel's last; false when it is not news: a
+   * repeat (same offset and time), or the stream going backwards under the
+   * same epoch, which is checked and resynced instead.
+   */
+  private track(held: Held, pub: ServerPublication): boolean {
+    if (pub.offset === 0) return true;
+    if (pub.epoch === held.epoch && pub.offset <= held.offset) {
+      if ((pub.offset < held.offset || pub.time !== held.time) && !held.checking) void this.resync([channelKeys(this.opts.prefix, held.channel).pubsub]);
+      return false;
+    }
+    held.epoch = pub.epoch;
+    held.offset = pub.offset;
+    held.time = pub.time;
+    return true;
+  }
+
+  /** The link resubscribed `keys`: check each stream against what was seen (rollback), then make subscribers recover. */
+  private async resync(keys: string[]): Promise<void> {
+    await Promise.all(
+      keys.map(async (key) => {
+        const held = this.held.get(key);
+        if (!held) return;
+        held.checking = true;
+        if (held.offset > 0) await this.verify(held);
+        held.checking = false;
+        this.handler?.onResync(held.channel);
+      }),
+    );
+  }
+
+  private async verify(held: Held): Promise<void> {
+    const keys = channelKeys(this.opts.prefix, held.channel);
+    try {
+      const epoch = await this.cmd.tidingsVerify(keys.stream, keys.meta, held.epoch, held.offset, String(held.time), newEpoch(), Math.ceil(this.opts.streamMetaTtlMs / 1000));
+      if (epoch) this.opts.log?.warn({ channel: held.channel, lost: `${held.epoch}:${held.offset}`, epoch }, `stream of ${held.channel} was rolled back (a failover lost publications): new epoch, subscribers are told recovered: false`);
+    } catch (err) {
+      this.opts.log?.debug({ err: (err as Error).message, channel: held.channel }, 'rollback check failed');
+    }
   }
 }
 

@@ -1,26 +1,27 @@
-/** The control bus on Redis pub/sub: one shared key, a subscriber connection of its own. Contract: control.ts. */
-import type { Redis } from 'ioredis';
+/**
+ * The control bus on Redis pub/sub: one shared key on a link of its own
+ * (classic pub/sub on one server; sharded on a cluster, so a control message
+ * costs one primary, not every node). Contract: control.ts.
+ */
 import type { Logger } from 'pino';
 import type { ControlBus, ControlHandler, ControlMessage } from './control.js';
 import { EngineUnavailable } from './engine.js';
+import type { PubSubLink } from './redis-pubsub.js';
 
 export class RedisControl implements ControlBus {
   private handler?: ControlHandler;
 
-  /** `cmd` publishes; `sub` is this bus's own subscriber connection. */
   constructor(
-    private readonly cmd: Redis,
-    private readonly sub: Redis,
+    private readonly link: PubSubLink,
     private readonly key: string,
     private readonly log?: Logger,
   ) {}
 
-  /** Call once both connections are up; resolves when subscribed. */
+  /** Call once the link is connected; resolves when subscribed (the link resubscribes by itself). */
   async start(handler: ControlHandler): Promise<void> {
     this.handler = handler;
-    this.sub.on('message', (_key: string, msg: string) => this.onMessage(msg));
-    this.sub.on('ready', () => void this.sub.subscribe(this.key).catch(() => {}));
-    await this.sub.subscribe(this.key);
+    this.link.onMessage((_key, msg) => this.onMessage(msg));
+    await this.link.subscribe(this.key);
   }
 
   stop(): void {
@@ -29,7 +30,7 @@ export class RedisControl implements ControlBus {
 
   async publish(msg: ControlMessage): Promise<void> {
     try {
-      await this.cmd.publish(this.key, JSON.stringify(msg));
+      await this.link.publish(this.key, JSON.stringify(msg));
     } catch (err) {
       throw new EngineUnavailable(`control message failed: ${(err as Error).message}`);
     }

@@ -1,10 +1,10 @@
 /** The node registry in one Redis hash: node id → its latest announcement. Contract: nodes.ts. */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-topology.js';
 import type { NodeInfo, NodeRegistry } from './nodes.js';
 
 export class RedisNodes implements NodeRegistry {
   constructor(
-    private readonly cmd: Redis,
+    private readonly cmd: RedisClient,
     private readonly key: string,
     private readonly ttlMs: number,
   ) {}

@@ -6,10 +6,10 @@
  */
 import type { PresenceEntry } from '@tidings/protocol';
 import { channelKeys } from '@tidings/streams';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { EngineUnavailable } from './engine.js';
 import type { PresenceStore } from './presence.js';
+import type { RedisClient } from './redis-topology.js';
 
 /** KEYS: hash, zset. ARGV: now ms. Drops expired entries, returns the live ones' JSON. */
 const READ_SCRIPT = `
@@ -21,7 +21,7 @@ end
 return redis.call('HVALS', KEYS[1])
 `;
 
-type PresenceClient = Redis & { tidingsPresence(hash: string, zset: string, now: number): Promise<string[]> };
+type PresenceClient = RedisClient & { tidingsPresence(hash: string, zset: string, now: number): Promise<string[]> };
 
 export class RedisPresence implements PresenceStore {
   /** Entries this node owns, refreshed on the timer. */
@@ -30,7 +30,7 @@ export class RedisPresence implements PresenceStore {
   private readonly redis: PresenceClient;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlMs: number,
     private readonly log?: Logger,

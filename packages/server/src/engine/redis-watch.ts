@@ -4,7 +4,6 @@
  * /ready turns 503 meanwhile), one info line when all are ready again. The
  * connections retry by themselves; this only makes the outage visible.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 /** A Redis URL without its password, for logs and messages. */
@@ -18,14 +17,20 @@ export function redactUrl(url: string): string {
   }
 }
 
-export function watchRedis(connections: Redis[], url: string, log: Logger | undefined): void {
+/** Anything that reports its connection going and coming: an ioredis client, or a pub/sub link's events. */
+interface Watched {
+  on(event: 'error', fn: (err: Error) => void): unknown;
+  on(event: 'close' | 'ready', fn: () => void): unknown;
+}
+
+/** `where` names the Redis in the lines (no password); `allReady` says whether every connection is back. */
+export function watchRedis(watched: Watched[], where: string, allReady: () => boolean, log: Logger | undefined): void {
   if (!log) return;
-  const redis = redactUrl(url);
+  const redis = where;
   let everUp = false;
   let down = false;
   let cause = 'connection closed';
-  const allReady = () => connections.every((c) => c.status === 'ready');
-  for (const conn of connections) {
+  for (const conn of watched) {
     conn.on('error', (err: Error) => (cause = err.message || cause));
     conn.on('close', () => {
       if (!everUp || down) return;

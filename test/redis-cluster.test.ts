@@ -1,0 +1,133 @@
+/**
+ * The Redis engine on a real 3-primary Redis Cluster (no replicas): the engine
+ * contract, two gateway nodes delivering across every primary's slots, and a
+ * slot migrated between primaries mid-stream.
+ */
+import fc from 'fast-check';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisEngine } from '@tidings/server';
+import { keySlot } from '@tidings/streams';
+import { type Ack, checkDelivery, killAllNodes, startNode } from './cluster-helpers.js';
+import { engineContract } from './engine-contract.js';
+import { until } from './helpers.js';
+import { loggingClient, publishOnce, publishSeries, settleLogs } from './topology-helpers.js';
+import { type TestCluster, skipWithoutRedisTools, startRedisCluster } from './redis-server.js';
+
+describe.skipIf(skipWithoutRedisTools)('redis engine on Redis Cluster', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 60_000);
+  afterAll(() => cluster?.destroy());
+
+  engineContract('redis cluster', {
+    async make(handler) {
+      const engine = new RedisEngine({
+        url: 'redis://127.0.0.1',
+        topology: { kind: 'cluster', url: 'redis://127.0.0.1', nodes: cluster.nodes },
+        prefix: `t${Math.random().toString(36).slice(2, 8)}:`,
+      });
+      await engine.start(handler);
+      return engine;
+    },
+  });
+
+  it('computes the slot the cluster computes for any key (CLUSTER KEYSLOT)', async () => {
+    expect(keySlot('123456789')).toBe(12739); // the CRC16/XMODEM check value, mod 16384
+    const node = new Redis(cluster.ports[0]!, '127.0.0.1');
+    try {
+      const key = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }), fc.tuple(fc.string({ maxLength: 8 }), fc.string({ maxLength: 12 }), fc.string({ maxLength: 8 })).map(([a, b, c]) => `${a}{${b}}${c}`));
+      await fc.assert(
+        fc.asyncProperty(key, async (k) => {
+          expect(keySlot(k)).toBe(Number(await node.call('CLUSTER', 'KEYSLOT', k)));
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      node.disconnect();
+    }
+  });
+});
+
+describe.skipIf(skipWithoutRedisTools)('gateway nodes on Redis Cluster', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 60_000);
+  afterAll(() => {
+    killAllNodes();
+    return cluster?.destroy();
+  });
+
+  const nodeConfig = (prefix: string) => ({ engine: { prefix, redis: { cluster: cluster.nodes } } });
+  const seed = () => `redis://${cluster.nodes[0]}`;
+
+  it('two nodes deliver 1,000 publications on 100 channels over every primary to clients on both, once each, in order', async () => {
+    const channels = Array.from({ length: 100 }, (_, i) => `spread-${i}`);
+    const owners = new Set(await cluster.ownersOf(channels.map((c) => keySlot(c))));
+    expect(owners).toEqual(new Set(cluster.ports));
+    const a = await startNode(seed(), nodeConfig('spread:'));
+    const b = await startNode(seed(), nodeConfig('spread:'));
+    const clients = [a, a, b, b].map((n, i) => loggingClient(`ws://127.0.0.1:${n.port}/ws`, `s${i}`, channels));
+    try {
+      await until(() => clients.every((c) => c.subscribed()), 20_000, 'all subscribed');
+      const acked = new Map<string, Ack[]>(channels.map((c) => [c, []]));
+      for (let round = 0; round < 10; round++) {
+        await Promise.all(
+          channels.map(async (channel, i) => {
+            const ack = await publishOnce([(i + round) % 2 === 0 ? a.port : b.port], channel, round);
+            if (ack) acked.get(channel)!.push(ack);
+          }),
+        );
+      }
+      expect([...acked.values()].reduce((n, list) => n + list.length, 0)).toBe(1000);
+      const logs = clients.flatMap((c) => channels.map((ch) => ({ ch, log: c.logs.get(ch)! })));
+      await until(() => logs.every(({ ch, log }) => log.deliveries.length >= acked.get(ch)!.length), 20_000, 'every delivery');
+      for (const { ch, log } of logs) {
+        expect(checkDelivery(acked.get(ch)!, log)).toEqual([]);
+        expect(log.lost).toBe(0);
+        expect(log.deliveries.map((d) => d.id)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+      }
+    } finally {
+      for (const c of clients) c.client.disconnect();
+      a.child.kill('SIGKILL');
+      b.child.kill('SIGKILL');
+    }
+  }, 90_000);
+
+  it('a slot migrated to another primary mid-stream loses nothing', async () => {
+    const channel = 'moving';
+    const slot = keySlot(channel);
+    const from = await cluster.ownerOf(slot);
+    const to = cluster.ports.find((p) => p !== from)!;
+    const a = await startNode(seed(), nodeConfig('move:'));
+    const b = await startNode(seed(), nodeConfig('move:'));
+    const clients = [a, b, a, b].map((n, i) => loggingClient(`ws://127.0.0.1:${n.port}/ws`, `m${i}`, [channel]));
+    try {
+      await until(() => clients.every((c) => c.subscribed()), 20_000, 'all subscribed');
+      let migration: Promise<void> | undefined;
+      const { acked } = await publishSeries(() => [a.port, b.port], channel, 200, (id) => {
+        if (id === 60) migration = cluster.migrateSlot(slot, to);
+      });
+      await migration;
+      expect(await cluster.ownerOf(slot)).toBe(to);
+      expect(acked.length).toBeGreaterThan(150);
+      const logs = clients.map((c) => c.logs.get(channel)!);
+      await settleLogs(logs, acked);
+      for (const log of logs) {
+        expect(checkDelivery(acked, log)).toEqual([]);
+        expect(log.lost).toBe(0);
+        expect(log.deliveries.map((d) => d.id)).toEqual(acked.map((x) => x.id));
+      }
+      // Live again on the new primary, through both nodes.
+      const after = await publishOnce([a.port], channel, 1000);
+      expect(after).toBeDefined();
+      await until(() => logs.every((log) => log.deliveries.some((d) => d.id === 1000)), 10_000, 'live after the move');
+    } finally {
+      for (const c of clients) c.client.disconnect();
+      a.child.kill('SIGKILL');
+      b.child.kill('SIGKILL');
+    }
+  }, 90_000);
+});
