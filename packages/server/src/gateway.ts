@@ -27,6 +27,7 @@ import { RpcService } from './rpc/service.js';
 import type { Session } from './session/session.js';
 import { type SseEndpoint, createSseEndpoint } from './transport/sse.js';
 import { type WebSocketEndpoint, attachWebSocket } from './transport/websocket.js';
+import { Webhooks } from './webhooks/webhooks.js';
 
 /** How often a node refreshes its entry in the shared node registry. */
 const HEARTBEAT_MS = 5000;
@@ -48,6 +49,7 @@ export class Gateway {
   private readonly sse: SseEndpoint;
   private readonly api: Api;
   private readonly metrics: ReturnType<typeof createMetrics>;
+  private readonly webhooks?: Webhooks;
   private closing?: Promise<void>;
   private heartbeat?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
@@ -85,11 +87,13 @@ export class Gateway {
       return { ...this.nodeInfo(), disconnects, publications, deliveries };
     });
     this.metrics = createMetrics(this.ctx.hub, () => this.ws.sessions.size);
+    this.webhooks = Webhooks.create({ config: config.webhooks, engine, events: this.ctx.hub.events, registry: this.metrics.registry, log });
   }
 
   /** Start the engine, then listen. Resolves with the bound port. */
   async listen(port = this.ctx.config.port, host = this.ctx.config.host): Promise<number> {
     await this.ctx.engine.start(this.ctx.hub);
+    this.webhooks?.start();
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       // A deep accept queue: after a node dies, its clients all reconnect at once, and dropped SYNs cost 1–3 s each.
@@ -219,6 +223,7 @@ export class Gateway {
     await Promise.race([serverClosed, timeout]);
     clearTimeout(timer);
     this.ctx.deadlines.close();
+    await this.webhooks?.close(Math.max(1000, deadline - Date.now()));
     await this.ctx.engine.close();
   }
 }

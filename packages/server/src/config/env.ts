@@ -37,6 +37,8 @@ export const ENV_FIELDS: EnvField[] = [
   { name: 'TIDINGS_ENGINE', path: ['engine', 'type'], read: text, help: 'memory (default) or redis' },
   { name: 'TIDINGS_REDIS_URL', path: ['engine', 'redisUrl'], read: text, help: 'Redis URL (default redis://127.0.0.1:6379)' },
   { name: 'TIDINGS_REDIS_PREFIX', path: ['engine', 'prefix'], read: text, help: 'Redis key prefix (default tidings:)' },
+  { name: 'TIDINGS_WEBHOOK_URL', path: ['webhooks', 'url'], read: text, help: 'URL the webhooks are POSTed to (needs TIDINGS_WEBHOOK_SECRET)' },
+  { name: 'TIDINGS_WEBHOOK_SECRET', path: ['webhooks', 'secret'], read: text, help: 'secret that signs the webhooks, at least 16 characters' },
   { name: 'TIDINGS_DATA_DIR', path: [], read: text, help: 'folder of the generated development secrets (default: the nearest .tidings)' },
 ];
 

@@ -10,6 +10,8 @@ import { RedisBroker } from './broker-redis.js';
 import { RedisControl } from './control-redis.js';
 import type { Engine, EngineHandler } from './engine.js';
 import { RedisNodes } from './nodes-redis.js';
+import { RedisOccupancy } from './occupancy-redis.js';
+import { RedisOutbox } from './outbox-redis.js';
 import { RedisPresence } from './presence-redis.js';
 import { redactUrl, watchRedis } from './redis-watch.js';
 
@@ -39,6 +41,8 @@ export class RedisEngine implements Engine {
   readonly presence: RedisPresence;
   readonly control: RedisControl;
   readonly nodes: RedisNodes;
+  readonly occupancy: RedisOccupancy;
+  readonly outbox: RedisOutbox;
   private readonly cmd: Redis;
   private readonly sub: Redis;
   private readonly ctl: Redis;
@@ -61,6 +65,8 @@ export class RedisEngine implements Engine {
     this.presence = new RedisPresence(cmd, prefix, opts.presenceTtlMs ?? 30_000, opts.log);
     this.control = new RedisControl(cmd, this.ctl, `${prefix}control`, opts.log);
     this.nodes = new RedisNodes(cmd, `${prefix}nodes`, opts.nodeTtlMs ?? 15_000);
+    this.occupancy = new RedisOccupancy(cmd, prefix, opts.presenceTtlMs ?? 30_000, opts.log);
+    this.outbox = new RedisOutbox(cmd, prefix);
     for (const [name, conn] of [['commands', this.cmd], ['pubsub', this.sub], ['control', this.ctl]] as const) {
       conn.on('error', (err: Error) => {
         this.lastError = err.message;
@@ -79,6 +85,7 @@ export class RedisEngine implements Engine {
     this.broker.start(handler, await supportsShardedPubSub(this.cmd));
     await this.control.start(handler);
     this.presence.start();
+    this.occupancy.start();
   }
 
   /** All three connections: without the control one, user disconnects and forwarded SSE commands would fail. */
@@ -88,6 +95,7 @@ export class RedisEngine implements Engine {
 
   async close(): Promise<void> {
     await this.presence.clear();
+    this.occupancy.stop();
     this.broker.stop();
     this.control.stop();
     this.cmd.disconnect();

@@ -1,0 +1,100 @@
+/**
+ * Turns the node's local facts (event bus) into cluster-wide webhook events.
+ * This node's first subscriber of a channel, or first connection of a user on
+ * a presence channel, becomes a share in the engine's occupancy store; the
+ * store answers whether it was the first anywhere ("occupied", "added") and,
+ * on the last local one leaving, whether it was the last anywhere.
+ *
+ * Everything about one channel runs through one promise chain, so its events
+ * come out in the order they happened on this node.
+ */
+import type { WebhookEventName } from '../config/webhooks.js';
+import type { OccupancyStore, Share } from '../engine/occupancy.js';
+import type { NodeEvent } from '../events/bus.js';
+import type { WebhookEvent } from './event.js';
+
+export interface TrackerOptions {
+  occupancy: OccupancyStore;
+  /** Which events some endpoint wants (others cost nothing). */
+  wanted: ReadonlySet<WebhookEventName>;
+  emit: (event: WebhookEvent) => void;
+  /** An event could not be decided (the engine failed): counted and logged. */
+  lost: (name: WebhookEventName, err: Error) => void;
+}
+
+export class Tracker {
+  /** Local connections per (channel, user) on presence channels. */
+  private readonly members = new Map<string, number>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly channels: boolean;
+  private readonly users: boolean;
+
+  constructor(private readonly opts: TrackerOptions) {
+    const { wanted } = opts;
+    this.channels = wanted.has('channel_occupied') || wanted.has('channel_vacated');
+    this.users = wanted.has('member_added') || wanted.has('member_removed');
+    opts.occupancy.onExpired = (share) => this.then(share.channel, async () => this.vacated(share));
+  }
+
+  onEvent(e: NodeEvent): void {
+    switch (e.kind) {
+      case 'channel':
+        if (this.channels) this.share({ channel: e.channel }, e.present);
+        return;
+      case 'presence':
+        if (this.users) this.member(e.channel, e.user, e.present);
+        return;
+      case 'publication':
+        return this.then(e.channel, async () => this.emit({ name: 'client_publication', channel: e.channel, user: e.user, client: e.client, data: e.data }));
+      case 'connection':
+        return this.emit({ name: e.present ? 'user_connected' : 'user_disconnected', user: e.user, client: e.client });
+    }
+  }
+
+  /** Resolves once every queued step has run (graceful shutdown). */
+  async settled(): Promise<void> {
+    while (this.chains.size > 0) await Promise.allSettled([...this.chains.values()]);
+  }
+
+  /** Per user, as Pusher does: a user's second connection on a channel is not a new member. */
+  private member(channel: string, user: string, present: boolean): void {
+    const key = `${channel}\u0000${user}`;
+    const before = this.members.get(key) ?? 0;
+    const after = Math.max(0, before + (present ? 1 : -1));
+    if (after === 0) this.members.delete(key);
+    else this.members.set(key, after);
+    if (before === 0 && after === 1) this.share({ channel, user }, true);
+    else if (before === 1 && after === 0) this.share({ channel, user }, false);
+  }
+
+  private share(share: Share, present: boolean): void {
+    const { occupancy } = this.opts;
+    this.then(share.channel, async () => {
+      if (!present) {
+        if (await occupancy.leave(share)) this.vacated(share);
+        return;
+      }
+      const { vacatedFirst, occupied } = await occupancy.join(share);
+      if (vacatedFirst) this.vacated(share);
+      if (occupied) this.emit({ name: share.user === undefined ? 'channel_occupied' : 'member_added', channel: share.channel, user: share.user });
+    }, share.user === undefined ? (present ? 'channel_occupied' : 'channel_vacated') : present ? 'member_added' : 'member_removed');
+  }
+
+  private vacated(share: Share): void {
+    this.emit({ name: share.user === undefined ? 'channel_vacated' : 'member_removed', channel: share.channel, user: share.user });
+  }
+
+  private emit(event: WebhookEvent): void {
+    if (this.opts.wanted.has(event.name)) this.opts.emit(event);
+  }
+
+  /** Run `step` after every earlier step of `channel`. */
+  private then(channel: string, step: () => Promise<void>, what: WebhookEventName = 'client_publication'): void {
+    const prev = this.chains.get(channel);
+    const next = (prev ? prev.then(step) : step()).catch((err: Error) => this.opts.lost(what, err));
+    this.chains.set(channel, next);
+    void next.then(() => {
+      if (this.chains.get(channel) === next) this.chains.delete(channel);
+    });
+  }
+}
