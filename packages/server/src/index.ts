@@ -10,3 +10,5 @@ export { MemoryEngine, type MemoryEngineOptions } from './engine/engine-memory.j
 export { RedisEngine, type RedisEngineOptions } from './engine/engine-redis.js';
 export { signToken, type TokenRequest } from './auth/sign.js';
 export { RpcError, type RpcContext, type RpcHandler } from './rpc/registry.js';
+export type { JoinResult, OccupancyStore, Share } from './engine/occupancy.js';
+export type { Outbox, OutboxItem } from './engine/outbox.js';
