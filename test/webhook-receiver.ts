@@ -39,11 +39,11 @@ export interface Receiver {
 }
 
 export function validSignature(secret: string, body: string, header: string | undefined): boolean {
-  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
+  const m = /^t=(\d+)((?:,v1=[0-9a-f]{64})+)$/.exec(header ?? '');
   if (!m) return false;
   if (Math.abs(Date.now() / 1000 - Number(m[1])) > 300) return false;
   const want = createHmac('sha256', secret).update(`${m[1]}.${body}`).digest();
-  return timingSafeEqual(want, Buffer.from(m[2]!, 'hex'));
+  return m[2]!.split(',v1=').slice(1).some((hex) => timingSafeEqual(want, Buffer.from(hex, 'hex')));
 }
 
 export async function startReceiver(secret: string, port = 0): Promise<Receiver> {

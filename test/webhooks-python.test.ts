@@ -14,6 +14,7 @@ const run = promisify(execFile);
 const PY_ROOT = resolve(import.meta.dirname, '../packages/python');
 const EXAMPLE = resolve(import.meta.dirname, '../examples/python/webhook_receiver.py');
 const HOOK_SECRET = 'webhook-secret-0123456789';
+const OLD_SECRET = 'webhook-secret-before-rotation';
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 // python3 must exist in CI: a missing one fails these tests there instead of skipping them.
 const runHere = hasPython || process.env.CI === 'true';
@@ -58,7 +59,8 @@ async function verify(req: { secret: string; body: string; headers: Record<strin
 describe.skipIf(!runHere)('webhooks checked by the Python SDK', () => {
   it('a request the gateway sent passes tidings.verify_webhook; altered or replayed late it fails', async () => {
     rx = await startReceiver(HOOK_SECRET);
-    t = await startTestGateway({ webhooks: { url: rx.url, secret: HOOK_SECRET, ...fast } });
+    // Mid-rotation: the new secret first, the old one still signing too.
+    t = await startTestGateway({ webhooks: { endpoints: [{ url: rx.url, secret: [HOOK_SECRET, OLD_SECRET] }], ...fast } });
     peers.push(await connectedPeer(t, 'pyuser'));
     await until(() => rx!.requests.length > 0, 10_000, 'a webhook request');
     const req = rx.requests[0]!;
@@ -69,6 +71,9 @@ describe.skipIf(!runHere)('webhooks checked by the Python SDK', () => {
     expect((await verify({ secret: HOOK_SECRET, body: req.body, headers, now: t0 + 301 })).ok).toBe(false);
     expect((await verify({ secret: HOOK_SECRET, body: req.body.replace('pyuser', 'pyuses'), headers })).ok).toBe(false);
     expect((await verify({ secret: 'another-secret-0123456789', body: req.body, headers })).ok).toBe(false);
+    // A receiver not yet moved to the new secret still accepts it.
+    expect((await verify({ secret: OLD_SECRET, body: req.body, headers })).ok).toBe(true);
+    expect(String(headers['Tidings-Signature']).match(/v1=/g)).toHaveLength(2);
   });
 
   it('examples/python/webhook_receiver.py gets the events, once each, and refuses a forged request', async () => {

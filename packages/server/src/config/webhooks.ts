@@ -34,13 +34,14 @@ const secret = z.string().min(16, 'must be at least 16 characters');
 const endpointSchema = z
   .object({
     url,
-    /** Signs every request (HMAC-SHA256); the receiver checks it with the same secret. */
-    secret,
+    /** Signs every request (HMAC-SHA256); the receiver checks it with the same secret. A list while rotating: one signature per secret. */
+    secret: z.union([secret, z.array(secret).min(1).max(4)]),
     /** Events sent to this endpoint (default: all). */
     events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).default([...WEBHOOK_EVENTS]),
   })
   .strict();
-export type WebhookEndpoint = z.output<typeof endpointSchema>;
+/** An endpoint as the sender uses it: every secret it signs with, the current one first. */
+export type WebhookEndpoint = Omit<z.output<typeof endpointSchema>, 'secret'> & { secrets: string[] };
 
 export const webhooksSchema = z
   .object({
@@ -48,7 +49,11 @@ export const webhooksSchema = z
     url: url.optional(),
     /** Its secret (TIDINGS_WEBHOOK_SECRET). */
     secret: secret.optional(),
-    endpoints: z.array(endpointSchema).max(16).default([]),
+    endpoints: z
+      .array(endpointSchema)
+      .max(16)
+      .refine((list) => new Set(list.map((e) => e.url)).size === list.length, 'each endpoint URL once (its URL names its outbox)')
+      .default([]),
     /** Events per request at most… */
     batchMaxEvents: z.number().int().min(1).max(1000).default(100),
     /** …and how long the first event of a batch may wait for others. */
@@ -65,6 +70,7 @@ export const webhooksSchema = z
   })
   .strict()
   .refine((w) => (w.url === undefined) === (w.secret === undefined), { message: 'url and secret go together', path: ['secret'] })
+  .refine((w) => w.url === undefined || w.endpoints.every((e) => e.url !== w.url), { message: 'is also listed in endpoints', path: ['url'] })
   .refine((w) => w.retryMaxDelay >= w.retryMinDelay, { message: 'must not be below retryMinDelay', path: ['retryMaxDelay'] })
   .refine((w) => w.lease > w.timeout, { message: 'must be longer than timeout', path: ['lease'] });
 
@@ -73,6 +79,7 @@ export type WebhooksConfig = z.output<typeof webhooksSchema>;
 
 /** Every endpoint, the `url`/`secret` shorthand first. */
 export function webhookEndpoints(w: WebhooksConfig): WebhookEndpoint[] {
-  const one = w.url !== undefined && w.secret !== undefined ? [{ url: w.url, secret: w.secret, events: [...WEBHOOK_EVENTS] }] : [];
-  return [...one, ...w.endpoints];
+  const one = w.url !== undefined && w.secret !== undefined ? [{ url: w.url, secrets: [w.secret], events: [...WEBHOOK_EVENTS] }] : [];
+  const listed = w.endpoints.map(({ secret, ...e }) => ({ ...e, secrets: typeof secret === 'string' ? [secret] : secret }));
+  return [...one, ...listed];
 }

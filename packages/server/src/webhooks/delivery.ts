@@ -102,7 +102,7 @@ export class Delivery {
   private async deliver(batch: Batch): Promise<boolean> {
     const { endpoint, label, outbox, queue, config, metrics, log } = this.opts;
     const started = process.hrtime.bigint();
-    const result = await send(batch.body, { url: endpoint.url, secret: endpoint.secret, timeoutMs: config.timeout, signal: this.abort.signal });
+    const result = await send(batch.body, { url: endpoint.url, secrets: endpoint.secrets, timeoutMs: config.timeout, signal: this.abort.signal });
     metrics.observe(label, result.ok, Number(process.hrtime.bigint() - started) / 1e9);
     if (result.ok) {
       this.failures = 0;

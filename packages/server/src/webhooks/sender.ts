@@ -10,7 +10,8 @@ export type SendResult = { ok: true; status: number } | { ok: false; status?: nu
 
 export interface SendOptions {
   url: string;
-  secret: string;
+  /** One signature per secret (several while rotating). */
+  secrets: readonly string[];
   timeoutMs: number;
   /** Aborts a request in flight (shutdown). */
   signal?: AbortSignal;
@@ -31,7 +32,7 @@ export async function send(body: string, opts: SendOptions): Promise<SendResult>
         'content-type': 'application/json',
         'user-agent': 'tidings-webhooks',
         [ID_HEADER]: batchId(body),
-        [SIGNATURE_HEADER]: signatureHeader(opts.secret, body),
+        [SIGNATURE_HEADER]: signatureHeader(opts.secrets, body),
       },
       body,
       signal,
