@@ -98,6 +98,17 @@ describe('webhooks (memory engine)', () => {
     expect(rx.duplicates).toBe(0);
   });
 
+  it('delivers the events of a graceful shutdown before the process goes (memory outbox)', async () => {
+    const { rx, t: gw } = await setup({ batchMaxWait: '1s' });
+    const p = await peer(gw, 'last');
+    await p.call('subscribe', { channel: 'room:end' });
+    await gw.close();
+    t = undefined;
+    expect(named(rx.events, 'member_removed')).toEqual(['room:end/last']);
+    expect(named(rx.events, 'channel_vacated')).toContain('room:end');
+    expect(rx.events.filter((e) => e.name === 'user_disconnected').map((e) => e.user)).toEqual(['last']);
+  });
+
   it('batches up to batchMaxEvents per request', async () => {
     const { rx, t } = await setup({ batchMaxEvents: 4, batchMaxWait: '300ms' });
     const p = await peer(t, 'dave');

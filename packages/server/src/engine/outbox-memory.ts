@@ -7,6 +7,7 @@ interface MemoryQueue {
 }
 
 export class MemoryOutbox implements Outbox {
+  readonly durable = false;
   private readonly queues = new Map<string, MemoryQueue>();
 
   async append(queue: string, items: readonly string[], maxItems: number): Promise<number> {

@@ -50,6 +50,7 @@ export class RedisOutbox implements Outbox {
   /** Who holds a lease: one id per process, so a restarted node waits for its old lease to expire like any other. */
   private readonly node = randomBytes(9).toString('base64url');
   private readonly redis: OutboxClient;
+  readonly durable = true;
 
   constructor(
     redis: Redis,

@@ -25,6 +25,8 @@ export interface OutboxItem {
 }
 
 export interface Outbox {
+  /** True when queued items survive a restart of the gateway (Redis); false when they die with it (memory). */
+  readonly durable: boolean;
   append(queue: string, items: readonly string[], maxItems: number): Promise<number>;
   lease(queue: string, ttlMs: number): Promise<boolean>;
   /** Give the lease up (graceful shutdown), so another node takes over at once. */

@@ -34,6 +34,8 @@ interface Batch {
 
 export class Delivery {
   private stopped = false;
+  /** Shutting down: deliver what is queued, then stop. */
+  private draining = false;
   private wake?: () => void;
   private readonly abort = new AbortController();
   private failures = 0;
@@ -50,14 +52,25 @@ export class Delivery {
     this.wake?.();
   }
 
-  /** Stop after the request in flight (cut at `graceMs`), and give the lease up. */
-  async stop(graceMs: number): Promise<void> {
-    this.stopped = true;
+  /**
+   * Stop delivering and give the lease up. With `drain`, keep delivering until
+   * the queue is empty first (an outbox that dies with the process); either
+   * way a request still in flight at `graceMs` is cut.
+   */
+  async stop(graceMs: number, drain: boolean): Promise<void> {
+    const timer = setTimeout(() => this.halt(), Math.max(0, graceMs));
+    if (drain) this.draining = true;
+    else this.halt();
     this.wake?.();
-    const timer = setTimeout(() => this.abort.abort(), Math.max(0, graceMs));
     await this.running;
     clearTimeout(timer);
     await this.opts.outbox.release(this.opts.queue).catch(() => {});
+  }
+
+  private halt(): void {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake?.();
   }
 
   private async loop(): Promise<void> {
@@ -71,6 +84,7 @@ export class Delivery {
           continue;
         }
         batch ??= await this.collect();
+        if (!batch && this.draining) return;
         if (!batch) {
           await this.sleep(POLL_MS);
           continue;
@@ -90,7 +104,7 @@ export class Delivery {
     let items = await outbox.peek(queue, config.batchMaxEvents);
     if (items.length === 0) return undefined;
     const wait = config.batchMaxWait - (Date.now() - timeOf(items[0]!.json));
-    if (items.length < config.batchMaxEvents && wait > 0) {
+    if (items.length < config.batchMaxEvents && wait > 0 && !this.draining) {
       await this.sleep(wait, false);
       items = await outbox.peek(queue, config.batchMaxEvents);
       if (items.length === 0) return undefined;

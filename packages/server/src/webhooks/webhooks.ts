@@ -76,14 +76,19 @@ export class Webhooks {
     for (const t of this.targets) t.delivery.start();
   }
 
-  /** Queue what the node's last events decided, then stop delivering (what is left stays in the outbox). */
+  /**
+   * Queue what the node's last events decided, then stop delivering: at once
+   * when the outbox is durable (what is left waits there for the next node),
+   * after delivering what is queued otherwise (within `graceMs`).
+   */
   async close(graceMs: number): Promise<void> {
     const deadline = Date.now() + graceMs;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.tracker.settled(), new Promise((r) => (timer = setTimeout(r, graceMs / 2)))]);
     clearTimeout(timer);
     await this.flush();
-    await Promise.all(this.targets.map((t) => t.delivery.stop(deadline - Date.now())));
+    const drain = !this.opts.engine.outbox.durable;
+    await Promise.all(this.targets.map((t) => t.delivery.stop(deadline - Date.now(), drain)));
   }
 
   private queue(event: WebhookEvent): void {
