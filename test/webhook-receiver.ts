@@ -15,6 +15,7 @@ export interface ReceivedEvent {
   channel?: string;
   user?: string;
   client?: string;
+  seq?: number;
   data?: unknown;
 }
 

@@ -88,9 +88,12 @@ describe.skipIf(skipWithoutRedis)('webhooks on two Redis nodes', () => {
     expect(named(big, 'member_added').sort()).toEqual(users.map((u) => `room:big/${u}`).sort());
     expect(named(big, 'member_removed').sort()).toEqual(users.map((u) => `room:big/${u}`).sort());
     for (const user of users) {
-      const mine = big.filter((e) => e.user === user).map((e) => e.name);
-      expect(mine, user).toEqual(['member_added', 'member_removed']);
+      const mine = big.filter((e) => e.user === user);
+      expect(mine.map((e) => e.name), user).toEqual(['member_added', 'member_removed']);
+      expect(mine[1]!.seq!, user).toBeGreaterThan(mine[0]!.seq!);
     }
+    const room = big.filter((e) => e.user === undefined);
+    expect(room[1]!.seq!).toBeGreaterThan(room[0]!.seq!);
     expect(rx.requests.slice(0, 4).map((r) => r.status)).toEqual([500, 500, 500, 200]);
     expect(rx.requests.every((r) => r.signatureValid)).toBe(true);
     // Each id accounted for: every event of a refused request came again and was kept, and every accepted

@@ -12,12 +12,20 @@ function contract(name: string, make: () => Promise<Engine>) {
       const e = await make();
       const room: Share = { channel: 'room:a' };
       const ann: Share = { channel: 'room:a', user: 'ann' };
-      expect(await e.occupancy.join(room)).toEqual({ vacatedFirst: false, occupied: true });
-      expect(await e.occupancy.join(ann)).toEqual({ vacatedFirst: false, occupied: true });
-      expect(await e.occupancy.leave(ann)).toBe(true);
-      expect(await e.occupancy.leave(room)).toBe(true);
-      expect(await e.occupancy.leave(room)).toBe(false);
-      expect(await e.occupancy.join(room)).toEqual({ vacatedFirst: false, occupied: true });
+      const seqs: number[] = [];
+      const first = await e.occupancy.join(room);
+      expect(first).toMatchObject({ vacatedFirst: false, occupied: true });
+      expect(await e.occupancy.join(ann)).toMatchObject({ vacatedFirst: false, occupied: true });
+      seqs.push(first.seq);
+      for (let i = 0; i < 5; i++) {
+        seqs.push(await e.occupancy.leave(room));
+        seqs.push((await e.occupancy.join(room)).seq);
+      }
+      expect(await e.occupancy.leave(ann)).toBeGreaterThan(0);
+      seqs.push(await e.occupancy.leave(room));
+      expect(await e.occupancy.leave(room)).toBe(0);
+      // Each transition of the share is numbered higher than the one before, even within one microsecond.
+      for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!);
       await e.close();
     });
 
@@ -66,8 +74,8 @@ describe.skipIf(skipWithoutRedis)('redis', () => {
     const room = { channel: 'room:shared' };
     expect((await a.occupancy.join(room)).occupied).toBe(true);
     expect((await b.occupancy.join(room)).occupied).toBe(false);
-    expect(await a.occupancy.leave(room)).toBe(false);
-    expect(await b.occupancy.leave(room)).toBe(true);
+    expect(await a.occupancy.leave(room)).toBe(0);
+    expect(await b.occupancy.leave(room)).toBeGreaterThan(0);
     await Promise.all([a.close(), b.close()]);
   });
 
@@ -77,8 +85,9 @@ describe.skipIf(skipWithoutRedis)('redis', () => {
     const dead = await make(ttl);
     const [b, c] = [await make(ttl), await make(ttl)];
     const expired: string[] = [];
-    for (const e of [b, c]) e.occupancy.onExpired = (s) => void expired.push(`${s.channel}/${s.user ?? ''}`);
-    await dead.occupancy.join({ channel: 'room:crash' });
+    const seqs = new Map<string, number>();
+    for (const e of [b, c]) e.occupancy.onExpired = (s, seq) => void (expired.push(`${s.channel}/${s.user ?? ''}`), seqs.set(`${s.channel}/${s.user ?? ''}`, seq));
+    const occupiedSeq = (await dead.occupancy.join({ channel: 'room:crash' })).seq;
     await dead.occupancy.join({ channel: 'room:crash', user: 'zed' });
     await dead.occupancy.join({ channel: 'room:kept' });
     expect((await b.occupancy.join({ channel: 'room:kept' })).occupied).toBe(false);
@@ -87,24 +96,29 @@ describe.skipIf(skipWithoutRedis)('redis', () => {
     // Two more sweeps of each live node, to catch a second report.
     await new Promise((r) => setTimeout(r, 1000));
     expect(expired.sort()).toEqual(['room:crash/', 'room:crash/zed']);
+    expect(seqs.get('room:crash/')).toBeGreaterThan(occupiedSeq);
     // room:kept is still held by b, so it did not expire; room:crash was purged by the sweep, so a late joiner simply occupies it.
     const late = await make(ttl);
-    expect(await late.occupancy.join({ channel: 'room:crash' })).toEqual({ vacatedFirst: false, occupied: true });
-    expect(await b.occupancy.leave({ channel: 'room:kept' })).toBe(true);
+    const again = await late.occupancy.join({ channel: 'room:crash' });
+    expect(again).toMatchObject({ vacatedFirst: false, occupied: true });
+    expect(again.seq).toBeGreaterThan(seqs.get('room:crash/')!);
+    expect(await b.occupancy.leave({ channel: 'room:kept' })).toBeGreaterThan(0);
     await Promise.all([b.close(), c.close(), late.close()]);
   });
 
   it('reports "vacated first" to a node joining a share whose holders all died, before any sweep', async () => {
     prefix = `z${Math.random().toString(36).slice(2, 8)}:`;
     const dead = await make({ prefix, presenceTtlMs: 60_000 });
-    await dead.occupancy.join({ channel: 'room:gone' });
+    const before = (await dead.occupancy.join({ channel: 'room:gone' })).seq;
     await dead.close();
     // Move the dead node's deadline into the past, as if its TTL had run out.
     const key = `${prefix}{room:gone}:oc`;
     const member = (await redis.command('ZRANGE', key, '0', '-1')).split('\r\n').find((l) => !l.startsWith('*') && !l.startsWith('$'))!;
     await redis.command('ZADD', key, '1', member);
     const e = await make({ prefix, presenceTtlMs: 60_000 });
-    expect(await e.occupancy.join({ channel: 'room:gone' })).toEqual({ vacatedFirst: true, occupied: true });
+    const joined = await e.occupancy.join({ channel: 'room:gone' });
+    expect(joined).toMatchObject({ vacatedFirst: true, occupied: true });
+    expect(joined.seq - 1).toBeGreaterThan(before); // the vacancy's own number, between the two occupancies
     await e.close();
   });
 

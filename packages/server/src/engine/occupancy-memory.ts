@@ -3,17 +3,24 @@ import type { JoinResult, OccupancyStore, Share } from './occupancy.js';
 
 export class MemoryOccupancy implements OccupancyStore {
   private readonly held = new Set<string>();
-  onExpired?: (share: Share) => void;
+  /** One clock for every share: increasing across all of them is increasing for each. */
+  private lastSeq = 0;
+  onExpired?: (share: Share, seq: number) => void;
 
   async join(share: Share): Promise<JoinResult> {
     const key = keyOf(share);
-    const occupied = !this.held.has(key);
+    if (this.held.has(key)) return { vacatedFirst: false, occupied: false, seq: 0 };
     this.held.add(key);
-    return { vacatedFirst: false, occupied };
+    return { vacatedFirst: false, occupied: true, seq: this.nextSeq() };
   }
 
-  async leave(share: Share): Promise<boolean> {
-    return this.held.delete(keyOf(share));
+  async leave(share: Share): Promise<number> {
+    return this.held.delete(keyOf(share)) ? this.nextSeq() : 0;
+  }
+
+  private nextSeq(): number {
+    this.lastSeq = Math.max(Date.now() * 1000, this.lastSeq + 1);
+    return this.lastSeq;
   }
 }
 

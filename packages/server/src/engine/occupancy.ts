@@ -10,7 +10,7 @@
  * - `join` resolves `occupied: true` exactly when no node held the share
  *   before; `vacatedFirst: true` when the shares found were all expired (the
  *   nodes holding them died), so that vacancy is reported before the new
- *   occupancy. `leave` resolves true exactly when no node holds it any more.
+ *   occupancy. `leave` resolves non-zero exactly when no node holds it any more.
  *   Across all nodes, each share alternates occupied, vacated, occupied…
  * - A node's shares live while it runs and expire a TTL after it stops
  *   refreshing them; an expired share whose loss empties its key is handed to
@@ -25,16 +25,25 @@ export interface Share {
 }
 
 export interface JoinResult {
-  /** Every previous holder had expired: report a vacancy first. */
+  /** Every previous holder had expired: report a vacancy first (its seq is `seq - 1`). */
   vacatedFirst: boolean;
   /** No live node held the share: this is the first one anywhere. */
   occupied: boolean;
+  /** When `occupied`: the transition's sequence number (see below); 0 otherwise. */
+  seq: number;
 }
 
+/**
+ * Every transition of a share (occupied, vacated) gets a sequence number,
+ * decided in the same atomic step, higher than any earlier transition of that
+ * share on any node (microseconds of the store's clock, bumped when equal). Two
+ * nodes may queue their events in the opposite order; the numbers say which
+ * came first.
+ */
 export interface OccupancyStore {
   join(share: Share): Promise<JoinResult>;
-  /** True when this was the last holder anywhere. */
-  leave(share: Share): Promise<boolean>;
+  /** The vacancy's sequence number when this was the last holder anywhere; 0 otherwise. */
+  leave(share: Share): Promise<number>;
   /** Shares vacated because the nodes holding them stopped refreshing them. */
-  onExpired?: (share: Share) => void;
+  onExpired?: (share: Share, seq: number) => void;
 }

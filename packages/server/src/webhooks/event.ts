@@ -12,6 +12,8 @@ export interface WebhookEvent {
   channel?: string;
   user?: string;
   client?: string;
+  /** Channel and member events: the occupancy transition's sequence number (engine/occupancy.ts). */
+  seq?: number;
   /** JSON text. */
   data?: string;
 }
@@ -21,9 +23,9 @@ export function eventId(): string {
   return `evt_${randomBytes(16).toString('base64url')}`;
 }
 
-/** The event's JSON: `{"id","name","time_ms","channel"?,"user"?,"client"?,"data"?}`. */
+/** The event's JSON: `{"id","name","time_ms","channel"?,"user"?,"client"?,"seq"?,"data"?}`. */
 export function encodeEvent(e: WebhookEvent, now = Date.now()): string {
-  const head = JSON.stringify({ id: eventId(), name: e.name, time_ms: now, channel: e.channel, user: e.user, client: e.client });
+  const head = JSON.stringify({ id: eventId(), name: e.name, time_ms: now, channel: e.channel, user: e.user, client: e.client, seq: e.seq });
   return e.data === undefined ? head : `${head.slice(0, -1)},"data":${e.data}}`;
 }
 

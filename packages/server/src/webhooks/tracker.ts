@@ -33,7 +33,7 @@ export class Tracker {
     const { wanted } = opts;
     this.channels = wanted.has('channel_occupied') || wanted.has('channel_vacated');
     this.users = wanted.has('member_added') || wanted.has('member_removed');
-    opts.occupancy.onExpired = (share) => this.then(share.channel, async () => this.vacated(share));
+    opts.occupancy.onExpired = (share, seq) => this.then(share.channel, async () => this.vacated(share, seq));
   }
 
   onEvent(e: NodeEvent): void {
@@ -71,17 +71,18 @@ export class Tracker {
     const { occupancy } = this.opts;
     this.then(share.channel, async () => {
       if (!present) {
-        if (await occupancy.leave(share)) this.vacated(share);
+        const seq = await occupancy.leave(share);
+        if (seq) this.vacated(share, seq);
         return;
       }
-      const { vacatedFirst, occupied } = await occupancy.join(share);
-      if (vacatedFirst) this.vacated(share);
-      if (occupied) this.emit({ name: share.user === undefined ? 'channel_occupied' : 'member_added', channel: share.channel, user: share.user });
+      const { vacatedFirst, occupied, seq } = await occupancy.join(share);
+      if (vacatedFirst) this.vacated(share, seq - 1);
+      if (occupied) this.emit({ name: share.user === undefined ? 'channel_occupied' : 'member_added', channel: share.channel, user: share.user, seq });
     }, share.user === undefined ? (present ? 'channel_occupied' : 'channel_vacated') : present ? 'member_added' : 'member_removed');
   }
 
-  private vacated(share: Share): void {
-    this.emit({ name: share.user === undefined ? 'channel_vacated' : 'member_removed', channel: share.channel, user: share.user });
+  private vacated(share: Share, seq: number): void {
+    this.emit({ name: share.user === undefined ? 'channel_vacated' : 'member_removed', channel: share.channel, user: share.user, seq });
   }
 
   private emit(event: WebhookEvent): void {
