@@ -69,6 +69,7 @@ describe('webhooks config', () => {
       { endpoints: [{ url: 'http://127.0.0.1:1/h', secret: 'x'.repeat(16), events: ['channel_exploded'] }] },
       { endpoints: [{ url: 'ftp://x', secret: 'x'.repeat(16) }] },
       { timeout: '20s', lease: '10s' },
+      { timeout: '10s', batchMaxWait: '6s', lease: '15s' },
       { endpoints: [{ url: 'http://127.0.0.1:1/h', secret: 'x'.repeat(16) }, { url: 'http://127.0.0.1:1/h', secret: 'y'.repeat(16) }] },
       { retryMinDelay: '5s', retryMaxDelay: '1s' },
       { batchMaxWait: 'soon' },

@@ -65,14 +65,15 @@ export const webhooksSchema = z
     retryMaxDelay: duration.default(60_000),
     /** Events waiting per endpoint at most; beyond, the oldest are dropped (warn log, metric). */
     outboxMaxEvents: z.number().int().min(1).max(10_000_000).default(100_000),
-    /** One node delivers an endpoint's events at a time; its lease lasts this long unless renewed. */
+    /** One node delivers an endpoint's events at a time; its lease lasts this long unless renewed (longer than timeout + batchMaxWait). */
     lease: duration.refine((ms) => ms >= 500, 'must be at least 500ms').default(15_000),
   })
   .strict()
   .refine((w) => (w.url === undefined) === (w.secret === undefined), { message: 'url and secret go together', path: ['secret'] })
   .refine((w) => w.url === undefined || w.endpoints.every((e) => e.url !== w.url), { message: 'is also listed in endpoints', path: ['url'] })
   .refine((w) => w.retryMaxDelay >= w.retryMinDelay, { message: 'must not be below retryMinDelay', path: ['retryMaxDelay'] })
-  .refine((w) => w.lease > w.timeout, { message: 'must be longer than timeout', path: ['lease'] });
+  // The lease is renewed before each batch: it must outlast a batch's wait and its request.
+  .refine((w) => w.lease > w.timeout + w.batchMaxWait, { message: 'must be longer than timeout + batchMaxWait', path: ['lease'] });
 
 export type WebhooksConfig = z.output<typeof webhooksSchema>;
 

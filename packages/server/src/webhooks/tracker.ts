@@ -33,7 +33,7 @@ export class Tracker {
     const { wanted } = opts;
     this.channels = wanted.has('channel_occupied') || wanted.has('channel_vacated');
     this.users = wanted.has('member_added') || wanted.has('member_removed');
-    opts.occupancy.onExpired = (share, seq) => this.then(share.channel, async () => this.vacated(share, seq));
+    opts.occupancy.onExpired = (share, seq) => this.then(share.channel, namesOf(share).end, async () => this.vacated(share, seq));
   }
 
   onEvent(e: NodeEvent): void {
@@ -45,7 +45,7 @@ export class Tracker {
         if (this.users) this.member(e.channel, e.user, e.present);
         return;
       case 'publication':
-        return this.then(e.channel, async () => this.emit({ name: 'client_publication', channel: e.channel, user: e.user, client: e.client, data: e.data }));
+        return this.then(e.channel, 'client_publication', async () => this.emit({ name: 'client_publication', channel: e.channel, user: e.user, client: e.client, data: e.data }));
       case 'connection':
         return this.emit({ name: e.present ? 'user_connected' : 'user_disconnected', user: e.user, client: e.client });
     }
@@ -69,7 +69,8 @@ export class Tracker {
 
   private share(share: Share, present: boolean): void {
     const { occupancy } = this.opts;
-    this.then(share.channel, async () => {
+    const names = namesOf(share);
+    this.then(share.channel, present ? names.start : names.end, async () => {
       if (!present) {
         const seq = await occupancy.leave(share);
         if (seq) this.vacated(share, seq);
@@ -77,20 +78,20 @@ export class Tracker {
       }
       const { vacatedFirst, occupied, seq } = await occupancy.join(share);
       if (vacatedFirst) this.vacated(share, seq - 1);
-      if (occupied) this.emit({ name: share.user === undefined ? 'channel_occupied' : 'member_added', channel: share.channel, user: share.user, seq });
-    }, share.user === undefined ? (present ? 'channel_occupied' : 'channel_vacated') : present ? 'member_added' : 'member_removed');
+      if (occupied) this.emit({ name: names.start, channel: share.channel, user: share.user, seq });
+    });
   }
 
   private vacated(share: Share, seq: number): void {
-    this.emit({ name: share.user === undefined ? 'channel_vacated' : 'member_removed', channel: share.channel, user: share.user, seq });
+    this.emit({ name: namesOf(share).end, channel: share.channel, user: share.user, seq });
   }
 
   private emit(event: WebhookEvent): void {
     if (this.opts.wanted.has(event.name)) this.opts.emit(event);
   }
 
-  /** Run `step` after every earlier step of `channel`. */
-  private then(channel: string, step: () => Promise<void>, what: WebhookEventName = 'client_publication'): void {
+  /** Run `step` after every earlier step of `channel`; a failure loses the event `what`. */
+  private then(channel: string, what: WebhookEventName, step: () => Promise<void>): void {
     const prev = this.chains.get(channel);
     const next = (prev ? prev.then(step) : step()).catch((err: Error) => this.opts.lost(what, err));
     this.chains.set(channel, next);
@@ -98,4 +99,9 @@ export class Tracker {
       if (this.chains.get(channel) === next) this.chains.delete(channel);
     });
   }
+}
+
+/** The events that start and end a share. */
+function namesOf(share: Share): { start: WebhookEventName; end: WebhookEventName } {
+  return share.user === undefined ? { start: 'channel_occupied', end: 'channel_vacated' } : { start: 'member_added', end: 'member_removed' };
 }
