@@ -81,8 +81,9 @@ describe('webhooks config', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 100_000 }), fc.constantFrom('ms', 's', 'm'), (n, unit) => {
         const ms = { ms: 1, s: 1000, m: 60_000 }[unit]! * n;
-        expect(parseConfig({ webhooks: { batchMaxWait: `${n}${unit}` } }).webhooks.batchMaxWait).toBe(ms);
-        expect(parseConfig({ webhooks: { batchMaxWait: n } }).webhooks.batchMaxWait).toBe(n * 1000);
+        const lease = 1e8; // seconds: longer than any wait drawn here
+        expect(parseConfig({ webhooks: { batchMaxWait: `${n}${unit}`, lease } }).webhooks.batchMaxWait).toBe(ms);
+        expect(parseConfig({ webhooks: { batchMaxWait: n, lease } }).webhooks.batchMaxWait).toBe(n * 1000);
       }),
     );
   });

@@ -104,7 +104,7 @@ describe('webhooks (memory engine)', () => {
   });
 
   it('delivers the events of a graceful shutdown before the process goes (memory outbox)', async () => {
-    const { rx, t: gw } = await setup({ batchMaxWait: '1s' });
+    const { rx, t: gw } = await setup({ batchMaxWait: '1s', lease: '5s' });
     const p = await peer(gw, 'last');
     await p.call('subscribe', { channel: 'room:end' });
     await gw.close();
