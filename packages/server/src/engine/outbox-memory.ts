@@ -30,9 +30,13 @@ export class MemoryOutbox implements Outbox {
 
   async ack(queue: string, refs: readonly string[]): Promise<boolean> {
     const q = this.queues.get(queue);
-    if (!q) return true;
+    if (!q || refs.length === 0) return true;
     const done = new Set(refs);
-    q.items = q.items.filter((item) => !done.has(item.ref));
+    // What is acked is almost always the head: cut it off without walking the whole queue.
+    let head = 0;
+    while (head < q.items.length && done.delete(q.items[head]!.ref)) head++;
+    q.items.splice(0, head);
+    if (done.size > 0) q.items = q.items.filter((item) => !done.has(item.ref));
     return true;
   }
 
