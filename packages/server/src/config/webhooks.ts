@@ -17,14 +17,14 @@ export const WEBHOOK_EVENTS = [
 ] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Seconds (number) or "500ms", "10s", "5m", "1h", stored as milliseconds (the same rule as the rest of the config). */
+/** Seconds (number) or "500ms", "10s", "5m", "1h", "1d", stored as milliseconds (the rule of config/schema.ts, which cannot be imported here: schema.ts imports this file). */
 const duration = z.union([z.number().min(0), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v * 1000;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim());
   if (m) return Number(m[1]) * UNITS[m[2]!]!;
-  ctx.addIssue({ code: 'custom', message: 'expected seconds or a duration like "500ms", "10s", "5m"' });
+  ctx.addIssue({ code: 'custom', message: 'expected seconds or a duration like "500ms", "10s", "5m", "1h"' });
   return z.NEVER;
 });
 
