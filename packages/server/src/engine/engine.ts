@@ -1,5 +1,5 @@
 /**
- * The engine: the four parts a node shares with the other nodes, behind one
+ * The engine: the parts a node shares with the other nodes, behind one
  * lifecycle. It never sees a client. Each part has its contract in its own
  * file, and a memory and a Redis implementation side by side:
  *
