@@ -68,7 +68,7 @@ export class Hub implements EngineHandler {
   deliveries = 0;
   /** Control messages for other parts of the node (SSE commands forwarded from other nodes). */
   readonly controlListeners: Array<(msg: ControlMessage) => void> = [];
-  /** Channels gaining their first or losing their last local subscriber (for webhooks). */
+  /** The node's event bus (webhooks): the hub reports a channel's first and last local subscriber, sessions the rest. */
   readonly events = new EventBus();
 
   constructor(private readonly broker: Broker) {}
