@@ -35,6 +35,7 @@ import { census } from './transport/census.js';
 import { type SseEndpoint, createSseEndpoint } from './transport/sse.js';
 import { FanoutSampler } from './transport/traffic.js';
 import { type WebSocketEndpoint, attachWebSocket } from './transport/websocket.js';
+import { Webhooks } from './webhooks/webhooks.js';
 
 /** How often a node refreshes its entry in the shared node registry. */
 const HEARTBEAT_MS = 5000;
@@ -57,6 +58,7 @@ export class Gateway {
   private readonly api: Api;
   private readonly metrics: Metrics;
   private readonly admission: Admission;
+  private readonly webhooks?: Webhooks;
   private closing?: Promise<void>;
   private heartbeat?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
@@ -95,6 +97,7 @@ export class Gateway {
       traffic: () => [{ transport: 'websocket', ...this.ws.traffic() }, { transport: 'sse', ...this.sse.traffic() }],
       addresses: () => this.admission.addresses,
     });
+    this.webhooks = Webhooks.create({ config: config.webhooks, engine, events: this.ctx.hub.events, registry: this.metrics.registry, log });
     const shared = { admission: this.admission, sampler: new FanoutSampler(this.metrics) };
     this.ws = attachWebSocket(this.server, this.ctx, shared);
     // SSE sessions join the WebSocket's set, so counts, stats and the drain cover both transports.
@@ -109,6 +112,7 @@ export class Gateway {
   /** Start the engine, then listen. Resolves with the bound port. */
   async listen(port = this.ctx.config.port, host = this.ctx.config.host): Promise<number> {
     await this.ctx.engine.start(this.ctx.hub);
+    this.webhooks?.start();
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       // A deep accept queue: after a node dies, its clients all reconnect at once, and dropped SYNs cost 1–3 s each.
@@ -243,6 +247,7 @@ export class Gateway {
     await Promise.race([serverClosed, timeout]);
     clearTimeout(timer);
     this.ctx.deadlines.close();
+    await this.webhooks?.close(Math.max(1000, deadline - Date.now()));
     await this.ctx.engine.close();
   }
 }

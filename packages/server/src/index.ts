@@ -11,3 +11,5 @@ export { RedisEngine, type RedisEngineOptions } from './engine/engine-redis.js';
 export { RedisConnections, redisTopology, type RedisClient, type RedisTopology } from './engine/redis-topology.js';
 export { signToken, type TokenRequest } from './auth/sign.js';
 export { RpcError, type RpcContext, type RpcHandler } from './rpc/registry.js';
+export type { JoinResult, OccupancyStore, Share } from './engine/occupancy.js';
+export type { Outbox, OutboxItem } from './engine/outbox.js';

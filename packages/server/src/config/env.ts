@@ -40,6 +40,8 @@ export const ENV_FIELDS: EnvField[] = [
   { name: 'TIDINGS_REDIS_SENTINELS', path: ['engine', 'redis', 'sentinels'], read: list, help: 'Redis Sentinels, host:port,host:port' },
   { name: 'TIDINGS_REDIS_SENTINEL_NAME', path: ['engine', 'redis', 'name'], read: text, help: 'the primary\'s name at the sentinels (default mymaster)' },
   { name: 'TIDINGS_REDIS_PREFIX', path: ['engine', 'prefix'], read: text, help: 'Redis key prefix (default tidings:)' },
+  { name: 'TIDINGS_WEBHOOK_URL', path: ['webhooks', 'url'], read: text, help: 'URL the webhooks are POSTed to (needs TIDINGS_WEBHOOK_SECRET)' },
+  { name: 'TIDINGS_WEBHOOK_SECRET', path: ['webhooks', 'secret'], read: text, help: 'secret that signs the webhooks, at least 16 characters' },
   { name: 'TIDINGS_DATA_DIR', path: [], read: text, help: 'folder of the generated development secrets (default: the nearest .tidings)' },
 ];
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { duration } from './duration.js';
 import { limitsSchema } from './limits.js';
 import { REDIS_TOPOLOGY_DEFAULTS, redisTopologySchema } from './redis.js';
+import { webhooksSchema } from './webhooks.js';
 
 export { parseDuration } from './duration.js';
 
@@ -174,6 +175,7 @@ export const configSchema = z
       })
       .strict()
       .default({ links: [], devNotice: false }),
+    webhooks: webhooksSchema.default(webhooksSchema.parse({})),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -6,6 +6,8 @@ import { MemoryBroker, type MemoryBrokerOptions } from './broker-memory.js';
 import { MemoryControl } from './control-memory.js';
 import type { Engine, EngineHandler } from './engine.js';
 import { MemoryNodes } from './nodes-memory.js';
+import { MemoryOccupancy } from './occupancy-memory.js';
+import { MemoryOutbox } from './outbox-memory.js';
 import { MemoryPresence } from './presence-memory.js';
 
 export interface MemoryEngineOptions extends MemoryBrokerOptions {
@@ -18,6 +20,8 @@ export class MemoryEngine implements Engine {
   readonly presence = new MemoryPresence();
   readonly control = new MemoryControl();
   readonly nodes = new MemoryNodes();
+  readonly occupancy = new MemoryOccupancy();
+  readonly outbox = new MemoryOutbox();
   private sweeper?: NodeJS.Timeout;
   private started = false;
 

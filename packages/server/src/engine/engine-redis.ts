@@ -10,6 +10,8 @@ import { RedisBroker } from './broker-redis.js';
 import { RedisControl } from './control-redis.js';
 import type { Engine, EngineHandler } from './engine.js';
 import { RedisNodes } from './nodes-redis.js';
+import { RedisOccupancy } from './occupancy-redis.js';
+import { RedisOutbox } from './outbox-redis.js';
 import { RedisPresence } from './presence-redis.js';
 import type { PubSubLink } from './redis-pubsub.js';
 import { RedisConnections, type RedisTopology, describeTopology } from './redis-topology.js';
@@ -38,6 +40,8 @@ export class RedisEngine implements Engine {
   readonly presence: RedisPresence;
   readonly control: RedisControl;
   readonly nodes: RedisNodes;
+  readonly occupancy: RedisOccupancy;
+  readonly outbox: RedisOutbox;
   private readonly redis: RedisConnections;
   private readonly channelLink: PubSubLink;
   private readonly controlLink: PubSubLink;
@@ -65,6 +69,8 @@ export class RedisEngine implements Engine {
     // On a cluster the control key gets a hash tag of its own, like a channel.
     this.control = new RedisControl(this.controlLink, topology.kind === 'cluster' ? `${prefix}{control}` : `${prefix}control`, opts.log);
     this.nodes = new RedisNodes(cmd, `${prefix}nodes`, opts.nodeTtlMs ?? 15_000);
+    this.occupancy = new RedisOccupancy(cmd, prefix, opts.presenceTtlMs ?? 30_000, opts.log);
+    this.outbox = new RedisOutbox(cmd, prefix);
     this.redis.cmd.on('error', (err: Error) => {
       this.lastError = err.message;
       opts.log?.debug({ err: err.message }, 'redis error');
@@ -84,6 +90,7 @@ export class RedisEngine implements Engine {
     this.broker.start(handler);
     await this.control.start(handler);
     this.presence.start();
+    this.occupancy.start();
   }
 
   /** Commands and both links: without the control link, user disconnects and forwarded SSE commands would fail. */
@@ -93,6 +100,7 @@ export class RedisEngine implements Engine {
 
   async close(): Promise<void> {
     await this.presence.clear();
+    this.occupancy.stop();
     this.broker.stop();
     this.control.stop();
     this.redis.close();

@@ -14,6 +14,7 @@ import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
 import type { Broker, HistoryPolicy, ServerPublication } from '../engine/broker.js';
 import type { ControlMessage } from '../engine/control.js';
 import type { EngineHandler } from '../engine/engine.js';
+import { EventBus } from '../events/bus.js';
 import { type SubscribeOutcome, encodePresenceEvent, encodePub } from '../wire/encode.js';
 import { SharedFrame } from '../wire/shared-frame.js';
 import { Bag } from './bag.js';
@@ -67,6 +68,8 @@ export class Hub implements EngineHandler {
   deliveries = 0;
   /** Control messages for other parts of the node (SSE commands forwarded from other nodes). */
   readonly controlListeners: Array<(msg: ControlMessage) => void> = [];
+  /** The node's event bus (webhooks): the hub reports a channel's first and last local subscriber, sessions the rest. */
+  readonly events = new EventBus();
 
   constructor(private readonly broker: Broker) {}
 
@@ -170,6 +173,7 @@ export class Hub implements EngineHandler {
     if (!entry || !entry.delete(subscriber)) return;
     if (entry.size === 0) {
       this.channels.delete(subscriber.channel);
+      this.occupied(subscriber.channel, false);
       void this.broker.unsubscribe(subscriber.channel).catch(() => {});
     }
   }
@@ -192,12 +196,19 @@ export class Hub implements EngineHandler {
       const ready = this.broker.subscribe(channel);
       entry = new ChannelEntry(ready);
       this.channels.set(channel, entry);
+      this.occupied(channel, true);
       // A failed engine subscribe is reported through `prepare`; forget the entry so the next one retries.
       ready.catch(() => {
-        if (this.channels.get(channel) === entry) this.channels.delete(channel);
+        if (this.channels.get(channel) !== entry) return;
+        this.channels.delete(channel);
+        this.occupied(channel, false);
       });
     }
     return entry;
+  }
+
+  private occupied(channel: string, present: boolean): void {
+    if (this.events.active) this.events.emit({ kind: 'channel', channel, present });
   }
 
   // ------------------------------------------------------------ engine events

@@ -146,6 +146,8 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
   s.subs.set(channel, prepared.subscriber);
   if (rules.config.presence) {
     const entry = s.clientInfo;
+    // Reported before the await, so a leave (removeSubscription) can never come first.
+    if (hub.events.active) hub.events.emit({ kind: 'presence', channel, user: s.user, client: s.id, present: true });
     await engine.presence.add(channel, entry);
     if (rules.config.joinLeave) await engine.broker.publishJoin(channel, entry);
   }
@@ -176,8 +178,11 @@ async function unsubscribe(s: Session, id: number, p: ChannelParams): Promise<vo
 async function publish(s: Session, id: number, p: PublishParams): Promise<void> {
   const verdict = s.ctx.policy.canPublish(p.channel, s.identity, s.subs.has(p.channel));
   if (!verdict.ok) throw new ProtocolError(verdict.code, verdict.message);
-  const pos = await s.ctx.engine.broker.publish(p.channel, JSON.stringify(p.data), { history: verdict.rules.history, info: s.clientInfo });
+  const data = JSON.stringify(p.data);
+  const pos = await s.ctx.engine.broker.publish(p.channel, data, { history: verdict.rules.history, info: s.clientInfo });
   s.reply(id, JSON.stringify(pos));
+  const { events } = s.ctx.hub;
+  if (events.active) events.emit({ kind: 'publication', channel: p.channel, user: s.user, client: s.id, data });
 }
 
 /** Presence and history need subscribe permission on the channel. */

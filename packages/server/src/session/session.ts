@@ -198,6 +198,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
     this.claims = claims;
     this.connectedAt = this.ctx.deadlines.now();
     this.ctx.log.info({ user: this.user, client: this.id, transport: this.transport.kind }, 'connect');
+    this.report(true);
     this.pingDue = this.ctx.deadlines.now() + this.ctx.config.client.pingInterval;
     this.planToken();
     this.arm();
@@ -303,11 +304,13 @@ export class Session implements Member, RpcPeer, HasDeadline {
     const sub = this.subs.get(channel);
     this.subs.delete(channel);
     if (!sub) return;
-    this.ctx.hub.remove(sub);
-    if (this.signals) for (const key of this.signals.takeChannel(channel)) this.clearSignal(channel, key);
+    const { engine, hub } = this.ctx;
     const rules = this.ctx.policy.rulesFor(channel);
+    // The member leaves before the channel can empty (webhooks: member_removed, then channel_vacated).
+    if (rules?.config.presence && hub.events.active) hub.events.emit({ kind: 'presence', channel, user: this.user, client: this.id, present: false });
+    hub.remove(sub);
+    if (this.signals) for (const key of this.signals.takeChannel(channel)) this.clearSignal(channel, key);
     if (!rules?.config.presence) return;
-    const { engine } = this.ctx;
     void engine.presence.remove(channel, this.id).catch(() => {});
     if (rules.config.joinLeave) void engine.broker.publishLeave(channel, { client: this.id, user: this.user }).catch(() => {});
   }
@@ -321,9 +324,11 @@ export class Session implements Member, RpcPeer, HasDeadline {
     if (this.state === 'closed') return;
     const wasMember = this.state === 'connected' || this.state === 'connecting';
     this.account(code, byServer);
+    const wasConnected = this.state === 'connected';
     this.state = 'closed';
     this.ctx.deadlines.cancel(this);
     for (const channel of this.subs.keys()) this.removeSubscription(channel);
+    if (wasConnected) this.report(false);
     if (wasMember && this.user) this.ctx.hub.removeMember(this);
     this.calls?.abortAll();
   }
@@ -338,5 +343,11 @@ export class Session implements Member, RpcPeer, HasDeadline {
     }
     counters.disconnected(transport, code, byServer);
     log.info({ user: this.user, client: this.id, transport, code: code ?? null, by: byServer ? 'server' : 'client', duration: this.ctx.deadlines.now() - this.connectedAt }, 'disconnect');
+  }
+
+  /** Connected or gone, for the node's event bus (webhooks). */
+  private report(present: boolean): void {
+    const { events } = this.ctx.hub;
+    if (events.active) events.emit({ kind: 'connection', user: this.user, client: this.id, present });
   }
 }
