@@ -19,6 +19,7 @@ export const SERVER_LAYERS: Record<string, number> = {
   channels: 2,
   hub: 3,
   rpc: 3,
+  hooks: 3,
   node: 4,
   session: 5,
   http: 5,

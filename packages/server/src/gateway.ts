@@ -19,6 +19,7 @@ import { Api } from './http/api.js';
 import { HttpError, sendError, sendJson } from './http/json.js';
 import { serveLanding } from './http/landing.js';
 import { createMetrics } from './http/metrics.js';
+import { Hooks } from './hooks/hooks.js';
 import { Hub } from './hub/hub.js';
 import type { NodeContext } from './node/context.js';
 import { Deadlines, tickFor } from './node/deadlines.js';
@@ -67,6 +68,7 @@ export class Gateway {
         log,
         config.rpc.proxy,
       ),
+      hooks: new Hooks(config.hooks, log),
       log,
       accepting: true,
       deadlines: new Deadlines(tickFor(config.client.pingInterval, config.client.pongTimeout, config.client.connectTimeout), (err) =>
@@ -85,6 +87,7 @@ export class Gateway {
       return { ...this.nodeInfo(), disconnects, publications, deliveries };
     });
     this.metrics = createMetrics(this.ctx.hub, () => this.ws.sessions.size);
+    this.ctx.hooks.metrics.registerOn(this.metrics.registry);
   }
 
   /** Start the engine, then listen. Resolves with the bound port. */

@@ -30,6 +30,7 @@ export function createMetrics(hub: Hub, connections: () => number) {
   mirroredCounter(registry, 'tidings_publications_total', 'Publications fanned out by this node', () => hub.publications);
   mirroredCounter(registry, 'tidings_deliveries_total', 'Publications queued to subscribers', () => hub.deliveries);
   return {
+    registry,
     async serve(res: ServerResponse): Promise<void> {
       const text = await registry.metrics();
       res.writeHead(200, { 'content-type': registry.contentType });

@@ -8,6 +8,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
+import type { ConnectFacts } from '../hooks/facts.js';
 import type { NodeContext } from '../node/context.js';
 import { receiveBinary, receiveText } from '../session/inbound.js';
 import { Session } from '../session/session.js';
@@ -71,6 +72,7 @@ class WebSocketTransport implements Transport, OverflowHandler {
     private readonly ws: TidingsSocket,
     socket: Sink,
     private readonly endpoint: Endpoint,
+    public requestFacts: ConnectFacts | undefined,
   ) {
     this.outbox = new Outbox(socket, endpoint.ctx.config.client.queueMaxBytes, this);
     this.session = new Session(endpoint.ctx, this);
@@ -182,7 +184,8 @@ export function attachWebSocket(server: Server, ctx: NodeContext, path = '/ws'):
       handshakes++;
       // `ws` has its own error listener on the socket now.
       socket.removeListener('error', destroyOnError);
-      const transport = new WebSocketTransport(ws as TidingsSocket, socket as unknown as Sink, endpoint);
+      const facts = ctx.hooks.requestFacts(req.socket.remoteAddress, req.headers);
+      const transport = new WebSocketTransport(ws as TidingsSocket, socket as unknown as Sink, endpoint, facts);
       (ws as TidingsSocket).transport = transport;
       sessions.add(transport.session);
     });
