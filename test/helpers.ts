@@ -65,8 +65,9 @@ export class RawPeer {
   private waiters: Array<() => void> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
+  /** `options` reach the `ws` client (e.g. `headers` for a cookie on the upgrade). */
+  constructor(url: string, options?: WebSocket.ClientOptions) {
+    this.ws = new WebSocket(url, options);
     this.ws.on('message', (data) => {
       this.frames.push(JSON.parse(data.toString()));
       for (const w of this.waiters.splice(0)) w();
