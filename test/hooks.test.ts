@@ -29,6 +29,7 @@ function answer(call: HookCall): HookReply {
   switch (call.path) {
     case '/connect': {
       if (b.cookies.sid === 's-boom') return { status: 500, text: 'database down' };
+      if (b.cookies.sid === 's-banned') return { error: { message: `Konto gesperrt – ${'ü'.repeat(150)}` } };
       const session = SESSIONS[b.cookies.sid];
       if (!session) return { error: { message: 'no session, sign in' } };
       const own = Object.keys(JOB_OWNERS).filter((j) => JOB_OWNERS[j] === session.user);
@@ -255,6 +256,15 @@ describe('connect hook', () => {
     const none = await cookieSocket('nobody');
     void none.call('connect', {}).catch(() => {});
     expect(await none.closed).toEqual({ code: CloseCode.ConnectRefused, reason: 'no session, sign in' });
+    // A long message in several-byte characters is cut to what a close frame holds, whole characters only.
+    const banned = await cookieSocket('s-banned');
+    void banned.call('connect', {}).catch(() => {});
+    const bannedClose = await banned.closed;
+    expect(bannedClose.code).toBe(CloseCode.ConnectRefused);
+    expect(bannedClose.reason).toMatch(/^Konto gesperrt – ü+$/);
+    expect(Buffer.byteLength(bannedClose.reason)).toBeLessThanOrEqual(123);
+    const disconnectPush = await banned.waitFor((f) => f.type === 'disconnect');
+    expect(disconnectPush.code).toBe(CloseCode.ConnectRefused);
     const boom = await cookieSocket('s-boom');
     void boom.call('connect', {}).catch(() => {});
     const closed = await boom.closed;

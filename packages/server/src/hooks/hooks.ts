@@ -6,6 +6,7 @@
  * counted (metrics.ts). A failure becomes error 116 (fail closed) or a yes
  * (`failMode: open`, subscribe and publish only); it never throws.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode } from '@tidings/protocol';
 import type { Logger } from 'pino';
@@ -31,6 +32,22 @@ type Results = { connect: ConnectResult; subscribe: SubscribeResult; publish: Pu
 
 /** One warning per hook this often at most, however many calls fail. */
 const WARN_EVERY_MS = 5_000;
+/** Longer answers are used but not cached, so the cache's memory stays bounded by its entry count. */
+const MAX_CACHED_ANSWER_CHARS = 8_192;
+/** A WebSocket close reason holds at most 123 bytes. */
+const MAX_REASON_BYTES = 123;
+
+/** A backend's message cut to fit a close frame (whole characters only). */
+export function asCloseReason(message: string): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of message) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > MAX_REASON_BYTES) break;
+    out += ch;
+  }
+  return out;
+}
 
 export class Hooks {
   readonly metrics = new HookMetrics();
@@ -95,7 +112,8 @@ export class Hooks {
   }
 
   private async run<H extends HookName>(hook: H, cfg: HookCallConfig & { cacheTtl?: number }, body: object, cacheKey?: string): Promise<Verdict<Results[H]>> {
-    const key = cacheKey !== undefined && (cfg.cacheTtl ?? 0) > 0 ? `${hook}\0${cacheKey}` : undefined;
+    // Hashed: the question may hold cookies and headers, and the key is all the cache keeps of it.
+    const key = cacheKey !== undefined && (cfg.cacheTtl ?? 0) > 0 ? createHash('sha256').update(`${hook}\0${cacheKey}`).digest('base64url') : undefined;
     const hit = key === undefined ? undefined : this.cache.get(key);
     if (hit) {
       this.metrics.cacheHit(hook);
@@ -106,7 +124,7 @@ export class Hooks {
       const text = await this.caller.post(cfg, hook, JSON.stringify(body), () => this.metrics.retried(hook));
       const answer = parseAnswer(hook, text);
       this.metrics.called(hook, answer.ok ? 'allowed' : 'refused', performance.now() - started);
-      if (key !== undefined) this.cache.set(key, answer, cfg.cacheTtl ?? 0);
+      if (key !== undefined && text.length <= MAX_CACHED_ANSWER_CHARS) this.cache.set(key, answer, cfg.cacheTtl ?? 0);
       return answer;
     } catch (err) {
       const failure = err instanceof HookFailure ? err : new HookFailure('answer', (err as Error).message);

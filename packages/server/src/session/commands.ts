@@ -20,7 +20,7 @@ import {
 import { type TokenClaims, TokenError } from '../auth/verifier.js';
 import { type ChannelRules, personalChannel } from '../channels/policy.js';
 import type { ConnectFacts } from '../hooks/facts.js';
-import type { Caller } from '../hooks/hooks.js';
+import { type Caller, asCloseReason } from '../hooks/hooks.js';
 import type { Prepared } from '../hub/hub.js';
 import { type ConnectReply, encodeConnectResult, encodePubList, encodeSignal, encodeSignalCleared, subscribeResultJson } from '../wire/encode.js';
 import type { Session } from './session.js';
@@ -118,7 +118,7 @@ async function identify(s: Session, p: ConnectParams): Promise<Identity | undefi
 async function connectByHook(s: Session, p: ConnectParams, facts: ConnectFacts | undefined): Promise<Identity | undefined> {
   const verdict = await s.ctx.hooks.connect(s.id, s.transport.kind, facts, p.data);
   if (!verdict.ok) {
-    s.disconnect('failed' in verdict ? CloseCode.HookUnavailable : CloseCode.ConnectRefused, verdict.message);
+    s.disconnect('failed' in verdict ? CloseCode.HookUnavailable : CloseCode.ConnectRefused, asCloseReason(verdict.message));
     return undefined;
   }
   const { user, channels = [], info, ttl } = verdict.value;

@@ -21,6 +21,7 @@ import {
 } from '@tidings/protocol';
 import type { TokenClaims } from '../auth/verifier.js';
 import type { Identity } from '../channels/policy.js';
+import { asCloseReason } from '../hooks/hooks.js';
 import type { Member, Subscriber } from '../hub/hub.js';
 import type { NodeContext } from '../node/context.js';
 import type { HasDeadline } from '../node/deadlines.js';
@@ -272,7 +273,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
       const { ttl, info } = verdict.value;
       this.refreshed({ ...this.claims!, expiresAt: Date.now() + ttl * 1000, info: info === undefined ? this.tokenInfo : info });
     } else if (!('failed' in verdict)) {
-      this.disconnect(CloseCode.ConnectionExpired, verdict.message);
+      this.disconnect(CloseCode.ConnectionExpired, asCloseReason(verdict.message));
     }
   }
 
