@@ -65,6 +65,8 @@ const hooksObject = z
     maxConcurrency: z.number().int().min(1).max(10_000).default(64),
     /** …of at most this many; a call that finds it full fails at once (fail mode applies). */
     maxQueue: z.number().int().min(0).max(1_000_000).default(1_000),
+    /** Publications one connection may have waiting for the publish hook at once (error 111 beyond). */
+    maxPublishesPerConnection: z.number().int().min(1).max(10_000).default(16),
     /** Verdicts remembered at most, all hooks together (the oldest go first). */
     cacheMaxEntries: z.number().int().min(0).max(1_000_000).default(10_000),
     connect: connectHook.optional(),

@@ -92,6 +92,11 @@ export class Hooks {
     return openOnFailure(verdict, hook.failMode, {});
   }
 
+  /** Whether client publications in `namespace` go through a publish hook. */
+  publishesThrough(namespace: string): boolean {
+    return this.forNamespace(namespace, 'publish') !== undefined;
+  }
+
   /** May `who` publish `data` on `channel`, and as what? Undefined when no publish hook covers its namespace. */
   async publish(namespace: string, who: Caller, channel: string, data: unknown): Promise<Verdict<PublishResult> | undefined> {
     const hook = this.forNamespace(namespace, 'publish') as PublishHookConfig | undefined;

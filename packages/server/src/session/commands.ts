@@ -234,6 +234,20 @@ async function publish(s: Session, id: number, p: PublishParams): Promise<void> 
 
 /** The publication's JSON: the client's data, or what the publish hook made of it (serialized once, for every subscriber). */
 async function publishedData(s: Session, rules: ChannelRules, p: PublishParams): Promise<string> {
+  if (!s.ctx.hooks.publishesThrough(rules.namespace)) return JSON.stringify(p.data);
+  // One connection may not fill the node's hook queue: beyond its share it waits at the client.
+  if (s.publishesAtHook >= s.ctx.config.hooks.maxPublishesPerConnection) {
+    throw new ProtocolError(ErrorCode.TooManyRequests, 'too many publications waiting for the publish hook');
+  }
+  s.publishesAtHook++;
+  try {
+    return await askPublishHook(s, rules, p);
+  } finally {
+    s.publishesAtHook--;
+  }
+}
+
+async function askPublishHook(s: Session, rules: ChannelRules, p: PublishParams): Promise<string> {
   const verdict = await s.ctx.hooks.publish(rules.namespace, caller(s), p.channel, p.data);
   if (!verdict) return JSON.stringify(p.data);
   if (!verdict.ok) throw new ProtocolError(verdict.code, verdict.message);

@@ -62,6 +62,8 @@ export class Session implements Member, RpcPeer, HasDeadline {
   private calls?: RpcCalls;
   /** Signal budget and held keys; made on the first signal. */
   private signals?: SignalKeys;
+  /** Publications of this connection waiting for the publish hook (bounded by hooks.maxPublishesPerConnection). */
+  publishesAtHook = 0;
 
   /** Owned by ctx.deadlines. Times below are on its clock (`ctx.deadlines.now()`): small integers, not boxed doubles. */
   dueTick = NONE;
