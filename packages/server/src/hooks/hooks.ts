@@ -92,6 +92,11 @@ export class Hooks {
     return openOnFailure(verdict, hook.failMode, {});
   }
 
+  /** Whether subscribes in `namespace` go through a subscribe hook. */
+  subscribesThrough(namespace: string): boolean {
+    return this.forNamespace(namespace, 'subscribe') !== undefined;
+  }
+
   /** Whether client publications in `namespace` go through a publish hook. */
   publishesThrough(namespace: string): boolean {
     return this.forNamespace(namespace, 'publish') !== undefined;

@@ -171,7 +171,7 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
   let hookInfo: unknown;
   try {
     // The server's own subscriptions were granted at connect; the client's go past the subscribe hook, if any.
-    if (!server) hookInfo = await askSubscribeHook(s, channel, rules, data);
+    if (!server && s.ctx.hooks.subscribesThrough(rules.namespace)) hookInfo = await askSubscribeHook(s, channel, rules, data);
     prepared = await hub.prepare(s, channel, since, rules.history, config.client.recoveryMaxPublications);
   } catch (err) {
     if (s.subs.get(channel) === null) s.subs.delete(channel);
