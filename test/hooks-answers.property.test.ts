@@ -2,7 +2,8 @@
  * The hooks' answer parser is fed by the app's backend: any text gives a
  * verdict or a HookFailure('answer'), never another error; valid answers give
  * back what they carried; anything beside `result` or `error` is refused.
- * Also the bounded verdict cache: never more than its bound, entries expire.
+ * Also the bounded verdict cache (never more than its bound, entries expire)
+ * and the `hooks` configuration's checks.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -95,5 +96,20 @@ describe('verdict cache', () => {
         for (const [key] of writes) expect(cache.get(String(key))).toBeUndefined();
       }),
     );
+  });
+});
+
+describe('hooks configuration', () => {
+  it('needs a secret once a hook is on, and refuses header values that cannot be sent', async () => {
+    const { parseConfig } = await import('@tidings/server');
+    expect(() => parseConfig({ hooks: { subscribe: { url: 'http://127.0.0.1:1/x' } } })).toThrow(/hooks\.secret: a hook is configured/);
+    expect(() => parseConfig({ hooks: { namespaces: { jobs: { publish: { url: 'http://127.0.0.1:1/x' } } } } })).toThrow(/hooks\.secret/);
+    const secret = 's'.repeat(32);
+    expect(() => parseConfig({ hooks: { secret, headers: { 'x-key': 'a\r\nb' } } })).toThrow(/hooks\.headers\.x-key: header values are printable ASCII/);
+    expect(() => parseConfig({ hooks: { secret, connect: { url: 'http://127.0.0.1:1/x', failMode: 'open' } } })).toThrow(/hooks\.connect/);
+    expect(() => parseConfig({ hooks: { secret, publish: { url: 'http://127.0.0.1:1/x', cacheTtl: '1s' } } })).toThrow(/hooks\.publish/);
+    const cfg = parseConfig({ hooks: { secret, subscribe: { url: 'http://127.0.0.1:1/x' }, namespaces: { open: { subscribe: false } } } });
+    expect(cfg.hooks.subscribe).toEqual({ url: 'http://127.0.0.1:1/x', timeout: 5000, retries: 1, retryBackoff: 100, failMode: 'closed', cacheTtl: 0 });
+    expect(parseConfig({}).hooks).toMatchObject({ maxConcurrency: 64, maxQueue: 1000, cacheMaxEntries: 10_000, maxPublishesPerConnection: 16, namespaces: {} });
   });
 });

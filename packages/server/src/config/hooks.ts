@@ -56,7 +56,7 @@ const hooksObject = z
     /** HMAC-SHA256 key that signs every hook request (Tidings-Signature, as webhooks are). Needed once any hook is on. */
     secret: z.string().min(32, 'must be at least 32 characters').optional(),
     /** Static headers sent with every hook request, e.g. a key the backend checks too. */
-    headers: z.record(headerName, z.string().max(4096)).default({}),
+    headers: z.record(headerName, z.string().max(4096).regex(/^[\t\x20-\x7e]*$/, 'header values are printable ASCII')).default({}),
     /** Request headers of the client's connection passed to the connect hook (names, any case). */
     forwardHeaders: z.array(headerName).max(32).default([]),
     /** Cookies of the client's connection passed to the connect hook (by name). */
