@@ -88,7 +88,7 @@ export class Hooks {
     const hook = this.forNamespace(namespace, 'subscribe') as SubscribeHookConfig | undefined;
     if (!hook) return undefined;
     const body = { ...callerFields(who), channel, ...(data === undefined ? {} : { data }) };
-    const verdict = await this.run('subscribe', hook, body, `${who.user}\0${channel}\0${JSON.stringify(data ?? null)}`);
+    const verdict = await this.run('subscribe', hook, body, JSON.stringify([who.user, channel, data ?? null]));
     return openOnFailure(verdict, hook.failMode, {});
   }
 
@@ -112,7 +112,7 @@ export class Hooks {
 
   /** Extend `who`'s session: for how long? */
   refresh(who: Caller): Promise<Verdict<RefreshResult>> {
-    return this.run('refresh', this.cfg.refresh!, callerFields(who), who.user);
+    return this.run('refresh', this.cfg.refresh!, callerFields(who), JSON.stringify([who.user]));
   }
 
   private forNamespace(namespace: string, hook: 'subscribe' | 'publish'): SubscribeHookConfig | PublishHookConfig | undefined {
