@@ -20,6 +20,7 @@ export const SERVER_LAYERS: Record<string, number> = {
   events: 2,
   hub: 3,
   rpc: 3,
+  hooks: 3,
   node: 4,
   webhooks: 4,
   session: 5,

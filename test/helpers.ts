@@ -65,6 +65,7 @@ export class RawPeer {
   private waiters: Array<() => void> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
 
+  /** `options` reach the `ws` client (e.g. `headers` for a cookie on the upgrade). */
   constructor(url: string, options?: WebSocket.ClientOptions) {
     this.ws = new WebSocket(url, options);
     this.ws.on('message', (data) => {

@@ -71,6 +71,7 @@ export function position(v: unknown, id: number, where: string): StreamPosition 
 function subscribeParams(p: Obj, id: number): SubscribeParams {
   const out: SubscribeParams = { channel: channel(p, id) };
   if (p.since !== undefined) out.since = position(p.since, id, 'params.since');
+  if (p.data !== undefined) out.data = p.data;
   return out;
 }
 
@@ -103,6 +104,8 @@ function connectParams(p: Obj, id: number): Command {
       params.serverSubs[ch] = position(pos, id, 'params.serverSubs[]');
     }
   }
+  // Opaque to the gateway: handed to the connect hook as it came.
+  if (p.data !== undefined) params.data = p.data;
   return { id, method: 'connect', params };
 }
 

@@ -41,6 +41,8 @@ export const ErrorCode = {
   RpcFailed: 114,
   /** The RPC was cancelled by the client (`cancel`). */
   Cancelled: 115,
+  /** A backend hook (docs/backends.md) failed, timed out or answered garbage; retry later. */
+  HookFailed: 116,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -51,7 +53,7 @@ export function isErrorCode(code: unknown): code is number {
 
 /** Whether a client may retry the same command unchanged after this error. */
 export function isTemporaryError(code: number): boolean {
-  return code === ErrorCode.Internal || code === ErrorCode.TooManyRequests || code === ErrorCode.Unavailable;
+  return code === ErrorCode.Internal || code === ErrorCode.TooManyRequests || code === ErrorCode.Unavailable || code === ErrorCode.HookFailed;
 }
 
 export const CloseCode = {
@@ -72,6 +74,8 @@ export const CloseCode = {
   TooManyRequests: 3013,
   /** No `connect` command arrived within the connect timeout. */
   Stale: 3014,
+  /** The connect hook failed or timed out (fail closed); reconnect with backoff. */
+  HookUnavailable: 3015,
   // --- terminal ---
   /** Bad or missing token: bad signature, `alg: none`, wrong audience/issuer, malformed. */
   InvalidToken: 3500,
@@ -83,6 +87,8 @@ export const CloseCode = {
   ForceDisconnect: 3503,
   /** Too many connections for this user or node. */
   ConnectionLimit: 3504,
+  /** The connect hook refused the connection (no session, logged out, banned). */
+  ConnectRefused: 3505,
   /** Protocol version not supported by this server. */
   UnsupportedProtocol: 3510,
 } as const;
@@ -148,10 +154,12 @@ export const closeReason: Record<number, string> = {
   [CloseCode.NoPong]: 'no pong',
   [CloseCode.TooManyRequests]: 'too many requests',
   [CloseCode.Stale]: 'stale',
+  [CloseCode.HookUnavailable]: 'hook unavailable',
   [CloseCode.InvalidToken]: 'invalid token',
   [CloseCode.BadRequest]: 'bad request',
   [CloseCode.TokenExpired]: 'token expired',
   [CloseCode.ForceDisconnect]: 'force disconnect',
   [CloseCode.ConnectionLimit]: 'connection limit',
+  [CloseCode.ConnectRefused]: 'connect refused',
   [CloseCode.UnsupportedProtocol]: 'unsupported protocol',
 };

@@ -39,6 +39,8 @@ export interface SubscribeParams {
   channel: string;
   /** Recover everything published after this position. */
   since?: StreamPosition;
+  /** Anything the app's subscribe hook should see (docs/backends.md); the gateway does not read it. */
+  data?: unknown;
 }
 
 export interface ConnectParams {
@@ -51,6 +53,8 @@ export interface ConnectParams {
   subs?: SubscribeParams[];
   /** Positions of server-side subscriptions (personal channel) to recover. */
   serverSubs?: Record<string, StreamPosition>;
+  /** Anything the app's connect hook should see (docs/backends.md); the gateway does not read it. */
+  data?: unknown;
 }
 
 export interface PublishParams {

@@ -22,6 +22,7 @@ import { HttpError, sendError, sendJson } from './http/json.js';
 import { serveLanding } from './http/landing.js';
 import { Metrics } from './http/metrics.js';
 import { limitBodyIdle } from './http/request-limits.js';
+import { Hooks } from './hooks/hooks.js';
 import { Hub } from './hub/hub.js';
 import type { NodeContext } from './node/context.js';
 import { NodeCounters } from './node/counters.js';
@@ -78,6 +79,7 @@ export class Gateway {
         log,
         config.rpc.proxy,
       ),
+      hooks: new Hooks(config.hooks, log),
       log,
       accepting: true,
       deadlines: new Deadlines(tickFor(config.client.pingInterval, config.client.pongTimeout, config.client.connectTimeout), (err) =>

@@ -32,6 +32,7 @@ export const ENV_FIELDS: EnvField[] = [
   { name: 'TIDINGS_TOKEN_JWKS_URL', path: ['token', 'jwksUrl'], read: text, help: 'JWKS URL to fetch token keys from' },
   { name: 'TIDINGS_TOKEN_AUDIENCE', path: ['token', 'audience'], read: text, help: 'required `aud` claim' },
   { name: 'TIDINGS_TOKEN_ISSUER', path: ['token', 'issuer'], read: text, help: 'required `iss` claim' },
+  { name: 'TIDINGS_HOOKS_SECRET', path: ['hooks', 'secret'], read: text, help: 'HMAC-SHA256 key that signs proxy hook requests, at least 32 characters' },
   { name: 'TIDINGS_ALLOWED_ORIGINS', path: ['client', 'allowedOrigins'], read: list, help: 'allowed Origin values, comma-separated (default any)' },
   { name: 'TIDINGS_LOG_LEVEL', path: ['log', 'level'], read: text, help: 'fatal, error, warn, info (default), debug, trace or silent' },
   { name: 'TIDINGS_ENGINE', path: ['engine', 'type'], read: text, help: 'memory (default) or redis' },

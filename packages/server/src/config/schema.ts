@@ -8,6 +8,7 @@ import { duration } from './duration.js';
 import { limitsSchema } from './limits.js';
 import { REDIS_TOPOLOGY_DEFAULTS, redisTopologySchema } from './redis.js';
 import { webhooksSchema } from './webhooks.js';
+import { hooksSchema } from './hooks.js';
 
 export { parseDuration } from './duration.js';
 
@@ -156,6 +157,8 @@ export const configSchema = z
       })
       .strict()
       .default({ maxInFlight: 64 }),
+    /** Proxy hooks to the app's backend: connect, subscribe, publish, refresh (config/hooks.ts). */
+    hooks: hooksSchema,
     /** Idempotency keys of API publishes are remembered this long per channel. */
     idempotencyWindow: duration.default(300_000),
     /** Graceful shutdown: disconnect clients in batches, then exit within this time. */

@@ -7,6 +7,7 @@ import type { TokenVerifier } from '../auth/verifier.js';
 import type { ChannelPolicy } from '../channels/policy.js';
 import type { Config } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
+import type { Hooks } from '../hooks/hooks.js';
 import type { Hub } from '../hub/hub.js';
 import type { RpcService } from '../rpc/service.js';
 import type { NodeCounters } from './counters.js';
@@ -19,6 +20,8 @@ export interface NodeContext {
   readonly verifier: TokenVerifier;
   readonly policy: ChannelPolicy;
   readonly rpc: RpcService;
+  /** The app backend's connect/subscribe/publish/refresh hooks (each off until configured). */
+  readonly hooks: Hooks;
   readonly log: Logger;
   /** False once the node drains: new connects are refused with 3001. */
   accepting: boolean;

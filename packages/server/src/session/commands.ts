@@ -15,9 +15,12 @@ import {
   type PublishParams,
   type SignalParams,
   type StreamPosition,
+  type SubscribeParams,
 } from '@tidings/protocol';
-import { TokenError } from '../auth/verifier.js';
+import { type TokenClaims, TokenError } from '../auth/verifier.js';
 import { type ChannelRules, personalChannel } from '../channels/policy.js';
+import type { ConnectFacts } from '../hooks/facts.js';
+import { type Caller, asCloseReason } from '../hooks/hooks.js';
 import type { Prepared } from '../hub/hub.js';
 import { type ConnectReply, encodeConnectResult, encodePubList, encodeSignal, encodeSignalCleared, subscribeResultJson } from '../wire/encode.js';
 import type { Session } from './session.js';
@@ -29,7 +32,7 @@ export async function runCommand(s: Session, cmd: Command): Promise<void> {
     case 'connect':
       return connect(s, cmd.id, cmd.params);
     case 'subscribe':
-      return subscribe(s, cmd.id, cmd.params.channel, cmd.params.since);
+      return subscribe(s, cmd.id, cmd.params);
     case 'unsubscribe':
       return unsubscribe(s, cmd.id, cmd.params);
     case 'publish':
@@ -58,24 +61,19 @@ async function connect(s: Session, id: number, p: ConnectParams): Promise<void> 
     return s.disconnect(CloseCode.UnsupportedProtocol, `protocol ${p.protocol} is not supported`);
   }
   if (!s.ctx.accepting) return s.disconnect(CloseCode.Shutdown, 'shutdown');
-  let claims;
-  try {
-    claims = await s.ctx.verifier.verify(p.token);
-  } catch (err) {
-    if (err instanceof TokenError) return s.disconnect(err.code, err.message);
-    throw err;
-  }
-  if (s.isClosed) return;
+  const identity = await identify(s, p);
+  if (!identity || s.isClosed) return;
+  const { claims } = identity;
   s.user = claims.user;
   s.claims = claims;
-  const { userConnectionLimit, personalChannel: personal } = s.ctx.config.client;
+  const { userConnectionLimit } = s.ctx.config.client;
   const count = s.ctx.hub.addMember(s);
   if (userConnectionLimit > 0 && count > userConnectionLimit) return s.disconnect(CloseCode.ConnectionLimit, 'connection limit');
 
-  const own = personal ? personalChannel(claims.user) : undefined;
-  const wanted = (p.subs ?? []).filter((sub) => sub.channel !== own);
-  const clientSubs = wanted.map((sub) => tryPrepare(s, sub.channel, sub.since));
-  const serverSubs = own ? [tryPrepare(s, own, p.serverSubs?.[own], true)] : [];
+  const owed = serverChannels(s, identity);
+  const wanted = (p.subs ?? []).filter((sub) => !owed.includes(sub.channel));
+  const clientSubs = wanted.map((sub) => tryPrepare(s, sub.channel, sub.since, false, sub.data));
+  const serverSubs = owed.map((channel) => tryPrepare(s, channel, p.serverSubs?.[channel], true));
   const results = await Promise.all([...clientSubs, ...serverSubs]);
   if (s.isClosed) return release(s, results);
 
@@ -97,13 +95,51 @@ async function connect(s: Session, id: number, p: ConnectParams): Promise<void> 
   for (const r of results) if (!('error' in r)) s.ctx.hub.activate(r);
 }
 
+interface Identity {
+  claims: TokenClaims;
+  /** Channels the connect hook joined the connection to. */
+  joined: readonly string[];
+}
+
+/** Who the client is: its token, or with no token and a connect hook on, the backend's answer. Undefined: it was disconnected. */
+async function identify(s: Session, p: ConnectParams): Promise<Identity | undefined> {
+  const facts = s.transport.requestFacts;
+  s.transport.requestFacts = undefined;
+  if (p.token === undefined && s.ctx.hooks.connectOn) return connectByHook(s, p, facts);
+  try {
+    return { claims: await s.ctx.verifier.verify(p.token), joined: [] };
+  } catch (err) {
+    if (!(err instanceof TokenError)) throw err;
+    s.disconnect(err.code, err.message);
+    return undefined;
+  }
+}
+
+async function connectByHook(s: Session, p: ConnectParams, facts: ConnectFacts | undefined): Promise<Identity | undefined> {
+  const verdict = await s.ctx.hooks.connect(s.id, s.transport.kind, facts, p.data);
+  if (!verdict.ok) {
+    s.disconnect('failed' in verdict ? CloseCode.HookUnavailable : CloseCode.ConnectRefused, asCloseReason(verdict.message));
+    return undefined;
+  }
+  const { user, channels = [], info, ttl } = verdict.value;
+  // The joined channels also count as granted, so presence and history on them pass the `claims` rule.
+  const claims: TokenClaims = { user, channels, expiresAt: ttl === undefined ? undefined : Date.now() + ttl * 1000, info };
+  return { claims, joined: channels };
+}
+
+/** Subscriptions the server owes the connection: its personal channel and what the connect hook joined. */
+function serverChannels(s: Session, identity: Identity): string[] {
+  const own = s.ctx.config.client.personalChannel ? personalChannel(identity.claims.user) : undefined;
+  return [...new Set(own === undefined ? identity.joined : [own, ...identity.joined])];
+}
+
 function release(s: Session, results: Array<Prepared | Failure>): void {
   for (const r of results) if (!('error' in r)) s.ctx.hub.remove(r.subscriber);
 }
 
-async function tryPrepare(s: Session, channel: string, since: StreamPosition | undefined, server = false): Promise<Prepared | Failure> {
+async function tryPrepare(s: Session, channel: string, since: StreamPosition | undefined, server: boolean, data?: unknown): Promise<Prepared | Failure> {
   try {
-    return await prepare(s, channel, since, server);
+    return await prepare(s, channel, since, server, data);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'number') return { channel, error: { code, message: (err as Error).message } };
@@ -115,7 +151,7 @@ async function tryPrepare(s: Session, channel: string, since: StreamPosition | u
 // ------------------------------------------------------------ subscriptions
 
 /** Check, register and read position/recovery; the caller replies, then activates. */
-async function prepare(s: Session, channel: string, since: StreamPosition | undefined, server: boolean): Promise<Prepared> {
+async function prepare(s: Session, channel: string, since: StreamPosition | undefined, server: boolean, data?: unknown): Promise<Prepared> {
   const { hub, policy, config, engine } = s.ctx;
   let rules: ChannelRules;
   if (server) {
@@ -132,7 +168,10 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
   if (!server && clientSubscriptions(s) >= config.client.channelLimit) throw new ProtocolError(ErrorCode.LimitExceeded, 'channel limit reached');
   s.subs.set(channel, null);
   let prepared: Prepared;
+  let hookInfo: unknown;
   try {
+    // The server's own subscriptions were granted at connect; the client's go past the subscribe hook, if any.
+    if (!server && s.ctx.hooks.subscribesThrough(rules.namespace)) hookInfo = await askSubscribeHook(s, channel, rules, data);
     prepared = await hub.prepare(s, channel, since, rules.history, config.client.recoveryMaxPublications);
   } catch (err) {
     if (s.subs.get(channel) === null) s.subs.delete(channel);
@@ -145,7 +184,7 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
   }
   s.subs.set(channel, prepared.subscriber);
   if (rules.config.presence) {
-    const entry = s.clientInfo;
+    const entry = hookInfo === undefined ? s.clientInfo : { user: s.user, client: s.id, info: hookInfo };
     // Reported before the await, so a leave (removeSubscription) can never come first.
     if (hub.events.active) hub.events.emit({ kind: 'presence', channel, user: s.user, client: s.id, present: true });
     await engine.presence.add(channel, entry);
@@ -154,13 +193,25 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
   return prepared;
 }
 
+/** The subscribe hook's verdict: throws its refusal, returns the per-subscription info it gave. */
+async function askSubscribeHook(s: Session, channel: string, rules: ChannelRules, data: unknown): Promise<unknown> {
+  const verdict = await s.ctx.hooks.subscribe(rules.namespace, caller(s), channel, data);
+  if (!verdict) return undefined;
+  if (!verdict.ok) throw new ProtocolError(verdict.code, verdict.message);
+  return verdict.value.info;
+}
+
+function caller(s: Session): Caller {
+  return { client: s.id, user: s.user, info: s.tokenInfo };
+}
+
 function clientSubscriptions(s: Session): number {
   const own = s.ctx.config.client.personalChannel ? personalChannel(s.user) : undefined;
   return own !== undefined && s.subs.has(own) ? s.subs.size - 1 : s.subs.size;
 }
 
-async function subscribe(s: Session, id: number, channel: string, since: StreamPosition | undefined): Promise<void> {
-  const prepared = await prepare(s, channel, since, false);
+async function subscribe(s: Session, id: number, p: SubscribeParams): Promise<void> {
+  const prepared = await prepare(s, p.channel, p.since, false, p.data);
   if (s.isClosed) return;
   s.track(prepared.outcome);
   s.reply(id, subscribeResultJson(prepared.outcome));
@@ -178,11 +229,33 @@ async function unsubscribe(s: Session, id: number, p: ChannelParams): Promise<vo
 async function publish(s: Session, id: number, p: PublishParams): Promise<void> {
   const verdict = s.ctx.policy.canPublish(p.channel, s.identity, s.subs.has(p.channel));
   if (!verdict.ok) throw new ProtocolError(verdict.code, verdict.message);
-  const data = JSON.stringify(p.data);
+  const data = await publishedData(s, verdict.rules, p);
   const pos = await s.ctx.engine.broker.publish(p.channel, data, { history: verdict.rules.history, info: s.clientInfo });
   s.reply(id, JSON.stringify(pos));
   const { events } = s.ctx.hub;
   if (events.active) events.emit({ kind: 'publication', channel: p.channel, user: s.user, client: s.id, data });
+}
+
+/** The publication's JSON: the client's data, or what the publish hook made of it (serialized once, for every subscriber). */
+async function publishedData(s: Session, rules: ChannelRules, p: PublishParams): Promise<string> {
+  if (!s.ctx.hooks.publishesThrough(rules.namespace)) return JSON.stringify(p.data);
+  // One connection may not fill the node's hook queue: beyond its share it waits at the client.
+  if (s.publishesAtHook >= s.ctx.config.hooks.maxPublishesPerConnection) {
+    throw new ProtocolError(ErrorCode.TooManyRequests, 'too many publications waiting for the publish hook');
+  }
+  s.publishesAtHook++;
+  try {
+    return await askPublishHook(s, rules, p);
+  } finally {
+    s.publishesAtHook--;
+  }
+}
+
+async function askPublishHook(s: Session, rules: ChannelRules, p: PublishParams): Promise<string> {
+  const verdict = await s.ctx.hooks.publish(rules.namespace, caller(s), p.channel, p.data);
+  if (!verdict) return JSON.stringify(p.data);
+  if (!verdict.ok) throw new ProtocolError(verdict.code, verdict.message);
+  return JSON.stringify(verdict.value.data === undefined ? p.data : verdict.value.data);
 }
 
 /** Presence and history need subscribe permission on the channel. */

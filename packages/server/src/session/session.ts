@@ -21,6 +21,7 @@ import {
 } from '@tidings/protocol';
 import type { TokenClaims } from '../auth/verifier.js';
 import type { Identity } from '../channels/policy.js';
+import { asCloseReason } from '../hooks/hooks.js';
 import type { Member, Subscriber } from '../hub/hub.js';
 import type { NodeContext } from '../node/context.js';
 import type { HasDeadline } from '../node/deadlines.js';
@@ -61,6 +62,8 @@ export class Session implements Member, RpcPeer, HasDeadline {
   private calls?: RpcCalls;
   /** Signal budget and held keys; made on the first signal. */
   private signals?: SignalKeys;
+  /** Publications of this connection waiting for the publish hook (bounded by hooks.maxPublishesPerConnection). */
+  publishesAtHook = 0;
 
   /** Owned by ctx.deadlines. Times below are on its clock (`ctx.deadlines.now()`): small integers, not boxed doubles. */
   dueTick = NONE;
@@ -266,8 +269,24 @@ export class Session implements Member, RpcPeer, HasDeadline {
     const exp = this.claims!.expiresAt!;
     if (this.refreshAsked) return this.disconnect(CloseCode.ConnectionExpired, 'connection expired');
     this.refreshAsked = true;
-    this.transport.sendJson(encodeRefresh(Math.max(0, Math.round((exp - Date.now()) / 1000))));
+    if (this.ctx.hooks.refreshOn) void this.extendByHook();
+    else this.transport.sendJson(encodeRefresh(Math.max(0, Math.round((exp - Date.now()) / 1000))));
     this.tokenDue = this.ctx.deadlines.now() + Math.max(0, exp + this.ctx.config.token.leeway - Date.now());
+  }
+
+  /**
+   * The refresh hook instead of the client: a yes extends the session, a no
+   * ends it (3005); a failed call leaves it to expire at `exp` + leeway.
+   */
+  private async extendByHook(): Promise<void> {
+    const verdict = await this.ctx.hooks.refresh({ client: this.id, user: this.user, info: this.tokenInfo });
+    if (this.state !== 'connected') return;
+    if (verdict.ok) {
+      const { ttl, info } = verdict.value;
+      this.refreshed({ ...this.claims!, expiresAt: Date.now() + ttl * 1000, info: info === undefined ? this.tokenInfo : info });
+    } else if (!('failed' in verdict)) {
+      this.disconnect(CloseCode.ConnectionExpired, asCloseReason(verdict.message));
+    }
   }
 
   /** Tell the client why, then close. Safe to call more than once. */

@@ -1,5 +1,6 @@
 /** What a session needs from its transport (WebSocket or SSE): transports implement it. */
 import type { StreamPosition } from '@tidings/protocol';
+import type { ConnectFacts } from '../hooks/facts.js';
 import type { SharedFrame } from '../wire/shared-frame.js';
 
 /** A connection's way out (WebSocket or SSE); it owns the outbound queue. */
@@ -15,6 +16,8 @@ export interface Transport {
   position?(channel: string, pos: StreamPosition | null): void;
   /** SSE: the secret that binds `POST /sse/command` to this stream, sent in the connect reply. */
   readonly sessionKey?: string;
+  /** The HTTP request's address, headers and cookies the connect hook may see; dropped once connected. */
+  requestFacts?: ConnectFacts | undefined;
   /** Bytes waiting to be written (queue plus socket buffer). */
   readonly queuedBytes: number;
   /** Write what is queued, then close with `code`. */

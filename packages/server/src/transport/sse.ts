@@ -17,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, type StreamPosition } from '@tidings/protocol';
 import type { ControlMessage } from '../engine/control.js';
 import { HttpError, readJson, sendError, sendJson } from '../http/json.js';
+import type { ConnectFacts } from '../hooks/facts.js';
 import type { NodeContext } from '../node/context.js';
 import { receiveValue } from '../session/inbound.js';
 import { Session } from '../session/session.js';
@@ -41,6 +42,7 @@ class SseTransport implements Transport {
   readonly kind = 'sse';
   readonly outbox: Outbox;
   session?: Session;
+  requestFacts: ConnectFacts | undefined;
   /** Channel → its part of the event id. */
   private readonly fragments = new Map<string, string>();
   private idChanged = false;
@@ -169,6 +171,7 @@ export function createSseEndpoint(ctx: NodeContext, nodeId: string, sessions: Se
     res.writeHead(200, STREAM_HEADERS);
     res.write(`retry: ${ctx.config.sse.retry}\n\n`);
     const transport = new SseTransport(res, key, ctx.config.client.queueMaxBytes, ctx.config.sse.heartbeat, shared.sampler);
+    transport.requestFacts = ctx.hooks.requestFacts(req.socket.remoteAddress, req.headers);
     const session = new Session(ctx, transport);
     transport.session = session;
     streams++;

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
+import type { ConnectFacts } from '../hooks/facts.js';
 import type { NodeContext } from '../node/context.js';
 import { receiveBinary, receiveText } from '../session/inbound.js';
 import { Session } from '../session/session.js';
@@ -84,6 +85,7 @@ class WebSocketTransport implements Transport, OverflowHandler {
     private readonly ws: TidingsSocket,
     readonly socket: Socket,
     private readonly endpoint: Endpoint,
+    public requestFacts: ConnectFacts | undefined,
   ) {
     this.outbox = new Outbox(socket as Sink, endpoint.ctx.config.client.queueMaxBytes, this);
     this.session = new Session(endpoint.ctx, this);
@@ -229,7 +231,8 @@ export function attachWebSocket(server: Server, ctx: NodeContext, shared: Transp
       handshakes++;
       // `ws` has its own error listener on the socket now.
       socket.removeListener('error', destroyOnError);
-      const transport = new WebSocketTransport(ws as TidingsSocket, socket as Socket, endpoint);
+      const facts = ctx.hooks.requestFacts(req.socket.remoteAddress, req.headers);
+      const transport = new WebSocketTransport(ws as TidingsSocket, socket as Socket, endpoint, facts);
       (ws as TidingsSocket).transport = transport;
       sessions.add(transport.session);
     });
