@@ -34,6 +34,7 @@ const DEFAULT_NAMESPACE: NamespaceConfig = {
   presence: false,
   joinLeave: false,
   signals: false,
+  conflate: 0,
 };
 
 function toRules(namespace: string, config: NamespaceConfig): ChannelRules {

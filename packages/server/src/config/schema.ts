@@ -4,6 +4,7 @@
  * Durations accept seconds (number) or strings like "500ms", "10s", "10m", "1h".
  */
 import { z } from 'zod';
+import { flowFields } from './flow.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -46,6 +47,7 @@ export const namespaceSchema = z
     joinLeave: z.boolean().default(false),
     /** Subscribers may send ephemeral signals (typing, "looking at this"): never stored, not recovered. */
     signals: z.boolean().default(false),
+    ...flowFields,
   })
   .strict();
 export type NamespaceConfig = z.output<typeof namespaceSchema>;

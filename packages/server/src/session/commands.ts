@@ -15,9 +15,11 @@ import {
   type PublishParams,
   type SignalParams,
   type StreamPosition,
+  type SubscribeParams,
 } from '@tidings/protocol';
 import { TokenError } from '../auth/verifier.js';
 import { type ChannelRules, personalChannel } from '../channels/policy.js';
+import { type FlowRequest, flowSettings } from '../hub/flow.js';
 import type { Prepared } from '../hub/hub.js';
 import { type ConnectReply, encodeConnectResult, encodePubList, encodeSignal, encodeSignalCleared, subscribeResultJson } from '../wire/encode.js';
 import type { Session } from './session.js';
@@ -29,7 +31,7 @@ export async function runCommand(s: Session, cmd: Command): Promise<void> {
     case 'connect':
       return connect(s, cmd.id, cmd.params);
     case 'subscribe':
-      return subscribe(s, cmd.id, cmd.params.channel, cmd.params.since);
+      return subscribe(s, cmd.id, cmd.params);
     case 'unsubscribe':
       return unsubscribe(s, cmd.id, cmd.params);
     case 'publish':
@@ -74,7 +76,7 @@ async function connect(s: Session, id: number, p: ConnectParams): Promise<void> 
 
   const own = personal ? personalChannel(claims.user) : undefined;
   const wanted = (p.subs ?? []).filter((sub) => sub.channel !== own);
-  const clientSubs = wanted.map((sub) => tryPrepare(s, sub.channel, sub.since));
+  const clientSubs = wanted.map((sub) => tryPrepare(s, sub.channel, sub.since, false, sub));
   const serverSubs = own ? [tryPrepare(s, own, p.serverSubs?.[own], true)] : [];
   const results = await Promise.all([...clientSubs, ...serverSubs]);
   if (s.isClosed) return release(s, results);
@@ -101,9 +103,9 @@ function release(s: Session, results: Array<Prepared | Failure>): void {
   for (const r of results) if (!('error' in r)) s.ctx.hub.remove(r.subscriber);
 }
 
-async function tryPrepare(s: Session, channel: string, since: StreamPosition | undefined, server = false): Promise<Prepared | Failure> {
+async function tryPrepare(s: Session, channel: string, since: StreamPosition | undefined, server = false, want: FlowRequest = {}): Promise<Prepared | Failure> {
   try {
-    return await prepare(s, channel, since, server);
+    return await prepare(s, channel, since, server, want);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'number') return { channel, error: { code, message: (err as Error).message } };
@@ -115,7 +117,7 @@ async function tryPrepare(s: Session, channel: string, since: StreamPosition | u
 // ------------------------------------------------------------ subscriptions
 
 /** Check, register and read position/recovery; the caller replies, then activates. */
-async function prepare(s: Session, channel: string, since: StreamPosition | undefined, server: boolean): Promise<Prepared> {
+async function prepare(s: Session, channel: string, since: StreamPosition | undefined, server: boolean, want: FlowRequest = {}): Promise<Prepared> {
   const { hub, policy, config, engine } = s.ctx;
   let rules: ChannelRules;
   if (server) {
@@ -130,10 +132,11 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
   if (s.subs.has(channel)) throw new ProtocolError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
   // The limit is on what the client asks for: a subscription the server owes it (its personal channel) never counts, and is never dropped.
   if (!server && clientSubscriptions(s) >= config.client.channelLimit) throw new ProtocolError(ErrorCode.LimitExceeded, 'channel limit reached');
+  const flow = flowSettings(rules.config.conflate, want);
   s.subs.set(channel, null);
   let prepared: Prepared;
   try {
-    prepared = await hub.prepare(s, channel, since, rules.history, config.client.recoveryMaxPublications);
+    prepared = await hub.prepare(s, channel, since, rules.history, config.client.recoveryMaxPublications, flow);
   } catch (err) {
     if (s.subs.get(channel) === null) s.subs.delete(channel);
     throw err;
@@ -157,8 +160,8 @@ function clientSubscriptions(s: Session): number {
   return own !== undefined && s.subs.has(own) ? s.subs.size - 1 : s.subs.size;
 }
 
-async function subscribe(s: Session, id: number, channel: string, since: StreamPosition | undefined): Promise<void> {
-  const prepared = await prepare(s, channel, since, false);
+async function subscribe(s: Session, id: number, params: SubscribeParams): Promise<void> {
+  const prepared = await prepare(s, params.channel, params.since, false, params);
   if (s.isClosed) return;
   s.track(prepared.outcome);
   s.reply(id, subscribeResultJson(prepared.outcome));

@@ -107,6 +107,11 @@ export class Session implements Member, RpcPeer, HasDeadline {
     return this.transport.queuedBytes;
   }
 
+  /** A quarter of the queue limit is waiting: conflatable channels hold their publications back (hub/flow.ts). */
+  get behind(): boolean {
+    return this.transport.queuedBytes > this.ctx.config.client.queueMaxBytes / 4;
+  }
+
   get canSendBinary(): boolean {
     return this.transport.sendBinary !== undefined;
   }
