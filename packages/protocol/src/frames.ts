@@ -242,7 +242,7 @@ export interface ChunkReply {
  */
 export interface PubPush extends Publication {
   type: 'pub';
-  delta?: [number, number, string];
+  delta?: Array<number | string>;
 }
 export interface JoinPush {
   type: 'join';
