@@ -8,7 +8,6 @@
  * and owns the connection's subscriptions. Frames come in through inbound.ts,
  * which decodes them and runs the command handlers of commands.ts.
  */
-import { randomBytes } from 'node:crypto';
 import {
   type ClientInfo,
   CloseCode,
@@ -38,6 +37,7 @@ import {
   encodeUnsub,
 } from '../wire/encode.js';
 import type { SharedFrame } from '../wire/shared-frame.js';
+import { newConnectionId } from './ids.js';
 import { SignalKeys } from './signals.js';
 import { SmallMap } from './small-map.js';
 import { refill } from './token-bucket.js';
@@ -51,7 +51,7 @@ const MAX_BAD_FRAMES = 10;
 const NONE = -1;
 
 export class Session implements Member, RpcPeer, HasDeadline {
-  readonly id = randomBytes(9).toString('base64url');
+  readonly id = newConnectionId();
   user = '';
   state: State = 'opening';
   claims?: TokenClaims;
