@@ -13,6 +13,7 @@ import {
   type HistoryResult,
   type Method,
   type PresenceResult,
+  type PubPush,
   type Publication,
   type Push,
   type Reply,
@@ -251,7 +252,7 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /** A channel this client subscribed to, else a server-side one. */
-  private onPublication(pub: Publication): void {
+  private onPublication(pub: PubPush): void {
     if (!this.channels.onPublication(pub) && this.link.hasSession) this.serverSubs.onPublication(pub);
   }
 

@@ -12,7 +12,7 @@ import {
   CloseCode,
   type CommandMap,
   ErrorCode,
-  type Publication,
+  type PubPush,
   type ResultMap,
   type SubscribeFailure,
   type SubscribeParams,
@@ -141,7 +141,7 @@ export class SubscriptionSync {
 
   // ------------------------------------------------------------ pushes (false: not a channel held here)
 
-  onPublication(pub: Publication): boolean {
+  onPublication(pub: PubPush): boolean {
     const sub = this.subs.get(pub.channel);
     if (!sub) return false;
     if (sub._applyPublication(pub) === 'gap') this.recoverGap(sub);

@@ -13,12 +13,14 @@ import type {
   HistoryResult,
   PresenceEntry,
   PresenceResult,
+  PubPush,
   Publication,
   StreamPosition,
   SubscribeParams,
   SignalPush,
   SubscribeResult,
 } from '@tidings/protocol';
+import { applyDelta, canonicalJson } from '@tidings/protocol';
 import { Emitter } from './emitter.js';
 import { ClientCode, ClientErrorCode, TidingsError, toError } from './errors.js';
 import { type Timer, startTimer, stopTimer } from './timers.js';
@@ -98,6 +100,14 @@ export interface SubscriptionEvents<T> {
 export interface SubscriptionOptions<T> {
   /** Start from a known position: the first subscribe recovers everything after it. */
   since?: StreamPosition;
+  /**
+   * At most one publication every this many ms, the latest (a conflatable
+   * namespace only, and at least its `conflate`). Offsets then jump: that is
+   * expected, not a loss (docs/protocol.md, "Conflation").
+   */
+  conflate?: number;
+  /** Receive publications as deltas against the previous one: fewer bytes, the same publications (docs/protocol.md). */
+  delta?: boolean;
   onPublication?: (pub: Publication<T>) => void;
   onSubscribing?: (ctx: CodeContext) => void;
   onSubscribed?: (ctx: SubscribedContext) => void;
@@ -124,13 +134,14 @@ export type Verdict = 'deliver' | 'duplicate' | 'gap';
 
 /**
  * The delivery rule. Offset 0 marks a channel without history (no stream
- * position to check); anything else must be exactly last+1 in the same epoch.
+ * position to check); anything else must be exactly last+1 in the same epoch,
+ * or, on a conflated subscription (`jumps`), any later offset in it.
  */
-export function classify(last: StreamPosition | undefined, pub: StreamPosition): Verdict {
+export function classify(last: StreamPosition | undefined, pub: StreamPosition, jumps = false): Verdict {
   if (!last || !(pub.offset > 0)) return 'deliver';
   if (pub.epoch !== last.epoch) return 'gap';
   if (pub.offset <= last.offset) return 'duplicate';
-  return pub.offset === last.offset + 1 ? 'deliver' : 'gap';
+  return pub.offset === last.offset + 1 || jumps ? 'deliver' : 'gap';
 }
 
 /** A wire publication (push or history entry) as handed to applications, without the frame's `type`. */
@@ -154,6 +165,11 @@ export function subscribedContext(r: SubscribeResult): SubscribedContext {
 export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
   private _state: SubscriptionState = 'unsubscribed';
   private _position: StreamPosition | undefined;
+  private readonly flow: Pick<SubscribeParams, 'conflate' | 'delta'> = {};
+  /** The server may conflate this subscription: offsets jump. */
+  private conflated = false;
+  /** Canonical JSON of the last publication's data, which the next delta applies to (delta subscriptions). */
+  private base: string | undefined;
 
   /** Use client.subscribe(); subscriptions only exist attached to a client. */
   constructor(
@@ -163,6 +179,8 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
   ) {
     super();
     if (opts.since) this._position = { offset: opts.since.offset, epoch: opts.since.epoch };
+    if (opts.conflate) this.flow.conflate = opts.conflate;
+    if (opts.delta) this.flow.delta = true;
     if (opts.onPublication) this.on('publication', opts.onPublication);
     if (opts.onSubscribing) this.on('subscribing', opts.onSubscribing);
     if (opts.onSubscribed) this.on('subscribed', opts.onSubscribed);
@@ -237,7 +255,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
 
   /** @internal The subscribe params: with `since` whenever a position is known, so the server recovers. */
   _subscribeParams(): SubscribeParams {
-    const p: SubscribeParams = { channel: this.channel };
+    const p: SubscribeParams = { channel: this.channel, ...this.flow };
     if (this._position) p.since = { ...this._position };
     return p;
   }
@@ -268,6 +286,8 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
     const missed = (r.publications ?? []).filter((p) => classify(last, p) !== 'duplicate');
     const end = { offset: r.offset, epoch: r.epoch };
     if (missed.length === 0) this._position = end;
+    this.conflated = (r.conflate ?? 0) > 0;
+    this.base = undefined;
     if (!this.setState('subscribed')) return;
     this.emit('subscribed', subscribedContext(r));
     for (const p of missed) {
@@ -279,12 +299,33 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
   }
 
   /** @internal A live publication. 'gap' asks the client to resubscribe; nothing is delivered then. */
-  _applyPublication(pub: Publication): Verdict | 'ignored' {
+  _applyPublication(push: PubPush): Verdict | 'ignored' {
     // While (re)subscribing, anything that arrives is from the old subscription: the reply covers it.
     if (this._state !== 'subscribed') return 'ignored';
-    const verdict = classify(this._position, pub);
+    const pub = this.withData(push);
+    // A delta that does not apply means the stream is out of step: resubscribe, which starts in full.
+    if (!pub) return 'gap';
+    const verdict = classify(this._position, pub, this.conflated);
     if (verdict === 'deliver') this.deliver(pub);
     return verdict;
+  }
+
+  /** The publication with its data: rebuilt from a delta, and kept as the next delta's base. */
+  private withData(push: PubPush): Publication | undefined {
+    if (push.delta === undefined) {
+      if (this.flow.delta) this.base = canonicalJson(push.data);
+      return push;
+    }
+    if (this.base === undefined) return undefined;
+    try {
+      const text = applyDelta(this.base, push.delta);
+      const data: unknown = JSON.parse(text);
+      this.base = text;
+      return { ...push, data };
+    } catch {
+      this.base = undefined;
+      return undefined;
+    }
   }
 
   /** @internal */

@@ -18,6 +18,8 @@ const MAX_SUBS = 1024;
 /** A signal key names a state (e.g. "typing"); short and plain, since it is echoed to every subscriber. */
 const SIGNAL_KEY_RE = /^[A-Za-z0-9_.:\-]{1,64}$/;
 const MAX_SIGNAL_TTL = 86_400_000;
+/** The longest conflation interval a subscriber may ask for (an hour). */
+export const MAX_CONFLATE = 3_600_000;
 
 /** Which channel names are allowed, in words, for error messages. */
 export const CHANNEL_RULE = `1–${MAX_CHANNEL_LENGTH} characters of A-Z a-z 0-9 _ . : # , @ = - /`;
@@ -72,6 +74,13 @@ function subscribeParams(p: Obj, id: number): SubscribeParams {
   const out: SubscribeParams = { channel: channel(p, id) };
   if (p.since !== undefined) out.since = position(p.since, id, 'params.since');
   if (p.data !== undefined) out.data = p.data;
+  if (p.conflate !== undefined) {
+    if (typeof p.conflate !== 'number' || !Number.isInteger(p.conflate) || p.conflate < 0 || p.conflate > MAX_CONFLATE) {
+      bad(`params.conflate must be an integer number of ms from 0 to ${MAX_CONFLATE}`, id);
+    }
+    if (p.conflate > 0) out.conflate = p.conflate;
+  }
+  if (optBoolean(p, 'delta', id)) out.delta = true;
   return out;
 }
 

@@ -41,6 +41,10 @@ export interface SubscribeParams {
   since?: StreamPosition;
   /** Anything the app's subscribe hook should see (docs/backends.md); the gateway does not read it. */
   data?: unknown;
+  /** Ask for at most one publication every this many ms, the latest (a conflatable namespace only; at least its interval). */
+  conflate?: number;
+  /** Ask for publications as deltas against the previous one (docs/protocol.md, "Delta compression"). */
+  delta?: boolean;
 }
 
 export interface ConnectParams {
@@ -144,6 +148,10 @@ export interface SubscribeResult {
   /** Every publication after `since` is in `publications`; false means reload your state. */
   recovered: boolean;
   publications: Publication[];
+  /** The subscription may be conflated, at most one publication every this many ms: offsets may jump (not a loss). */
+  conflate?: number;
+  /** Publications may come as deltas (`delta` instead of `data`). */
+  delta?: boolean;
 }
 
 export interface SubscribeFailure {
@@ -232,8 +240,13 @@ export interface ChunkReply {
 
 // ---------------------------------------------------------------- pushes
 
+/**
+ * A publication push. On a `delta: true` subscription it may carry `delta`
+ * (a TextDelta against the previous publication's data) instead of `data`.
+ */
 export interface PubPush extends Publication {
   type: 'pub';
+  delta?: Array<number | string>;
 }
 export interface JoinPush {
   type: 'join';

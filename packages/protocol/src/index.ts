@@ -5,3 +5,4 @@ export * from './binary.js';
 export * from './backoff.js';
 export * from './json.js';
 export * from './users.js';
+export * from './delta.js';

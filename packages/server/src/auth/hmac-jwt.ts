@@ -26,6 +26,14 @@ const HASHES = new Map([
   ['HS512', 'sha512'],
 ]);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * Headers already read, by their base64url text → their `alg`. A backend
+ * signs every token with the same header, so a connect storm decodes it once
+ * instead of once per token. Only headers that passed the checks are kept,
+ * and at most a few (the allow-list is still checked on every token).
+ */
+const knownHeaders = new Map<string, string>();
+const MAX_KNOWN_HEADERS = 16;
 
 /** A refused token: `expired` tells an expired one (close 3502) from an invalid one (3500). */
 export class JwtRejected extends Error {
@@ -54,8 +62,7 @@ export function verifyHmacJwt(token: string, o: HmacJwtOptions, nowSeconds = Mat
   const parts = token.split('.');
   if (parts.length !== 3) throw new JwtRejected('not a compact JWS');
   const [head, body, sig] = parts as [string, string, string];
-  const header = decodeObject(head, 'header');
-  const hash = checkHeader(header, o.algorithms);
+  const hash = headerHash(head, o.algorithms);
   const expected = createHmac(hash, o.secret).update(`${head}.${body}`).digest();
   // Node's decoder drops a dangling last character (length 4k+1); base64url has no such length, and jose refuses it.
   if (sig.length % 4 === 1) throw new JwtRejected('signature is not base64url');
@@ -76,6 +83,15 @@ function decodeObject(part: string, what: string): JsonObject {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JwtRejected(`${what} is not a JSON object`);
   return value as JsonObject;
+}
+
+function headerHash(head: string, algorithms: readonly string[]): string {
+  const alg = knownHeaders.get(head);
+  if (alg !== undefined && algorithms.includes(alg)) return HASHES.get(alg)!;
+  const header = decodeObject(head, 'header');
+  const hash = checkHeader(header, algorithms);
+  if (knownHeaders.size < MAX_KNOWN_HEADERS) knownHeaders.set(head, header.alg as string);
+  return hash;
 }
 
 /** The hash for the header's algorithm, if it is allowed. */

@@ -11,12 +11,14 @@
  */
 import { ErrorCode, channelUserId } from '@tidings/protocol';
 import type { NamespaceConfig } from '../config/schema.js';
-import type { HistoryPolicy } from '../engine/broker.js';
+import type { HistoryPolicy, PublishOptions } from '../engine/broker.js';
 
 export interface ChannelRules {
   namespace: string;
   config: NamespaceConfig;
   history: HistoryPolicy;
+  /** `{history}`, made once: what an API publish without idempotency key passes to the engine. */
+  publishOptions: Readonly<PublishOptions>;
 }
 
 export interface Identity {
@@ -34,11 +36,12 @@ const DEFAULT_NAMESPACE: NamespaceConfig = {
   presence: false,
   joinLeave: false,
   signals: false,
+  conflate: 0,
 };
 
 function toRules(namespace: string, config: NamespaceConfig): ChannelRules {
   const history = config.history === false ? { size: 0, ttlMs: 0 } : { size: config.history.size, ttlMs: config.history.ttl };
-  return { namespace, config, history };
+  return { namespace, config, history, publishOptions: { history } };
 }
 
 /** Users a `#` channel is limited to, or undefined when it is not user-limited. */

@@ -9,6 +9,7 @@ import { limitsSchema } from './limits.js';
 import { REDIS_TOPOLOGY_DEFAULTS, redisTopologySchema } from './redis.js';
 import { webhooksSchema } from './webhooks.js';
 import { hooksSchema } from './hooks.js';
+import { flowFields } from './flow.js';
 
 export { parseDuration } from './duration.js';
 
@@ -33,6 +34,7 @@ export const namespaceSchema = z
     joinLeave: z.boolean().default(false),
     /** Subscribers may send ephemeral signals (typing, "looking at this"): never stored, not recovered. */
     signals: z.boolean().default(false),
+    ...flowFields,
   })
   .strict();
 export type NamespaceConfig = z.output<typeof namespaceSchema>;

@@ -10,17 +10,18 @@
  * writes the reply and calls `activate`, which sends the buffered live
  * publications not already in the reply and switches to live delivery.
  */
-import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
+import { type PresenceEntry, type StreamPosition, canonicalJson, makeDelta } from '@tidings/protocol';
 import type { Broker, HistoryPolicy, ServerPublication } from '../engine/broker.js';
 import type { ControlMessage } from '../engine/control.js';
 import type { EngineHandler } from '../engine/engine.js';
 import { EventBus } from '../events/bus.js';
-import { type SubscribeOutcome, encodePresenceEvent, encodePub } from '../wire/encode.js';
+import { type SubscribeOutcome, encodeDeltaPub, encodePresenceEvent, encodePub } from '../wire/encode.js';
 import { SharedFrame } from '../wire/shared-frame.js';
 import { Bag } from './bag.js';
+import { Flow, type FlowMember, type FlowSettings } from './flow.js';
 
 /** What the hub needs from a connection. */
-export interface Member {
+export interface Member extends FlowMember {
   readonly id: string;
   readonly user: string;
   sendShared(frame: SharedFrame): void;
@@ -36,10 +37,19 @@ export class Subscriber {
   /** Live publications held back while the subscribe reply is being prepared. */
   buffer: ServerPublication[] | null = [];
   removed = false;
+  /** Conflation or delta state; absent on plain subscriptions. */
+  readonly flow: Flow | undefined;
   constructor(
     readonly member: Member,
     readonly channel: string,
-  ) {}
+    settings?: FlowSettings,
+  ) {
+    this.flow = settings ? new Flow(settings, member) : undefined;
+  }
+
+  get wantsDelta(): boolean {
+    return this.flow?.settings.delta === true;
+  }
 }
 
 /** A channel's local subscribers (the entry is the Bag itself: one object less per channel). */
@@ -47,6 +57,10 @@ class ChannelEntry extends Bag<Subscriber> {
   /** Last position fanned out, to catch gaps and epoch changes from the engine. */
   offset = 0;
   epoch = '';
+  /** Subscribers that take deltas; while there are any, the last publication's canonical data is kept. */
+  deltaSubscribers = 0;
+  last: ServerPublication | undefined = undefined;
+  lastCanonical: string | undefined = undefined;
   constructor(
     /** Resolves once the engine delivers this channel to this node. */
     readonly ready: Promise<void>,
@@ -105,13 +119,23 @@ export class Hub implements EngineHandler {
    * Recovery is all or nothing: `recovered` is true only when every
    * publication after `since` in the same epoch is returned.
    */
-  async prepare(member: Member, channel: string, since: StreamPosition | undefined, history: HistoryPolicy, maxRecover: number): Promise<Prepared> {
-    const subscriber = new Subscriber(member, channel);
+  async prepare(
+    member: Member,
+    channel: string,
+    since: StreamPosition | undefined,
+    history: HistoryPolicy,
+    maxRecover: number,
+    flow?: FlowSettings,
+  ): Promise<Prepared> {
+    const subscriber = new Subscriber(member, channel, flow);
     const entry = this.entryFor(channel);
     entry.add(subscriber);
+    if (subscriber.wantsDelta) entry.deltaSubscribers++;
     try {
       await entry.ready;
       const outcome = await this.readPosition(channel, since, history, maxRecover);
+      if (flow?.interval) outcome.conflate = flow.interval;
+      if (flow?.delta) outcome.delta = true;
       return { outcome, subscriber };
     } catch (err) {
       this.remove(subscriber);
@@ -154,12 +178,12 @@ export class Hub implements EngineHandler {
     let offset = outcome.offset;
     for (const pub of buffered) {
       if (pub.offset === 0) {
-        subscriber.member.sendShared(this.frameOf(pub));
+        this.sendBuffered(subscriber, pub);
       } else if (pub.epoch === outcome.epoch && pub.offset <= offset) {
         continue; // already in the reply
       } else if (pub.epoch === outcome.epoch && pub.offset === offset + 1) {
         offset = pub.offset;
-        subscriber.member.sendShared(this.frameOf(pub));
+        this.sendBuffered(subscriber, pub);
       } else {
         subscriber.member.resubscribe(subscriber.channel);
         return;
@@ -167,10 +191,18 @@ export class Hub implements EngineHandler {
     }
   }
 
+  private sendBuffered(subscriber: Subscriber, pub: ServerPublication): void {
+    subscriber.member.sendShared(this.frameOf(pub));
+    subscriber.flow?.sent(pub);
+  }
+
   remove(subscriber: Subscriber): void {
+    if (subscriber.removed) return;
     subscriber.removed = true;
+    subscriber.flow?.stop();
     const entry = this.channels.get(subscriber.channel);
     if (!entry || !entry.delete(subscriber)) return;
+    if (subscriber.wantsDelta) entry.deltaSubscribers--;
     if (entry.size === 0) {
       this.channels.delete(subscriber.channel);
       this.occupied(subscriber.channel, false);
@@ -222,16 +254,41 @@ export class Hub implements EngineHandler {
       if (seq === 'gap') return this.resync(entry, pub);
     }
     const frame = this.frameOf(pub);
+    const prev = entry.last;
+    let delta: SharedFrame | undefined;
+    if (entry.deltaSubscribers > 0) delta = this.deltaFrameOf(entry, pub);
+    else entry.lastCanonical = undefined;
+    entry.last = pub;
     this.publications++;
     const { one, many } = entry;
     this.deliveries += entry.size;
-    if (one) this.deliver(one, pub, frame);
-    else if (many) for (const s of many) this.deliver(s, pub, frame);
+    if (one) this.deliver(one, pub, frame, delta, prev);
+    else if (many) for (const s of many) this.deliver(s, pub, frame, delta, prev);
   }
 
-  private deliver(s: Subscriber, pub: ServerPublication, frame: SharedFrame): void {
+  private deliver(s: Subscriber, pub: ServerPublication, frame: SharedFrame, delta: SharedFrame | undefined, prev: ServerPublication | undefined): void {
     if (s.buffer) s.buffer.push(pub);
+    else if (s.flow) s.flow.offer(pub, frame, delta, prev);
     else s.member.sendShared(frame);
+  }
+
+  /**
+   * The delta frame from the channel's previous publication to `pub`, encoded
+   * once for every delta subscriber; undefined when there is no base yet or
+   * the delta would not be smaller than the full frame.
+   */
+  private deltaFrameOf(entry: ChannelEntry, pub: ServerPublication): SharedFrame | undefined {
+    const base = entry.lastCanonical;
+    let next: string | undefined;
+    try {
+      next = canonicalJson(JSON.parse(pub.data));
+    } catch {
+      next = undefined; // not JSON text (a foreign engine writer): send it in full
+    }
+    entry.lastCanonical = next;
+    if (base === undefined || next === undefined) return undefined;
+    const json = encodeDeltaPub(pub, makeDelta(base, next));
+    return json.length < encodePub(pub).length ? new SharedFrame(json, pub.offset > 0 ? pub : undefined) : undefined;
   }
 
   /** Where `pub` stands against the channel's last fanned-out position. */

@@ -21,6 +21,7 @@ import { type TokenClaims, TokenError } from '../auth/verifier.js';
 import { type ChannelRules, personalChannel } from '../channels/policy.js';
 import type { ConnectFacts } from '../hooks/facts.js';
 import { type Caller, asCloseReason } from '../hooks/hooks.js';
+import { type FlowRequest, flowSettings } from '../hub/flow.js';
 import type { Prepared } from '../hub/hub.js';
 import { type ConnectReply, encodeConnectResult, encodePubList, encodeSignal, encodeSignalCleared, subscribeResultJson } from '../wire/encode.js';
 import type { Session } from './session.js';
@@ -72,7 +73,7 @@ async function connect(s: Session, id: number, p: ConnectParams): Promise<void> 
 
   const owed = serverChannels(s, identity);
   const wanted = (p.subs ?? []).filter((sub) => !owed.includes(sub.channel));
-  const clientSubs = wanted.map((sub) => tryPrepare(s, sub.channel, sub.since, false, sub.data));
+  const clientSubs = wanted.map((sub) => tryPrepare(s, sub.channel, sub.since, false, sub));
   const serverSubs = owed.map((channel) => tryPrepare(s, channel, p.serverSubs?.[channel], true));
   const results = await Promise.all([...clientSubs, ...serverSubs]);
   if (s.isClosed) return release(s, results);
@@ -137,9 +138,9 @@ function release(s: Session, results: Array<Prepared | Failure>): void {
   for (const r of results) if (!('error' in r)) s.ctx.hub.remove(r.subscriber);
 }
 
-async function tryPrepare(s: Session, channel: string, since: StreamPosition | undefined, server: boolean, data?: unknown): Promise<Prepared | Failure> {
+async function tryPrepare(s: Session, channel: string, since: StreamPosition | undefined, server = false, want: SubscribeWants = {}): Promise<Prepared | Failure> {
   try {
-    return await prepare(s, channel, since, server, data);
+    return await prepare(s, channel, since, server, want);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'number') return { channel, error: { code, message: (err as Error).message } };
@@ -151,7 +152,10 @@ async function tryPrepare(s: Session, channel: string, since: StreamPosition | u
 // ------------------------------------------------------------ subscriptions
 
 /** Check, register and read position/recovery; the caller replies, then activates. */
-async function prepare(s: Session, channel: string, since: StreamPosition | undefined, server: boolean, data?: unknown): Promise<Prepared> {
+/** What a subscribe asks for: flow control, and data for the subscribe hook. */
+type SubscribeWants = FlowRequest & { data?: unknown };
+
+async function prepare(s: Session, channel: string, since: StreamPosition | undefined, server: boolean, want: SubscribeWants = {}): Promise<Prepared> {
   const { hub, policy, config, engine } = s.ctx;
   let rules: ChannelRules;
   if (server) {
@@ -166,13 +170,14 @@ async function prepare(s: Session, channel: string, since: StreamPosition | unde
   if (s.subs.has(channel)) throw new ProtocolError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
   // The limit is on what the client asks for: a subscription the server owes it (its personal channel) never counts, and is never dropped.
   if (!server && clientSubscriptions(s) >= config.client.channelLimit) throw new ProtocolError(ErrorCode.LimitExceeded, 'channel limit reached');
+  const flow = flowSettings(rules.config.conflate, want);
   s.subs.set(channel, null);
   let prepared: Prepared;
   let hookInfo: unknown;
   try {
     // The server's own subscriptions were granted at connect; the client's go past the subscribe hook, if any.
-    if (!server && s.ctx.hooks.subscribesThrough(rules.namespace)) hookInfo = await askSubscribeHook(s, channel, rules, data);
-    prepared = await hub.prepare(s, channel, since, rules.history, config.client.recoveryMaxPublications);
+    if (!server && s.ctx.hooks.subscribesThrough(rules.namespace)) hookInfo = await askSubscribeHook(s, channel, rules, want.data);
+    prepared = await hub.prepare(s, channel, since, rules.history, config.client.recoveryMaxPublications, flow);
   } catch (err) {
     if (s.subs.get(channel) === null) s.subs.delete(channel);
     throw err;
@@ -211,7 +216,7 @@ function clientSubscriptions(s: Session): number {
 }
 
 async function subscribe(s: Session, id: number, p: SubscribeParams): Promise<void> {
-  const prepared = await prepare(s, p.channel, p.since, false, p.data);
+  const prepared = await prepare(s, p.channel, p.since, false, p);
   if (s.isClosed) return;
   s.track(prepared.outcome);
   s.reply(id, subscribeResultJson(prepared.outcome));

@@ -8,7 +8,6 @@
  * and owns the connection's subscriptions. Frames come in through inbound.ts,
  * which decodes them and runs the command handlers of commands.ts.
  */
-import { randomBytes } from 'node:crypto';
 import {
   type ClientInfo,
   CloseCode,
@@ -39,6 +38,7 @@ import {
   encodeUnsub,
 } from '../wire/encode.js';
 import type { SharedFrame } from '../wire/shared-frame.js';
+import { newConnectionId } from './ids.js';
 import { SignalKeys } from './signals.js';
 import { SmallMap } from './small-map.js';
 import { refill } from './token-bucket.js';
@@ -52,7 +52,7 @@ const MAX_BAD_FRAMES = 10;
 const NONE = -1;
 
 export class Session implements Member, RpcPeer, HasDeadline {
-  readonly id = randomBytes(9).toString('base64url');
+  readonly id = newConnectionId();
   user = '';
   state: State = 'opening';
   claims?: TokenClaims;
@@ -110,6 +110,11 @@ export class Session implements Member, RpcPeer, HasDeadline {
 
   get queuedBytes(): number {
     return this.transport.queuedBytes;
+  }
+
+  /** A quarter of the queue limit is waiting: conflatable channels hold their publications back (hub/flow.ts). */
+  get behind(): boolean {
+    return this.transport.queuedBytes > this.ctx.config.client.queueMaxBytes / 4;
   }
 
   get canSendBinary(): boolean {

@@ -4,7 +4,15 @@
  * on the way out. Channel names are validated to a charset that needs no
  * escaping. Every frame the server writes is built here (docs/protocol.md).
  */
-import { type ClientInfo, type ErrorBody, PROTOCOL_VERSION, type PresenceEntry, type SubscribeResult, shouldReconnect } from '@tidings/protocol';
+import {
+  type ClientInfo,
+  type ErrorBody,
+  PROTOCOL_VERSION,
+  type PresenceEntry,
+  type SubscribeResult,
+  type TextDelta,
+  shouldReconnect,
+} from '@tidings/protocol';
 import type { ServerPublication } from '../engine/broker.js';
 
 /** A subscribe's answer, as the hub prepared it: the reply's fields, with publications as the server holds them. */
@@ -18,6 +26,13 @@ export function encodePub(pub: ServerPublication): string {
   s += `,"time":${pub.time}}`;
   pub.encoded = s;
   return s;
+}
+
+/** A publication's push frame with `delta` (protocol delta.ts) in place of `data`. */
+export function encodeDeltaPub(pub: ServerPublication, delta: TextDelta): string {
+  let s = `{"type":"pub","channel":"${pub.channel}","offset":${pub.offset},"epoch":${JSON.stringify(pub.epoch)},"delta":${JSON.stringify(delta)}`;
+  if (pub.info) s += `,"info":${JSON.stringify(pub.info)}`;
+  return s + `,"time":${pub.time}}`;
 }
 
 export function encodePubList(pubs: readonly ServerPublication[]): string {
@@ -41,7 +56,9 @@ export function encodeError(id: number, error: ErrorBody): string {
 export function subscribeResultJson(o: SubscribeOutcome): string {
   return (
     `{"channel":"${o.channel}","epoch":${JSON.stringify(o.epoch)},"offset":${o.offset},"recoverable":${o.recoverable},` +
-    `"wasRecovering":${o.wasRecovering},"recovered":${o.recovered},"publications":${encodePubList(o.publications)}}`
+    `"wasRecovering":${o.wasRecovering},"recovered":${o.recovered},"publications":${encodePubList(o.publications)}` +
+    (o.conflate ? `,"conflate":${o.conflate}` : '') +
+    (o.delta ? ',"delta":true}' : '}')
   );
 }
 
