@@ -37,6 +37,7 @@ export const ENV_FIELDS: EnvField[] = [
   { name: 'TIDINGS_ENGINE', path: ['engine', 'type'], read: text, help: 'memory (default) or redis' },
   { name: 'TIDINGS_REDIS_URL', path: ['engine', 'redisUrl'], read: text, help: 'Redis URL (default redis://127.0.0.1:6379)' },
   { name: 'TIDINGS_REDIS_PREFIX', path: ['engine', 'prefix'], read: text, help: 'Redis key prefix (default tidings:)' },
+  { name: 'TIDINGS_ADMIN_SECRET', path: ['admin', 'secret'], read: text, help: 'password of the /admin dashboard, at least 24 characters (unset: off)' },
   { name: 'TIDINGS_DATA_DIR', path: [], read: text, help: 'folder of the generated development secrets (default: the nearest .tidings)' },
 ];
 

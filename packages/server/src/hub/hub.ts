@@ -67,6 +67,8 @@ export class Hub implements EngineHandler {
   deliveries = 0;
   /** Control messages for other parts of the node (SSE commands forwarded from other nodes). */
   readonly controlListeners: Array<(msg: ControlMessage) => void> = [];
+  /** Called once per publication fanned out (the admin stats count channel rates with it; bounded there). */
+  countChannel: (channel: string) => void = () => {};
 
   constructor(private readonly broker: Broker) {}
 
@@ -212,6 +214,7 @@ export class Hub implements EngineHandler {
     }
     const frame = this.frameOf(pub);
     this.publications++;
+    this.countChannel(pub.channel);
     const { one, many } = entry;
     this.deliveries += entry.size;
     if (one) this.deliver(one, pub, frame);

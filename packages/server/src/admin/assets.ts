@@ -1,0 +1,49 @@
+/**
+ * The built dashboard (packages/admin/dist), found at run time: the server
+ * package never imports it. In this repository and in an npm install alike
+ * it sits next to the server package (`@tidings/admin` beside
+ * `@tidings/server`); `admin.assetsDir` overrides that.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+};
+
+/** dist/admin/assets.js → packages/server → packages/admin/dist. */
+export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../../admin/dist', import.meta.url));
+
+export interface Asset {
+  body: Buffer;
+  type: string;
+}
+
+export class DashboardAssets {
+  constructor(readonly dir: string = DEFAULT_ASSETS_DIR) {}
+
+  get built(): boolean {
+    return existsSync(join(this.dir, 'index.html'));
+  }
+
+  index(): Asset | undefined {
+    return this.file('index.html');
+  }
+
+  /** A file under the folder, or undefined (missing, or a path that climbs out of it). */
+  file(relative: string): Asset | undefined {
+    const path = normalize(join(this.dir, relative));
+    if (!path.startsWith(this.dir + sep) || !existsSync(path)) return undefined;
+    try {
+      return { body: readFileSync(path), type: TYPES[extname(path)] ?? 'application/octet-stream' };
+    } catch {
+      return undefined;
+    }
+  }
+}
