@@ -26,9 +26,11 @@ code{background:#0b0c0e;border:1px solid #2c3235;border-radius:3px;padding:1px 5
 
 const LOGO = `<svg width="26" height="26" viewBox="0 0 32 32" aria-hidden="true"><circle cx="16" cy="16" r="14" fill="#3d71d9"/><path d="M8 18c3-5 5-5 8 0s5 5 8 0" stroke="#fff" stroke-width="3" fill="none" stroke-linecap="round"/></svg>`;
 
+const ICON = `data:image/svg+xml,${encodeURIComponent(LOGO.replace(' aria-hidden="true"', ' xmlns="http://www.w3.org/2000/svg"'))}`;
+
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)} · Tidings admin</title><style>${STYLE}</style></head><body><main class="card">
+<title>${esc(title)} · Tidings admin</title><link rel="icon" href="${ICON}"><style>${STYLE}</style></head><body><main class="card">
 <div class="brand">${LOGO}<span>Tidings <small>admin</small></span></div>${body}</main></body></html>`;
 }
 
