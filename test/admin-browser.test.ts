@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, chromiumAvailable, launchChromium, skipWithoutChromium } from './browser-helpers.js';
-import { type RawPeer, type TestGateway, connectedPeer, startTestGateway } from './helpers.js';
+import { type RawPeer, type TestGateway, connectedPeer, freePort, startTestGateway } from './helpers.js';
 
 const ADMIN_SECRET = 'admin-secret-browser-0123456789';
 const ROOT = resolve(import.meta.dirname, '..');
@@ -112,7 +112,8 @@ describe.skipIf(skipWithoutChromium)('admin dashboard (headless Chromium)', () =
     expect(await page.locator('[data-testid=history-row]').count()).toBeGreaterThan(0);
     expect(await page.textContent('[data-testid=history]')).toContain('message');
     await page.locator('[data-testid=inspector]').scrollIntoViewIfNeeded();
-    await shot(page, 'channel', true);
+    await page.locator('[data-testid=channel-view]').scrollIntoViewIfNeeded();
+    await shot(page, 'channel');
   });
 
   it('publishes a test message that a subscriber receives', async () => {
@@ -138,5 +139,34 @@ describe.skipIf(skipWithoutChromium)('admin dashboard (headless Chromium)', () =
     await page.waitForSelector('form[action="/admin/login"]');
     expect((await page.context().cookies()).find((c) => c.name === 'tidings_admin')).toBeUndefined();
     expect(errors, errors.join("\n")).toEqual([]);
+  });
+});
+
+describe.skipIf(skipWithoutChromium)('admin dashboard across a gateway restart (headless Chromium)', () => {
+  it('shows reconnecting while the gateway is down, then live again on the same login (the cookie is signed, not stored)', async () => {
+    const port = await freePort();
+    const config = { admin: { secret: ADMIN_SECRET, statsInterval: '500ms' } };
+    let t = await startTestGateway(config, port);
+    const browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext({ viewport: { width: 1440, height: 960 } })).newPage();
+      await page.goto(`${t.httpUrl}/admin`);
+      await page.fill('#secret', ADMIN_SECRET);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('[data-testid=connection][data-state=connected]', { timeout: 15_000 });
+      await page.waitForSelector('[data-testid=node-row]');
+      const before = await page.getAttribute('[data-testid=node-row]', 'data-node');
+      await t.close();
+      await page.waitForSelector('[data-testid=connection][data-state=reconnecting]', { timeout: 15_000 });
+      await page.waitForSelector('.banner-warning');
+      await shot(page, 'reconnecting');
+      t = await startTestGateway(config, port);
+      await page.waitForSelector('[data-testid=connection][data-state=connected]', { timeout: 30_000 });
+      await page.waitForSelector(`[data-testid=node-row][data-node="${t.gw.id}"] .status-up`, { timeout: 15_000 });
+      expect(t.gw.id).not.toBe(before);
+    } finally {
+      await browser.close();
+      await t.close();
+    }
   });
 });

@@ -54,6 +54,7 @@ function ChannelDetails({ view }: { view: ChannelView }) {
           ) : history.publications.length === 0 ? (
             <p className="muted small">Nothing published yet (or it has expired).</p>
           ) : (
+            <div className="scroll">
             <table className="table table-lined" data-testid="history">
               <thead>
                 <tr>
@@ -76,6 +77,7 @@ function ChannelDetails({ view }: { view: ChannelView }) {
                 ))}
               </tbody>
             </table>
+            </div>
           )}
         </div>
       </div>
@@ -102,7 +104,7 @@ export function ChannelInspector() {
   return (
     <Panel
       title="Channel"
-      className="span-8"
+      className="span-8 align-start"
       testId="inspector"
       aside={current ? <button className="btn btn-ghost btn-small" onClick={() => void inspect(current)}>Refresh</button> : null}
     >
