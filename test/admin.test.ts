@@ -283,3 +283,15 @@ describe('admin: top channels table', () => {
     expect(top.take(3)).toEqual([]);
   });
 });
+
+describe('admin: configuration', () => {
+  it('takes the secret from TIDINGS_ADMIN_SECRET, and refuses a short one by its path', async () => {
+    const { loadConfig, parseConfig } = await import('@tidings/server');
+    const env = { TIDINGS_ADMIN_SECRET: ADMIN_SECRET, TIDINGS_API_KEY: 'k'.repeat(16), TIDINGS_TOKEN_SECRET: 's'.repeat(32) };
+    expect(loadConfig({ env }).config.admin.secret).toBe(ADMIN_SECRET);
+    expect(parseConfig({}).admin.secret).toBeUndefined();
+    expect(parseConfig({}).admin).toMatchObject({ sessionTtl: 8 * 3_600_000, tokenTtl: 60_000, statsInterval: 1000 });
+    expect(() => parseConfig({ admin: { secret: 'short' } })).toThrow(/admin\.secret: must be at least 24 characters/);
+    expect(() => loadConfig({ env: { ...env, TIDINGS_ADMIN_SECRET: 'short' } })).toThrow(/admin\.secret \(from TIDINGS_ADMIN_SECRET\)/);
+  });
+});
