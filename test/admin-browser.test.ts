@@ -90,7 +90,7 @@ describe.skipIf(skipWithoutChromium)('admin dashboard (headless Chromium)', () =
         await new Promise((r) => setTimeout(r, 15));
       }
     })();
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=top-channel]')].some((r) => r.textContent?.includes('room:lobby')), undefined, {
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=top-channel]')).some((r) => r.textContent?.includes('room:lobby')), undefined, {
       timeout: 20_000,
     });
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=value-in]')?.textContent?.replace('/s', '')) > 0, undefined, { timeout: 20_000 });
