@@ -284,6 +284,46 @@ describe('admin: top channels table', () => {
   });
 });
 
+describe('admin: the built files', () => {
+  it('serves the built page after login, never a file outside its folder, and says so when it is not built', async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'admin-assets-'));
+    mkdirSync(join(dir, 'assets'));
+    writeFileSync(join(dir, 'assets', 'app.js'), 'console.log(1)');
+    writeFileSync(join(dir, 'secret.txt'), 'outside the assets folder? no: inside dist, but not under assets/');
+    const t = await startTestGateway({ admin: { secret: ADMIN_SECRET, assetsDir: dir } });
+    try {
+      const { cookie } = await login(t);
+      const notBuilt = await request(t, '/admin', { headers: { cookie } });
+      expect(notBuilt.status).toBe(503);
+      expect(notBuilt.text).toContain('not built');
+      writeFileSync(join(dir, 'index.html'), '<!doctype html><title>built</title>');
+      expect((await request(t, '/admin', { headers: { cookie } })).text).toContain('<title>built</title>');
+      const js = await request(t, '/admin/assets/app.js');
+      expect(js.status).toBe(200);
+      expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      // A raw request line is not normalized by a client: the server must refuse to climb out.
+      const { request: raw } = await import('node:http');
+      const get = (path: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = raw({ host: '127.0.0.1', port: t.port, path }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await get('/admin/assets/../../../../etc/passwd')).toBe(404);
+      expect(await get('/admin/assets/../secret.txt')).toBe(404);
+      expect(await get('/admin/assets/%2e%2e/secret.txt')).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('admin: configuration', () => {
   it('takes the secret from TIDINGS_ADMIN_SECRET, and refuses a short one by its path', async () => {
     const { loadConfig, parseConfig } = await import('@tidings/server');

@@ -5,7 +5,7 @@
  * `@tidings/server`); `admin.assetsDir` overrides that.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const TYPES: Record<string, string> = {
@@ -26,24 +26,29 @@ export interface Asset {
 }
 
 export class DashboardAssets {
-  constructor(readonly dir: string = DEFAULT_ASSETS_DIR) {}
+  readonly dir: string;
 
-  get built(): boolean {
-    return existsSync(join(this.dir, 'index.html'));
+  constructor(dir: string = DEFAULT_ASSETS_DIR) {
+    this.dir = resolve(dir);
   }
 
   index(): Asset | undefined {
-    return this.file('index.html');
+    return read(join(this.dir, 'index.html'));
   }
 
-  /** A file under the folder, or undefined (missing, or a path that climbs out of it). */
-  file(relative: string): Asset | undefined {
-    const path = normalize(join(this.dir, relative));
-    if (!path.startsWith(this.dir + sep) || !existsSync(path)) return undefined;
-    try {
-      return { body: readFileSync(path), type: TYPES[extname(path)] ?? 'application/octet-stream' };
-    } catch {
-      return undefined;
-    }
+  /** A file under the folder's assets/, or undefined (missing, or a path that climbs out of it). */
+  asset(relative: string): Asset | undefined {
+    const root = join(this.dir, 'assets');
+    const path = normalize(join(root, relative));
+    return path.startsWith(root + sep) ? read(path) : undefined;
+  }
+}
+
+function read(path: string): Asset | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return { body: readFileSync(path), type: TYPES[extname(path)] ?? 'application/octet-stream' };
+  } catch {
+    return undefined;
   }
 }

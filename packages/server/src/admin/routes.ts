@@ -68,7 +68,7 @@ export class AdminRoutes {
     if (!this.cookies || !this.cfg.secret) return sendHtml(res, 404, notEnabledPage());
     if (req.method === 'POST') checkOrigin(req);
     if (path === '/admin/login' && req.method === 'POST') return this.login(req, res);
-    if (req.method === 'GET' && path.startsWith('/admin/assets/')) return this.asset(res, path.slice('/admin/'.length));
+    if (req.method === 'GET' && path.startsWith('/admin/assets/')) return this.asset(res, path.slice('/admin/assets/'.length));
     const session = this.cookies.verify(readCookie(req.headers.cookie, COOKIE_NAME));
     if (req.method === 'GET' && (path === '/admin' || path === '/admin/')) return this.dashboard(res, session);
     if (!session) throw new HttpError(401, ErrorCode.Unauthorized, 'not signed in');
@@ -110,12 +110,17 @@ export class AdminRoutes {
   private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const address = req.socket.remoteAddress ?? '';
     if (!this.limit.admit(address)) {
+      this.ctx.log.debug({ address }, 'admin login rate-limited');
       res.setHeader('retry-after', String(this.limit.retryAfter()));
       return sendHtml(res, 429, loginPage('Too many attempts. Wait a minute and try again.'));
     }
     const secret = await readFormField(req, 'secret');
-    if (!secretMatches(secret, this.cfg.secret!)) return sendHtml(res, 401, loginPage('Wrong secret.'));
+    if (!secretMatches(secret, this.cfg.secret!)) {
+      this.ctx.log.warn({ address }, 'admin login refused: wrong secret');
+      return sendHtml(res, 401, loginPage('Wrong secret.'));
+    }
     const { value } = this.cookies!.issue();
+    this.ctx.log.info({ address }, 'admin login');
     res.writeHead(303, { location: '/admin', 'set-cookie': setCookieHeader(value, this.cfg.sessionTtl, this.secure(req)) });
     res.end();
   }
@@ -129,7 +134,7 @@ export class AdminRoutes {
   }
 
   private asset(res: ServerResponse, relative: string): void {
-    const file = this.assets.file(relative);
+    const file = this.assets.asset(relative);
     if (!file) throw new HttpError(404, ErrorCode.MethodNotFound, 'no such file');
     res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length });
     res.end(file.body);
