@@ -13,6 +13,9 @@ export interface ChannelCount {
 
 export class TopChannels {
   private readonly counts = new Map<string, number>();
+  /** Channels whose count was the table's minimum, `floorCount`, at the last scan (some may have grown since). */
+  private floor: string[] = [];
+  private floorCount = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -24,22 +27,32 @@ export class TopChannels {
   }
 
   private replaceSmallest(channel: string): void {
-    let smallest = '';
-    let min = Infinity;
-    for (const [ch, n] of this.counts) {
-      if (n < min) {
-        min = n;
-        smallest = ch;
-      }
+    this.counts.delete(this.smallest());
+    this.counts.set(channel, this.floorCount + 1);
+  }
+
+  /** A channel with the smallest count. Counts only grow and newcomers start above the floor, so one still at it is a minimum. */
+  private smallest(): string {
+    for (;;) {
+      const ch = this.floor.pop();
+      if (ch === undefined) this.scan();
+      else if (this.counts.get(ch) === this.floorCount) return ch;
     }
-    this.counts.delete(smallest);
-    this.counts.set(channel, min + 1);
+  }
+
+  private scan(): void {
+    let min = Infinity;
+    for (const n of this.counts.values()) if (n < min) min = n;
+    this.floorCount = min;
+    this.floor = [];
+    for (const [ch, n] of this.counts) if (n === min) this.floor.push(ch);
   }
 
   /** The `n` largest counts of the window, largest first; the next window starts empty. */
   take(n: number): ChannelCount[] {
     const top = [...this.counts].map(([channel, count]) => ({ channel, count }));
     this.counts.clear();
+    this.floor = [];
     return top.sort((a, b) => b.count - a.count || (a.channel < b.channel ? -1 : 1)).slice(0, n);
   }
 }
