@@ -74,3 +74,28 @@ describe('admin: forged requests on a real gateway (property)', () => {
     expect((await fetch(`${t.httpUrl}/health`)).status).toBe(200);
   });
 });
+
+describe('admin: top channels table (property)', () => {
+  it('keeps every channel with more than N/capacity publications, never under-counts it, and stays within capacity', async () => {
+    const { TopChannels } = await import('../packages/server/src/admin/top-channels.js');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 600 }), (capacity, stream) => {
+        const top = new TopChannels(capacity);
+        const exact = new Map<string, number>();
+        for (const n of stream) {
+          top.count(`c${n}`);
+          exact.set(`c${n}`, (exact.get(`c${n}`) ?? 0) + 1);
+        }
+        const kept = top.take(capacity);
+        if (kept.length > capacity) return false;
+        const byName = new Map(kept.map((k) => [k.channel, k.count]));
+        for (const [ch, n] of exact) {
+          if (n > stream.length / capacity && !(byName.get(ch)! >= n)) return false;
+        }
+        // Each publication adds exactly one to the table (a replaced counter passes its count on).
+        return kept.reduce((sum, k) => sum + k.count, 0) === stream.length;
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
