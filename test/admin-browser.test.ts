@@ -170,3 +170,57 @@ describe.skipIf(skipWithoutChromium)('admin dashboard across a gateway restart (
     }
   });
 });
+
+describe.skipIf(skipWithoutChromium)('admin dashboard: empty and ended states (headless Chromium)', () => {
+  let t: TestGateway;
+  let browser: Browser;
+  beforeAll(async () => {
+    // Stats far apart: the page stays in its waiting state.
+    t = await startTestGateway({ admin: { secret: ADMIN_SECRET, statsInterval: '1h' } });
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  async function signedIn(): Promise<Page> {
+    const page = await (await browser.newContext({ viewport: { width: 1440, height: 960 } })).newPage();
+    await page.goto(`${t.httpUrl}/admin`);
+    await page.fill('#secret', ADMIN_SECRET);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=connection][data-state=connected]', { timeout: 15_000 });
+    return page;
+  }
+
+  it('says it is waiting for numbers, and lists the registry\'s node as not reporting', async () => {
+    const page = await signedIn();
+    await page.waitForSelector('[data-testid=chart] .empty:has-text("Waiting for the first numbers")');
+    await page.waitForSelector('[data-testid=node-row] .status-stale');
+    expect(await page.textContent('[data-testid=value-connections]')).toBe('–');
+    await shot(page, 'waiting');
+  });
+
+  it('a session ended elsewhere: the next reconnect cannot get a token, and the page says to sign in again', async () => {
+    const page = await signedIn();
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'tidings_admin')!;
+    const origin = t.httpUrl;
+    const as = async (value: string, path: string, body: unknown = {}) => {
+      const session = (await (await fetch(`${origin}/admin/api/session`, { headers: { cookie: `tidings_admin=${value}` } })).json()) as { csrf: string };
+      const r = await fetch(origin + path, {
+        method: 'POST',
+        headers: { cookie: `tidings_admin=${value}`, origin, 'x-tidings-csrf': session.csrf, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(r.status).toBe(200);
+    };
+    // Another operator's session ends this one, then makes every dashboard reconnect.
+    const other = await fetch(`${origin}/admin/login`, { method: 'POST', redirect: 'manual', headers: { origin, 'content-type': 'application/x-www-form-urlencoded' }, body: `secret=${ADMIN_SECRET}` });
+    const otherValue = (other.headers.get('set-cookie') ?? '').split(';')[0]!.split('=')[1]!;
+    await as(cookie.value, '/admin/logout');
+    await as(otherValue, '/admin/api/disconnect', { user: '_admin', reconnect: true });
+    await page.waitForSelector('[data-testid=connection][data-state=failed]', { timeout: 20_000 });
+    await page.waitForSelector('[data-testid=failed] a[href="/admin"]');
+    await shot(page, 'session-ended');
+  });
+});

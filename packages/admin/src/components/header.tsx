@@ -48,7 +48,7 @@ export function Header(props: { nodes: number }) {
       ) : null}
       {state === 'failed' ? (
         <div className="banner banner-danger" role="alert" data-testid="failed">
-          The live connection stopped{error ? `: ${error.message}` : ''}.{' '}
+          The live connection stopped{error ? `: ${error.message.replace(/\.$/, '')}` : ''}.{' '}
           <a href="/admin">Sign in again</a>
         </div>
       ) : null}
