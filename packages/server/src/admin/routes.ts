@@ -67,7 +67,7 @@ export class AdminRoutes {
     for (const [k, v] of Object.entries(HARDENING)) res.setHeader(k, v);
     if (!this.cookies || !this.cfg.secret) return sendHtml(res, 404, notEnabledPage());
     if (req.method === 'POST') checkOrigin(req);
-    if (path === '/admin/login' && req.method === 'POST') return this.login(req, res);
+    if (path === '/admin/login') return req.method === 'POST' ? this.login(req, res) : redirect(res, '/admin');
     if (req.method === 'GET' && path.startsWith('/admin/assets/')) return this.asset(res, path.slice('/admin/assets/'.length));
     const session = this.cookies.verify(readCookie(req.headers.cookie, COOKIE_NAME));
     if (req.method === 'GET' && (path === '/admin' || path === '/admin/')) return this.dashboard(res, session);
@@ -182,6 +182,11 @@ async function readFormField(req: IncomingMessage, name: string): Promise<string
     throw new HttpError(400, ErrorCode.BadRequest, 'request body aborted');
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get(name) ?? '';
+}
+
+function redirect(res: ServerResponse, location: string): void {
+  res.writeHead(303, { location });
+  res.end();
 }
 
 function sendHtml(res: ServerResponse, status: number, html: string): void {
