@@ -17,6 +17,8 @@ import { type RawPeer, type TestGateway, connectedPeer, freePort, startTestGatew
 const ADMIN_SECRET = 'admin-secret-browser-0123456789';
 const ROOT = resolve(import.meta.dirname, '..');
 const DIST = join(ROOT, 'packages/admin/dist/index.html');
+/** Chart points before the dashboard's screenshot: a few in a normal run, half a minute for the docs. */
+const CHART_POINTS = process.env.UPDATE_SCREENSHOTS === '1' ? 30 : 6;
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/img') : mkdtempSync(join(tmpdir(), 'admin-screenshots-'));
 
 async function shot(page: Page, name: string, fullPage = false): Promise<void> {
@@ -75,7 +77,7 @@ describe.skipIf(skipWithoutChromium)('admin dashboard (headless Chromium)', () =
     expect(await page.textContent('[data-testid=node-row]')).toContain(`127.0.0.1:${t.port}`);
   });
 
-  it('shows live numbers that change when a test publishes, with no polling', async () => {
+  it('shows live numbers that change when a test publishes, with no polling', { timeout: 90_000 }, async () => {
     alice = await connectedPeer(t, 'alice');
     await alice.call('subscribe', { channel: 'room:lobby' });
     const bob = await connectedPeer(t, 'bob');
@@ -87,15 +89,16 @@ describe.skipIf(skipWithoutChromium)('admin dashboard (headless Chromium)', () =
     publisher = (async () => {
       for (let i = 0; i < 4000 && !stop; i++) {
         await t.publish(i % 3 === 0 ? 'feed:prices' : 'room:lobby', { n: i, text: `message ${i}` });
-        await new Promise((r) => setTimeout(r, 15));
+        // A rate that rises and falls, so the chart has a shape.
+        await new Promise((r) => setTimeout(r, 8 + 20 * (1 + Math.sin(i / 60))));
       }
     })();
     await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=top-channel]')).some((r) => r.textContent?.includes('room:lobby')), undefined, {
       timeout: 20_000,
     });
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=value-in]')?.textContent?.replace('/s', '')) > 0, undefined, { timeout: 20_000 });
-    await page.waitForFunction(() => document.querySelectorAll('.line-in').length === 1 && (document.querySelector('.line-in')?.getAttribute('d')?.split('L').length ?? 0) >= 6, undefined, {
-      timeout: 20_000,
+    await page.waitForFunction((points) => document.querySelectorAll('.line-in').length === 1 && (document.querySelector('.line-in')?.getAttribute('d')?.split('L').length ?? 0) >= points, CHART_POINTS, {
+      timeout: 60_000,
     });
     const during = requests.filter((r) => r.at >= since).map((r) => r.what);
     expect(during, 'live numbers come over the WebSocket, not HTTP').toEqual([]);
