@@ -142,7 +142,8 @@ export class AdminRoutes {
 
   private secure(req: IncomingMessage): boolean {
     if (this.cfg.secureCookie !== 'auto') return this.cfg.secureCookie === 'always';
-    return (req.socket as TLSSocket).encrypted === true || header(req, 'x-forwarded-proto') === 'https';
+    const forwarded = header(req, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+    return (req.socket as TLSSocket).encrypted === true || forwarded === 'https';
   }
 }
 
@@ -154,6 +155,9 @@ function header(req: IncomingMessage, name: string): string | undefined {
 /**
  * A state-changing request must say where it comes from, and that must be
  * this host (behind a proxy, the host it was asked for: X-Forwarded-Host).
+ * A page on another site cannot set X-Forwarded-Host without a CORS
+ * preflight, which this gateway never grants, and the CSRF token is checked
+ * as well.
  */
 function checkOrigin(req: IncomingMessage): void {
   const origin = header(req, 'origin');
