@@ -335,3 +335,52 @@ describe('admin: configuration', () => {
     expect(() => loadConfig({ env: { ...env, TIDINGS_ADMIN_SECRET: 'short' } })).toThrow(/admin\.secret \(from TIDINGS_ADMIN_SECRET\)/);
   });
 });
+
+describe('admin: docs/admin.md', () => {
+  it('the config snippet turns the dashboard on, and the stats message it shows has the fields a real one has', async () => {
+    const { snippetsOf } = await import('./snippets.js');
+    const { parseConfig } = await import('@tidings/server');
+    const snippets = new Map(snippetsOf('docs/admin.md').map((s) => [s.name, s.code]));
+    expect(parseConfig(JSON.parse(snippets.get('admin-config')!)).admin.secret).toBeDefined();
+
+    const t = await startTestGateway({ admin: { secret: ADMIN_SECRET, statsInterval: '250ms' } });
+    try {
+      const { signAdminToken, adminTokenKey } = await import('../packages/server/src/auth/admin-token.js');
+      const admin = await new RawPeer(t.wsUrl).open();
+      await admin.call('connect', { token: signAdminToken(adminTokenKey(ADMIN_SECRET), 60_000), subs: [{ channel: '_tidings:stats' }] });
+      const real = (await admin.waitFor((f) => f.type === 'pub' && f.channel === '_tidings:stats')).data;
+      const documented = JSON.parse(snippets.get('admin-stats-message')!);
+      expect(Object.keys(documented).sort()).toEqual(Object.keys(real).sort());
+      expect(Object.keys(documented.node).sort()).toEqual(Object.keys(real.node).sort());
+      admin.close();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the serve snippet starts a gateway whose /admin shows the login form', async () => {
+    const { snippetsOf } = await import('./snippets.js');
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { freePort } = await import('./helpers.js');
+    const code = snippetsOf('docs/admin.md').find((s) => s.name === 'admin-serve')!.code;
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, TIDINGS_PORT: String(port), TIDINGS_DATA_DIR: mkdtempSync(join(tmpdir(), 'admin-doc-')) };
+    for (const k of Object.keys(env)) if (k.startsWith('TIDINGS_') && k !== 'TIDINGS_PORT' && k !== 'TIDINGS_DATA_DIR') delete env[k];
+    env.PATH = `${join(import.meta.dirname, '../node_modules/.bin')}:${env.PATH}`;
+    const child = spawn('bash', ['-c', code], { cwd: join(import.meta.dirname, '..'), env, detached: true, stdio: 'ignore' });
+    try {
+      let page = '';
+      const deadline = Date.now() + 20_000;
+      while (!page.includes('action="/admin/login"') && Date.now() < deadline) {
+        page = await fetch(`http://127.0.0.1:${port}/admin`).then((r) => r.text(), () => '');
+        if (!page) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(page).toContain('action="/admin/login"');
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+    }
+  });
+});
