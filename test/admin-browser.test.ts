@@ -126,6 +126,8 @@ describe.skipIf(skipWithoutChromium)('admin dashboard (headless Chromium)', () =
     await page.waitForSelector('[data-testid=publish-result]:has-text("Published to room:lobby at offset")');
     const got = await alice.waitFor((f) => f.type === 'pub' && f.data?.text === 'hello from the admin page');
     expect(got.channel).toBe('room:lobby');
+    // The channel view shown reloads, with the test message among the latest.
+    await page.waitForSelector('[data-testid=history-row]:has-text("hello from the admin page")', { timeout: 15_000 });
   });
 
   it('disconnects a user', async () => {
@@ -133,6 +135,11 @@ describe.skipIf(skipWithoutChromium)('admin dashboard (headless Chromium)', () =
     await page.click('[data-testid=disconnect-form] button[type=submit]');
     expect((await alice.closed).code).toBe(3503);
     await page.waitForSelector('[data-testid=disconnect-result]:has-text("Disconnected every connection of alice")');
+    // The channel view reloads after an action: alice has left room:lobby's presence.
+    await page.waitForFunction(() => {
+      const list = document.querySelector('[data-testid=presence]')?.textContent ?? '';
+      return list.includes('bob') && !list.includes('alice');
+    }, undefined, { timeout: 15_000 });
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=value-connections]')?.textContent) === 2, undefined, { timeout: 15_000 });
     await shot(page, 'actions');
   });

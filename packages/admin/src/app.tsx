@@ -40,6 +40,8 @@ function useNow(): number {
 function Dashboard() {
   const [dashboard, setDashboard] = useState(EMPTY);
   const [registry, setRegistry] = useState<NodeInfo[] | null>(null);
+  /** Bumped after an action, so the channel view shows its effect. */
+  const [changes, setChanges] = useState(0);
   const { state } = useConnectionState();
   const clock = useNow();
   useSubscription<StatsMessage>(STATS_CHANNEL, (pub) => setDashboard((d) => fold(d, pub.data, Date.now())));
@@ -58,8 +60,8 @@ function Dashboard() {
         <RateChart series={dashboard.series} now={now} waiting={waiting} />
         <TopChannelsPanel channels={top} waiting={waiting} />
         <NodesTable dashboard={dashboard} registry={registry} now={now} />
-        <ChannelInspector />
-        <ActionsPanel />
+        <ChannelInspector changes={changes} />
+        <ActionsPanel onDone={() => setChanges((n) => n + 1)} />
       </main>
     </div>
   );

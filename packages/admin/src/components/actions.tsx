@@ -13,7 +13,7 @@ function Result({ outcome, testId }: { outcome: Outcome; testId: string }) {
   );
 }
 
-function PublishForm() {
+function PublishForm({ onDone }: { onDone: () => void }) {
   const [channel, setChannel] = useState('');
   const [data, setData] = useState('{"text": "hello from the admin"}');
   const [outcome, setOutcome] = useState<Outcome>(null);
@@ -27,6 +27,7 @@ function PublishForm() {
     }
     try {
       const pos = await api.publish(channel.trim(), parsed);
+      onDone();
       setOutcome({ ok: true, text: pos.offset > 0 ? `Published to ${channel.trim()} at offset ${pos.offset}.` : `Published to ${channel.trim()} (no history).` });
     } catch (err) {
       setOutcome({ ok: false, text: (err as Error).message });
@@ -51,7 +52,7 @@ function PublishForm() {
   );
 }
 
-function DisconnectForm() {
+function DisconnectForm({ onDone }: { onDone: () => void }) {
   const [user, setUser] = useState('');
   const [reconnect, setReconnect] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(null);
@@ -59,6 +60,7 @@ function DisconnectForm() {
     e.preventDefault();
     try {
       await api.disconnect(user.trim(), reconnect);
+      onDone();
       setOutcome({ ok: true, text: `Disconnected every connection of ${user.trim()}${reconnect ? ' (they may reconnect)' : ''}.` });
     } catch (err) {
       setOutcome({ ok: false, text: (err as Error).message });
@@ -82,12 +84,13 @@ function DisconnectForm() {
   );
 }
 
-export function ActionsPanel() {
+/** `onDone` runs after each action that changed something. */
+export function ActionsPanel({ onDone }: { onDone: () => void }) {
   return (
     <Panel title="Actions" className="span-4" testId="actions">
-      <PublishForm />
+      <PublishForm onDone={onDone} />
       <div className="divider" />
-      <DisconnectForm />
+      <DisconnectForm onDone={onDone} />
     </Panel>
   );
 }

@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { type ChannelView, api } from '../api.js';
 import { Empty, Panel } from './panel.js';
 
@@ -85,17 +85,28 @@ function ChannelDetails({ view }: { view: ChannelView }) {
   );
 }
 
-export function ChannelInspector() {
+/** `changes` counts the actions taken elsewhere on the page: each one reloads the channel shown. */
+export function ChannelInspector({ changes }: { changes: number }) {
   const [channel, setChannel] = useState('');
   const [load, setLoad] = useState<Load>({ status: 'idle' });
-  const inspect = async (name: string) => {
-    setLoad({ status: 'loading', channel: name });
+  const shown = useRef<string | undefined>(undefined);
+  const inspect = async (name: string, quiet = false) => {
+    shown.current = name;
+    if (!quiet) setLoad({ status: 'loading', channel: name });
     try {
       setLoad({ status: 'done', view: await api.channel(name) });
     } catch (err) {
       setLoad({ status: 'error', message: (err as Error).message });
     }
   };
+  useEffect(() => {
+    // The disconnect leaves presence a moment later (the sessions close on every node): reload now and once more shortly after.
+    if (changes === 0 || !shown.current) return;
+    const name = shown.current;
+    void inspect(name, true);
+    const timer = setTimeout(() => void inspect(name, true), 500);
+    return () => clearTimeout(timer);
+  }, [changes]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (channel.trim()) void inspect(channel.trim());
