@@ -17,8 +17,15 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** dist/admin/assets.js → packages/server → packages/admin/dist. */
-export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../../admin/dist', import.meta.url));
+/**
+ * dist/admin/assets.js → packages/server → packages/admin/dist. Resolved on
+ * first use, not at import: under a bundler or a DOM test environment this
+ * module's URL may not be a file URL, and importing the gateway must not fail.
+ */
+function defaultDir(): string {
+  const url = new URL('../../../admin/dist', import.meta.url);
+  return url.protocol === 'file:' ? fileURLToPath(url) : resolve('node_modules/@tidings/admin/dist');
+}
 
 export interface Asset {
   body: Buffer;
@@ -26,10 +33,13 @@ export interface Asset {
 }
 
 export class DashboardAssets {
-  readonly dir: string;
+  private resolved?: string;
 
-  constructor(dir: string = DEFAULT_ASSETS_DIR) {
-    this.dir = resolve(dir);
+  constructor(private readonly configured?: string) {}
+
+  get dir(): string {
+    this.resolved ??= resolve(this.configured ?? defaultDir());
+    return this.resolved;
   }
 
   index(): Asset | undefined {
