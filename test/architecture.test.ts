@@ -26,6 +26,7 @@ export const SERVER_LAYERS: Record<string, number> = {
   session: 5,
   http: 5,
   transport: 6,
+  admin: 6,
   '': 7, // gateway.ts (the composition root) and index.ts
   cli: 8,
 };
@@ -38,6 +39,7 @@ const PACKAGE_DEPS: Record<string, string[]> = {
   publisher: ['@tidings/streams', '@tidings/protocol'],
   server: ['@tidings/protocol', '@tidings/streams', '@tidings/client'],
   react: ['@tidings/client', '@tidings/protocol'],
+  admin: ['@tidings/client', '@tidings/react', '@tidings/protocol'],
 };
 
 const packageNames = readdirSync(PACKAGES).filter((p) => existsSync(join(PACKAGES, p, 'src')));

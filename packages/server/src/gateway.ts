@@ -8,6 +8,9 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { CloseCode, ErrorCode } from '@tidings/protocol';
 import type { Logger } from 'pino';
+import { AdminRoutes } from './admin/routes.js';
+import { StatsPublisher } from './admin/stats.js';
+import { adminTokenKey } from './auth/admin-token.js';
 import { TokenVerifier } from './auth/verifier.js';
 import { ChannelPolicy } from './channels/policy.js';
 import type { Config } from './config/schema.js';
@@ -60,6 +63,8 @@ export class Gateway {
   private readonly metrics: Metrics;
   private readonly admission: Admission;
   private readonly webhooks?: Webhooks;
+  private readonly admin: AdminRoutes;
+  private readonly adminStats?: StatsPublisher;
   private closing?: Promise<void>;
   private heartbeat?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
@@ -72,7 +77,7 @@ export class Gateway {
       config,
       engine,
       hub: new Hub(engine.broker),
-      verifier: new TokenVerifier(config.token),
+      verifier: new TokenVerifier(config.token, config.admin.secret ? adminTokenKey(config.admin.secret) : undefined),
       policy: new ChannelPolicy(config.namespaces, config.strictNamespaces),
       rpc: new RpcService(
         { maxInFlight: config.rpc.maxInFlight, paceAboveBytes: config.client.queueMaxBytes * RPC_PACE_SHARE },
@@ -109,6 +114,16 @@ export class Gateway {
       const { disconnects, publications, deliveries } = this.stats();
       return { ...this.nodeInfo(), disconnects, publications, deliveries };
     });
+    this.admin = new AdminRoutes(this.ctx, config.admin);
+    if (config.admin.secret) this.adminStats = new StatsPublisher(config.admin, engine.broker, () => this.adminCounters(), log);
+  }
+
+  /** What this node reports to the admin dashboard each second. */
+  private adminCounters() {
+    let subscriptions = 0;
+    for (const s of this.ws.sessions) subscriptions += s.subs.size;
+    const { publications, deliveries } = this.ctx.hub;
+    return { node: this.nodeInfo(), subscriptions, publications, deliveries };
   }
 
   /** Start the engine, then listen. Resolves with the bound port. */
@@ -124,6 +139,7 @@ export class Gateway {
       });
     });
     this.startHeartbeat();
+    this.adminStats?.start(this.ctx.hub);
     return this.port;
   }
 
@@ -198,6 +214,7 @@ export class Gateway {
     try {
       if (path.startsWith('/api/')) return await this.api.handle(req, res, path);
       if (path === '/sse' || path.startsWith('/sse/')) return await this.sse.handle(req, res, path);
+      if (path === '/admin' || path.startsWith('/admin/')) return await this.admin.handle(req, res, path);
       if (req.method !== 'GET') throw new HttpError(404, ErrorCode.MethodNotFound, `no route ${req.method} ${path}`);
       if (path === '/') return serveLanding(req, res, this.nodeInfo(), this.ctx.accepting && this.ctx.engine.ready(), this.ctx.config);
       if (path === '/health') return sendJson(res, 200, { status: 'ok' });
@@ -238,6 +255,7 @@ export class Gateway {
   private async drain(timeoutMs: number): Promise<void> {
     this.ctx.accepting = false;
     clearInterval(this.heartbeat);
+    this.adminStats?.stop();
     const deadline = Date.now() + timeoutMs;
     const serverClosed = new Promise<void>((r) => this.server.close(() => r()));
     await this.disconnectAll(this.ctx.config.shutdown.batchSize);

@@ -8,6 +8,7 @@
 import { CloseCode } from '@tidings/protocol';
 import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, createRemoteJWKSet, importSPKI, jwtVerify } from 'jose';
 import type { Config } from '../config/schema.js';
+import { isAdminToken } from './admin-token.js';
 import { type HmacJwtOptions, JwtRejected, verifyHmacJwt } from './hmac-jwt.js';
 
 export interface TokenClaims {
@@ -16,6 +17,8 @@ export interface TokenClaims {
   expiresAt?: number;
   channels: string[];
   info?: unknown;
+  /** An admin dashboard connection (auth/admin-token.ts): the only kind allowed on reserved channels. */
+  admin: boolean;
 }
 
 export class TokenError extends Error {
@@ -47,7 +50,7 @@ function keyPerAlgorithm(importFor: (alg: string) => Promise<CryptoKey>): JWTVer
 /** Shared by every token without a `channels` claim (kept per connection: no array each). */
 const NO_CHANNELS: string[] = [];
 
-function claimsOf(payload: JWTPayload): TokenClaims {
+function claimsOf(payload: JWTPayload, admin = false): TokenClaims {
   if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenError(CloseCode.InvalidToken, 'token has no sub');
   const channels = Array.isArray(payload.channels) ? payload.channels.filter((c): c is string => typeof c === 'string') : NO_CHANNELS;
   // One literal with every field: one object shape, no out-of-object property store.
@@ -56,6 +59,7 @@ function claimsOf(payload: JWTPayload): TokenClaims {
     channels,
     expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
     info: payload.info,
+    admin,
   };
 }
 
@@ -74,7 +78,11 @@ export class TokenVerifier {
   /** An HMAC secret is checked synchronously (hmac-jwt.ts); public keys and JWKS go through jose. */
   private readonly keys: Keys;
 
-  constructor(cfg: Config['token']) {
+  /** Admin tokens are checked with this key, HS256 only; without it they are refused like any unknown key. */
+  private readonly admin?: HmacJwtOptions;
+
+  constructor(cfg: Config['token'], adminKey?: Uint8Array) {
+    if (adminKey) this.admin = { secret: adminKey, algorithms: ['HS256'], toleranceSeconds: 0 };
     const tolerance = Math.round(cfg.leeway / 1000);
     const claims = { ...(cfg.audience ? { audience: cfg.audience } : {}), ...(cfg.issuer ? { issuer: cfg.issuer } : {}) };
     if (cfg.hmacSecret) {
@@ -100,9 +108,19 @@ export class TokenVerifier {
     if (!token) throw new TokenError(CloseCode.InvalidToken, 'token missing');
     if (token.length > MAX_TOKEN || !TOKEN_RE.test(token)) throw new TokenError(CloseCode.InvalidToken, 'token malformed');
     const { keys } = this;
+    if (isAdminToken(token)) return this.verifyAdmin(token);
     try {
       const payload = 'hmac' in keys ? verifyHmacJwt(token, keys.hmac) : (await jwtVerify(token, keys.jose, keys.options)).payload;
       return claimsOf(payload);
+    } catch (err) {
+      throw refusal(err);
+    }
+  }
+
+  private verifyAdmin(token: string): TokenClaims {
+    if (!this.admin) throw new TokenError(CloseCode.InvalidToken, 'token invalid (admin dashboard is off)');
+    try {
+      return claimsOf(verifyHmacJwt(token, this.admin), true);
     } catch (err) {
       throw refusal(err);
     }

@@ -8,6 +8,9 @@
  *   2. user-limited channel → allowed iff the user is listed, else 103
  *   3. channel granted by the token's `channels` claim → allowed
  *   4. namespace `subscribe: authenticated` → allowed; `claims` or `none` → 103
+ * Before all of these, the reserved namespace `_tidings` (the gateway's own
+ * channels, such as the admin dashboard's stats) is open to admin connections
+ * only, and no client may publish to it; the HTTP API does not know it.
  */
 import { ErrorCode, channelUserId } from '@tidings/protocol';
 import type { NamespaceConfig } from '../config/schema.js';
@@ -25,6 +28,16 @@ export interface Identity {
   user: string;
   /** Channels the token grants (exact names, or prefixes ending in `*`). */
   channels: readonly string[];
+  /** An admin dashboard connection (auth/admin-token.ts). */
+  admin?: boolean;
+}
+
+/** Channels of the gateway itself: `_tidings:<name>`. */
+export const RESERVED_NAMESPACE = '_tidings';
+const RESERVED_PREFIX = `${RESERVED_NAMESPACE}:`;
+
+export function isReserved(channel: string): boolean {
+  return channel.startsWith(RESERVED_PREFIX);
 }
 
 export type Verdict = { ok: true; rules: ChannelRules } | { ok: false; code: number; message: string };
@@ -71,6 +84,8 @@ function grantedByClaims(channel: string, granted: readonly string[]): boolean {
 export class ChannelPolicy {
   private readonly rules = new Map<string, ChannelRules>();
   private readonly fallback: ChannelRules;
+  /** What admin connections get on reserved channels: no history, no presence. */
+  private readonly reserved = toRules(RESERVED_NAMESPACE, { ...DEFAULT_NAMESPACE, history: false });
 
   constructor(
     namespaces: Record<string, NamespaceConfig>,
@@ -83,6 +98,7 @@ export class ChannelPolicy {
 
   /** Rules for a (validly named) channel, or undefined when its namespace is unknown. */
   rulesFor(channel: string): ChannelRules | undefined {
+    if (isReserved(channel)) return undefined;
     const colon = channel.indexOf(':');
     const ns = colon < 0 ? '' : channel.slice(0, colon);
     const rules = this.rules.get(ns);
@@ -91,6 +107,7 @@ export class ChannelPolicy {
   }
 
   canSubscribe(channel: string, who: Identity): Verdict {
+    if (isReserved(channel)) return who.admin === true ? { ok: true, rules: this.reserved } : this.denied(channel);
     const rules = this.rulesFor(channel);
     if (!rules) return { ok: false, code: ErrorCode.UnknownChannel, message: `unknown namespace in ${channel}` };
     const users = limitedUsers(channel);
@@ -103,6 +120,7 @@ export class ChannelPolicy {
 
   /** Client publish: the namespace must allow it, and user-limited channels stay limited. */
   canPublish(channel: string, who: Identity, subscribed: boolean): Verdict {
+    if (isReserved(channel)) return this.denied(channel);
     const rules = this.rulesFor(channel);
     if (!rules) return { ok: false, code: ErrorCode.UnknownChannel, message: `unknown namespace in ${channel}` };
     const users = limitedUsers(channel);

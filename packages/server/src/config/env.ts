@@ -43,6 +43,7 @@ export const ENV_FIELDS: EnvField[] = [
   { name: 'TIDINGS_REDIS_PREFIX', path: ['engine', 'prefix'], read: text, help: 'Redis key prefix (default tidings:)' },
   { name: 'TIDINGS_WEBHOOK_URL', path: ['webhooks', 'url'], read: text, help: 'URL the webhooks are POSTed to (needs TIDINGS_WEBHOOK_SECRET)' },
   { name: 'TIDINGS_WEBHOOK_SECRET', path: ['webhooks', 'secret'], read: text, help: 'secret that signs the webhooks, at least 16 characters' },
+  { name: 'TIDINGS_ADMIN_SECRET', path: ['admin', 'secret'], read: text, help: 'password of the /admin dashboard, at least 24 characters (unset: off)' },
   { name: 'TIDINGS_DATA_DIR', path: [], read: text, help: 'folder of the generated development secrets (default: the nearest .tidings)' },
 ];
 

@@ -10,6 +10,7 @@ import { REDIS_TOPOLOGY_DEFAULTS, redisTopologySchema } from './redis.js';
 import { webhooksSchema } from './webhooks.js';
 import { hooksSchema } from './hooks.js';
 import { flowFields } from './flow.js';
+import { ADMIN_DEFAULTS, adminSchema } from './admin.js';
 
 export { parseDuration } from './duration.js';
 
@@ -181,6 +182,7 @@ export const configSchema = z
       .strict()
       .default({ links: [], devNotice: false }),
     webhooks: webhooksSchema.default(webhooksSchema.parse({})),
+    admin: adminSchema.default(ADMIN_DEFAULTS),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -84,6 +84,8 @@ export class Hub implements EngineHandler {
   readonly controlListeners: Array<(msg: ControlMessage) => void> = [];
   /** The node's event bus (webhooks): the hub reports a channel's first and last local subscriber, sessions the rest. */
   readonly events = new EventBus();
+  /** Called once per publication fanned out (the admin stats count channel rates with it; bounded there). */
+  countChannel: (channel: string) => void = () => {};
 
   constructor(private readonly broker: Broker) {}
 
@@ -260,6 +262,7 @@ export class Hub implements EngineHandler {
     else entry.lastCanonical = undefined;
     entry.last = pub;
     this.publications++;
+    this.countChannel(pub.channel);
     const { one, many } = entry;
     this.deliveries += entry.size;
     if (one) this.deliver(one, pub, frame, delta, prev);

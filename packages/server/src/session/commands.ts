@@ -124,7 +124,7 @@ async function connectByHook(s: Session, p: ConnectParams, facts: ConnectFacts |
   }
   const { user, channels = [], info, ttl } = verdict.value;
   // The joined channels also count as granted, so presence and history on them pass the `claims` rule.
-  const claims: TokenClaims = { user, channels, expiresAt: ttl === undefined ? undefined : Date.now() + ttl * 1000, info };
+  const claims: TokenClaims = { user, channels, expiresAt: ttl === undefined ? undefined : Date.now() + ttl * 1000, info, admin: false };
   return { claims, joined: channels };
 }
 

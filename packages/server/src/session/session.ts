@@ -126,7 +126,7 @@ export class Session implements Member, RpcPeer, HasDeadline {
   }
 
   get identity(): Identity {
-    return { user: this.user, channels: this.claims?.channels ?? [] };
+    return { user: this.user, channels: this.claims?.channels ?? [], admin: this.claims?.admin === true };
   }
 
   // ------------------------------------------------------------ input (inbound.ts decodes and runs commands)

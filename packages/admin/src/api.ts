@@ -1,0 +1,63 @@
+/**
+ * The dashboard's calls to /admin/api (same origin, the session cookie goes
+ * by itself). Every POST carries the session's CSRF token; a 401 means the
+ * session ended, and the page asks to sign in again.
+ */
+import { UnauthorizedError } from '@tidings/client';
+
+export class SignedOut extends Error {}
+
+let csrf: string | undefined;
+
+async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method === 'POST') {
+    headers['content-type'] = 'application/json';
+    headers['x-tidings-csrf'] = await csrfToken();
+  }
+  const res = await fetch(path, { method, headers, credentials: 'same-origin', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  if (res.status === 401) throw new SignedOut('Your session has ended.');
+  const json = (await res.json().catch(() => ({}))) as T & { error?: { code: number; message: string } };
+  if (!res.ok) throw new Error(json.error ? `${json.error.message} (code ${json.error.code})` : `HTTP ${res.status}`);
+  return json;
+}
+
+async function csrfToken(): Promise<string> {
+  csrf ??= (await call<{ csrf: string }>('GET', '/admin/api/session')).csrf;
+  return csrf;
+}
+
+export interface NodeInfo {
+  id: string;
+  address: string;
+  connections: number;
+  users: number;
+  channels: number;
+  uptime: number;
+  updated: number;
+}
+
+export interface ChannelView {
+  channel: string;
+  namespace: string;
+  subscribersHere: number;
+  presence: { enabled: boolean; total: number; clients: Array<{ client: string; user: string }> };
+  history: { enabled: boolean; offset: number; epoch: string; publications: Array<{ offset: number; time: number; data: unknown; user?: string }> };
+}
+
+export const api = {
+  nodes: () => call<{ nodes: NodeInfo[] }>('GET', '/admin/api/nodes'),
+  channel: (channel: string) => call<ChannelView>('POST', '/admin/api/channel', { channel }),
+  publish: (channel: string, data: unknown) => call<{ offset: number; epoch: string }>('POST', '/admin/api/publish', { channel, data }),
+  disconnect: (user: string, reconnect: boolean) => call<object>('POST', '/admin/api/disconnect', { user, reconnect }),
+  logout: () => call<object>('POST', '/admin/logout', {}),
+  /** For the client's getToken: a signed-out session stops the client for good (state `failed`). */
+  async token(): Promise<string> {
+    try {
+      return (await call<{ token: string }>('POST', '/admin/api/token', {})).token;
+    } catch (err) {
+      if (err instanceof SignedOut) throw new UnauthorizedError(err.message);
+      throw err;
+    }
+  },
+};
