@@ -37,6 +37,9 @@ export const ENV_FIELDS: EnvField[] = [
   { name: 'TIDINGS_ENGINE', path: ['engine', 'type'], read: text, help: 'memory (default) or redis' },
   { name: 'TIDINGS_REDIS_URL', path: ['engine', 'redisUrl'], read: text, help: 'Redis URL (default redis://127.0.0.1:6379)' },
   { name: 'TIDINGS_REDIS_PREFIX', path: ['engine', 'prefix'], read: text, help: 'Redis key prefix (default tidings:)' },
+  { name: 'TIDINGS_PUSHER_APP_ID', path: ['pusher', 'app', 'id'], read: text, help: 'id of one Pusher-protocol app (with _KEY and _SECRET)' },
+  { name: 'TIDINGS_PUSHER_KEY', path: ['pusher', 'app', 'key'], read: text, help: 'key of that app: pusher-js connects to /app/<key>' },
+  { name: 'TIDINGS_PUSHER_SECRET', path: ['pusher', 'app', 'secret'], read: text, help: 'secret of that app: signs channel auth and API requests' },
   { name: 'TIDINGS_DATA_DIR', path: [], read: text, help: 'folder of the generated development secrets (default: the nearest .tidings)' },
 ];
 

@@ -4,6 +4,7 @@
  * Durations accept seconds (number) or strings like "500ms", "10s", "10m", "1h".
  */
 import { z } from 'zod';
+import { pusherSchema } from './pusher.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -188,6 +189,8 @@ export const configSchema = z
       })
       .strict()
       .default({ links: [], devNotice: false }),
+    /** Apps speaking the Pusher protocol (config/pusher.ts, docs/pusher-compatibility.md). */
+    pusher: pusherSchema,
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
