@@ -9,12 +9,12 @@ import { RawPeer, SECRET, until } from './helpers.js';
 import { type NodeProcess, killAllNodes, startNode } from './cluster-helpers.js';
 import { type TestRedis, skipWithoutRedis, startRedis } from './redis-server.js';
 import { collect, connected, pusherClient, pusherConfig, serverSdk, subscribed } from './pusher-helpers.js';
+import type { PusherClient } from './pusher-helpers.js';
 import { signToken } from '@tidings/server';
-import type PusherJs from 'pusher-js';
 
 let redis: TestRedis;
 let nodes: NodeProcess[] = [];
-const clients: PusherJs[] = [];
+const clients: PusherClient[] = [];
 
 describe.skipIf(skipWithoutRedis)('Pusher across two nodes on Redis', () => {
   beforeAll(async () => {
@@ -28,7 +28,7 @@ describe.skipIf(skipWithoutRedis)('Pusher across two nodes on Redis', () => {
     await redis?.destroy();
   });
 
-  function on(node: NodeProcess, user?: { id: string; info?: Record<string, unknown> }): Promise<PusherJs> {
+  function on(node: NodeProcess, user?: { id: string; info?: Record<string, unknown> }): Promise<PusherClient> {
     const p = pusherClient(node.port, user ? { user } : {});
     clients.push(p);
     return connected(p);

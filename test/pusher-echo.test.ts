@@ -6,9 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import Echo from 'laravel-echo';
-import PusherJs from 'pusher-js';
 import { type TestGateway, until } from './helpers.js';
-import { APP, serverSdk, startPusherGateway } from './pusher-helpers.js';
+import { APP, PusherJs, serverSdk, startPusherGateway } from './pusher-helpers.js';
 
 let gateway: TestGateway | undefined;
 const echoes: Array<Echo<'pusher'>> = [];
@@ -24,7 +23,7 @@ function echo(port: number, user: { id: string; name: string }): Echo<'pusher'> 
   const sdk = serverSdk(port);
   const e = new Echo({
     broadcaster: 'pusher',
-    Pusher: PusherJs,
+    Pusher: PusherJs as never, // Echo's typings want the module namespace; at run time it takes the class
     key: APP.key,
     cluster: 'local',
     wsHost: '127.0.0.1',
@@ -33,7 +32,7 @@ function echo(port: number, user: { id: string; name: string }): Echo<'pusher'> 
     enabledTransports: ['ws'],
     disableStats: true,
     authorizer: (channel: { name: string }) => ({
-      authorize: (socketId: string, callback: (err: Error | null, data: unknown) => void) =>
+      authorize: (socketId: string, callback: (err: Error | null, data: { auth: string; channel_data?: string }) => void) =>
         callback(null, sdk.authorizeChannel(socketId, channel.name, channel.name.startsWith('presence-') ? { user_id: user.id, user_info: { name: user.name } } : undefined)),
     }),
   });

@@ -4,8 +4,13 @@
  * SDK, and waiting on pusher-js events.
  */
 import Pusher from 'pusher';
-import PusherJs from 'pusher-js';
+import PusherJsModule from 'pusher-js';
 import { type TestGateway, startTestGateway, until } from './helpers.js';
+
+/** pusher-js's Node build exports the class itself; its typings say `default`. */
+export const PusherJs = PusherJsModule as unknown as typeof PusherJsModule.default;
+export type PusherClient = InstanceType<typeof PusherJs>;
+type Channel = ReturnType<PusherClient['subscribe']>;
 
 export const APP = { id: 'app1', key: 'app1-key', secret: 'app1-secret-0123456789' };
 
@@ -29,7 +34,7 @@ export interface ClientOptions {
 }
 
 /** A real pusher-js client; channel authorization and sign-in are signed by the server SDK, as a backend's /pusher/auth would. */
-export function pusherClient(port: number, opts: ClientOptions = {}): PusherJs {
+export function pusherClient(port: number, opts: ClientOptions = {}): PusherClient {
   const signer = serverSdk(port, opts.secret ? { ...APP, secret: opts.secret } : APP);
   const presence = opts.user ? { user_id: opts.user.id, user_info: opts.user.info ?? {} } : undefined;
   return new PusherJs(APP.key, {
@@ -42,23 +47,23 @@ export function pusherClient(port: number, opts: ClientOptions = {}): PusherJs {
     channelAuthorization: {
       endpoint: '/unused',
       transport: 'ajax',
-      customHandler: ({ socketId, channelName }, callback) => callback(null, signer.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? presence : undefined)),
+      customHandler: ({ socketId, channelName }: { socketId: string; channelName: string }, callback: (err: Error | null, data: any) => void) => callback(null, signer.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? presence : undefined)),
     },
     userAuthentication: {
       endpoint: '/unused',
       transport: 'ajax',
-      customHandler: ({ socketId }, callback) => callback(null, signer.authenticateUser(socketId, { id: opts.user?.id ?? 'nobody', ...(opts.user?.info ?? {}) })),
+      customHandler: ({ socketId }: { socketId: string }, callback: (err: Error | null, data: any) => void) => callback(null, signer.authenticateUser(socketId, { id: opts.user?.id ?? 'nobody', ...(opts.user?.info ?? {}) })),
     },
   });
 }
 
-export async function connected(p: PusherJs): Promise<PusherJs> {
+export async function connected(p: PusherClient): Promise<PusherClient> {
   await until(() => p.connection.state === 'connected', 10_000, 'pusher-js connected');
   return p;
 }
 
 /** Subscribe and wait for pusher:subscription_succeeded; rejects on pusher:subscription_error. */
-export function subscribed(p: PusherJs, name: string): Promise<{ channel: ReturnType<PusherJs['subscribe']>; data: any }> {
+export function subscribed(p: PusherClient, name: string): Promise<{ channel: Channel; data: any }> {
   const channel = p.subscribe(name);
   return new Promise((resolve, reject) => {
     channel.bind('pusher:subscription_succeeded', (data: unknown) => resolve({ channel, data }));
@@ -67,7 +72,7 @@ export function subscribed(p: PusherJs, name: string): Promise<{ channel: Return
 }
 
 /** Every event of `name` on a channel, in arrival order. */
-export function collect(channel: ReturnType<PusherJs['subscribe']>, event: string): unknown[] {
+export function collect(channel: Channel, event: string): any[] {
   const got: unknown[] = [];
   channel.bind(event, (data: unknown) => got.push(data));
   return got;

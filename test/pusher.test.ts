@@ -9,7 +9,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawPeer, type TestGateway, connectedPeer, freePort, startTestGateway, until } from './helpers.js';
 import { APP, collect, connected, pusherClient, pusherConfig, serverSdk, startPusherGateway, subscribed } from './pusher-helpers.js';
-import type PusherJs from 'pusher-js';
+import type { PusherClient } from './pusher-helpers.js';
 
 const open: Array<{ disconnect(): void }> = [];
 let gateway: TestGateway | undefined;
@@ -25,7 +25,7 @@ async function start(extra: Record<string, unknown> = {}, config: Record<string,
   return gateway;
 }
 
-async function client(t: TestGateway, opts: Parameters<typeof pusherClient>[1] = {}): Promise<PusherJs> {
+async function client(t: TestGateway, opts: Parameters<typeof pusherClient>[1] = {}): Promise<PusherClient> {
   const p = pusherClient(t.port, opts);
   open.push(p);
   return connected(p);
