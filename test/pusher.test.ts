@@ -330,3 +330,37 @@ describe('reconnecting', () => {
     expect(peer.frames.some((f) => f.event.startsWith('tidings:'))).toBe(false);
   });
 });
+
+describe('app limits', () => {
+  it('refuses a new user on a full presence channel before they join, and lets another connection of a member in', async () => {
+    const t = await start({ maxPresenceMembers: 1 });
+    const alice = await client(t, { user: { id: 'alice' } });
+    const a = await subscribed(alice, 'presence-small');
+    const added: unknown[] = [];
+    a.channel.bind('pusher:member_added', (m: unknown) => added.push(m));
+    const bob = await client(t, { user: { id: 'bob' } });
+    await expect(subscribed(bob, 'presence-small')).rejects.toThrow(/full/);
+    const alice2 = await client(t, { user: { id: 'alice' } });
+    expect((await subscribed(alice2, 'presence-small')).data.count).toBe(1);
+    expect(added).toEqual([]);
+  });
+
+  it('closes sockets over the app connection quota with 4004', async () => {
+    const t = await start({ maxConnections: 1 });
+    await client(t);
+    const second = await new RawPeer(`ws://127.0.0.1:${t.port}/app/${APP.key}?protocol=7`).open();
+    expect((await second.closed).code).toBe(4004);
+  });
+
+  it('refuses an origin the app does not allow with 4009', async () => {
+    const t = await start({ allowedOrigins: ['https://app.example'] });
+    const { default: WebSocket } = await import('ws');
+    const refused = new WebSocket(`ws://127.0.0.1:${t.port}/app/${APP.key}?protocol=7`, { origin: 'https://evil.example' });
+    const code = await new Promise<number>((r) => refused.on('close', (c) => r(c)));
+    expect(code).toBe(4009);
+    const allowed = new WebSocket(`ws://127.0.0.1:${t.port}/app/${APP.key}?protocol=7`, { origin: 'https://app.example' });
+    const first = await new Promise<string>((r) => allowed.once('message', (d) => r(d.toString())));
+    expect(JSON.parse(first).event).toBe('pusher:connection_established');
+    allowed.close();
+  });
+});

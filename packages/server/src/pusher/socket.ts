@@ -170,11 +170,32 @@ export class PusherTransport implements Transport {
     if (denied) return this.refuse(f.channel, 401, denied);
     if (kind !== 'public' && kind !== 'user') this.session.claims!.channels.push(channel);
     const sub: Sub = { name: f.channel, kind, positions: f.positions, live: false, held: [] };
-    if (kind === 'presence') sub.members = new Members(this.app.maxPresenceMembers);
     this.subs.set(channel, sub);
+    if (kind !== 'presence') return this.start(channel, f.since);
+    sub.members = new Members(this.app.maxPresenceMembers);
+    void this.startIfRoom(channel, sub, f.since);
+  }
+
+  private start(channel: string, since: StreamPosition | undefined): void {
     const pending: Pending = { kind: 'subscribe', channel, again: false };
-    if (f.since) pending.since = f.since;
-    this.command('subscribe', f.since ? { channel, since: f.since } : { channel }, pending);
+    if (since) pending.since = since;
+    this.command('subscribe', since ? { channel, since } : { channel }, pending);
+  }
+
+  /** A full presence channel refuses a new user before they join, so nobody sees them come and go. */
+  private async startIfRoom(channel: string, sub: Sub, since: StreamPosition | undefined): Promise<void> {
+    let entries;
+    try {
+      entries = await this.ctx.engine.presence.list(channel);
+    } catch {
+      entries = undefined;
+    }
+    if (this.session.isClosed || this.subs.get(channel) !== sub) return;
+    const user = this.session.user;
+    const full = entries !== undefined && distinctUsers(entries) >= this.app.maxPresenceMembers && !entries.some((e) => e.user === user);
+    if (entries && !full) return this.start(channel, since);
+    this.forget(channel);
+    this.refuse(sub.name, entries ? 403 : 503, entries ? 'presence channel is full' : 'presence unavailable, retry later');
   }
 
   /** Why the subscription is refused, or undefined when it is allowed. */
