@@ -31,11 +31,13 @@ export interface ClientOptions {
   user?: { id: string; info?: Record<string, unknown> };
   /** Sign channel authorizations with this secret instead of the app's (a wrong-signature test). */
   secret?: string;
+  /** The backend SDK that signs authorizations (one with an encryption master key, say). */
+  signer?: Pusher;
 }
 
 /** A real pusher-js client; channel authorization and sign-in are signed by the server SDK, as a backend's /pusher/auth would. */
 export function pusherClient(port: number, opts: ClientOptions = {}): PusherClient {
-  const signer = serverSdk(port, opts.secret ? { ...APP, secret: opts.secret } : APP);
+  const signer = opts.signer ?? serverSdk(port, opts.secret ? { ...APP, secret: opts.secret } : APP);
   const presence = opts.user ? { user_id: opts.user.id, user_info: opts.user.info ?? {} } : undefined;
   return new PusherJs(APP.key, {
     cluster: 'local',

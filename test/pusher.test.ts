@@ -364,3 +364,22 @@ describe('app limits', () => {
     allowed.close();
   });
 });
+
+describe('encrypted channels', () => {
+  it('relays end-to-end encrypted events that pusher-js decrypts with the shared secret', async () => {
+    const t = await start();
+    const { default: Pusher } = await import('pusher');
+    // The backend holds the master key; its authorization hands pusher-js the channel's shared secret.
+    const signer = new Pusher({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(t.port), useTLS: false, encryptionMasterKeyBase64: Buffer.alloc(32, 7).toString('base64') });
+    const p = await client(t, { signer });
+    const { channel } = await subscribed(p, 'private-encrypted-vault');
+    const got = collect(channel, 'secret');
+    await signer.trigger('private-encrypted-vault', 'secret', { code: 42 });
+    await until(() => got.length === 1);
+    expect(got).toEqual([{ code: 42 }]);
+    const stored = await t.api('/api/history', { channel: 'pusher.app1.private:private-encrypted-vault' });
+    const text = JSON.stringify(stored.body);
+    expect(text).toContain('ciphertext');
+    expect(text).not.toMatch(/\\?"code\\?"/);
+  });
+});
