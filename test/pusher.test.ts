@@ -319,6 +319,39 @@ describe('reconnecting', () => {
     expect(order.indexOf('pusher_internal:subscription_succeeded')).toBeLessThan(order.indexOf('goal'));
   });
 
+  it('pusher-js gets missed events back with the wrapper docs/pusher-compatibility.md shows', async () => {
+    const t = await start();
+    const pusher = await client(t);
+    // As in the docs: remember each channel's position, and send it with the resubscribe.
+    const positions: Record<string, { offset: number; epoch: string }> = {};
+    const send = pusher.send_event.bind(pusher);
+    pusher.send_event = (event: string, data: any, channel?: string) => {
+      if (event === 'pusher:subscribe') {
+        const since = positions[data.channel];
+        data = since ? { ...data, tidings_since: since } : { ...data, tidings_positions: true };
+      }
+      return send(event, data, channel);
+    };
+    const scores = pusher.subscribe('scores');
+    scores.bind('tidings:position', (p: { offset: number; epoch: string }) => (positions.scores = { offset: p.offset, epoch: p.epoch }));
+    const goals = collect(scores, 'goal');
+    const recovered: boolean[] = [];
+    scores.bind('tidings:position', (p: { recovered?: boolean }) => p.recovered !== undefined && recovered.push(p.recovered));
+    await until(() => positions.scores !== undefined);
+    const sdk = serverSdk(t.port);
+    await sdk.trigger('scores', 'goal', { n: 1 });
+    await until(() => positions.scores?.offset === 1);
+    pusher.disconnect();
+    await until(() => pusher.connection.state === 'disconnected');
+    await sdk.trigger('scores', 'goal', { n: 2 });
+    await sdk.trigger('scores', 'goal', { n: 3 });
+    pusher.connect();
+    await until(() => goals.length === 3 && recovered.length === 1);
+    expect(goals).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(recovered).toEqual([true]);
+    expect(positions.scores?.offset).toBe(3);
+  });
+
   it('a plain subscribe gets no extension frames', async () => {
     const t = await start();
     const peer = await rawPusher(t);
