@@ -13,6 +13,7 @@ import { PusherFrameError, encodeEvent, parsePusherFrame } from '../packages/ser
 import { isPusherChannel, sessionIdOf, socketIdOf, toPusher, toTidings } from '../packages/server/dist/pusher/names.js';
 import { channelAuthValid, checkRequest, requestSigningText, signinValid } from '../packages/server/dist/pusher/signature.js';
 import { splitEvent } from '../packages/server/dist/pusher/translate.js';
+import { presenceIdentity, signinIdentity } from '../packages/server/dist/pusher/identity.js';
 
 const app = { key: 'app1-key', secret: 'app1-secret-0123456789' };
 const sdk = new Pusher({ appId: 'app1', key: app.key, secret: app.secret, host: '127.0.0.1', useTLS: false });
@@ -81,6 +82,31 @@ describe('the Pusher frame parser', () => {
         const { event, data } = splitEvent(v);
         if (event !== 'message') expect((v as any).event).toBe(event);
         expect(typeof data).toBe('string');
+      }),
+    );
+  });
+});
+
+describe('presence and sign-in identities', () => {
+  it('are read from any text without throwing, and only within Pusher\'s limits', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
+        for (const who of [presenceIdentity(text), signinIdentity(text)]) {
+          if (!who.ok) continue;
+          expect(who.user.length).toBeGreaterThan(0);
+          expect(who.user.length).toBeLessThanOrEqual(128);
+          if (who.info !== undefined) expect(Buffer.byteLength(JSON.stringify(who.info))).toBeLessThanOrEqual(1024);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('take what the SDK signs: a numeric user_id as its string', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ minLength: 1, maxLength: 128 }), fc.nat()), (id) => {
+        const { channel_data } = sdk.authorizeChannel('1.2', 'presence-x', { user_id: id as string, user_info: { n: 1 } });
+        expect(presenceIdentity(channel_data!)).toEqual({ ok: true, user: String(id), info: { n: 1 } });
       }),
     );
   });

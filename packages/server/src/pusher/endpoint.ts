@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { CloseCode } from '@tidings/protocol';
 import type { NodeContext } from '../node/context.js';
 import type { Session } from '../session/session.js';
 import { type PusherApp, PusherApps } from './apps.js';
@@ -29,6 +30,12 @@ export interface PusherEndpoint {
   close(): void;
 }
 
+function queryOf(req: IncomingMessage): URLSearchParams {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  return new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+}
+
 function pathOf(req: IncomingMessage): string {
   return (req.url ?? '').split('?')[0]!;
 }
@@ -36,7 +43,7 @@ function pathOf(req: IncomingMessage): string {
 /** Why a socket of `app` may not connect (a Pusher close code and message), or undefined. */
 function refusal(ctx: NodeContext, app: PusherApp | undefined, req: IncomingMessage): [number, string] | undefined {
   if (!app) return [PusherCode.UnknownApp, 'no app has this key'];
-  const protocol = new URL(req.url ?? '', 'http://localhost').searchParams.get('protocol');
+  const protocol = queryOf(req).get('protocol');
   if (protocol === null) return [PusherCode.NoProtocol, 'the protocol query parameter is missing'];
   if (!PROTOCOLS.has(protocol)) return [PusherCode.UnsupportedProtocol, `protocol ${protocol} is not supported (7 is)`];
   const origins = app.allowedOrigins.length > 0 ? app.allowedOrigins : ctx.config.client.allowedOrigins;
@@ -55,7 +62,15 @@ export function createPusherEndpoint(ctx: NodeContext, sessions: Set<Session>): 
     app.connections++;
     const t = new PusherTransport(ws, socket, app, state);
     sessions.add(t.session);
-    ws.on('message', (data: Buffer, isBinary: boolean) => t.onMessage(data, isBinary));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      // A frame must never take the process down: a failure here is ours, so it is logged and the socket closed.
+      try {
+        t.onMessage(data, isBinary);
+      } catch (err) {
+        ctx.log.error({ err, client: t.session.id }, 'pusher frame failed');
+        t.session.disconnect(CloseCode.BadRequest, 'internal error');
+      }
+    });
     ws.on('close', () => t.onClose());
     ws.on('error', (err) => ctx.log.debug({ err: err.message, client: t.session.id }, 'pusher socket error'));
   }

@@ -99,7 +99,8 @@ export class PusherApi {
       const app = this.apps.withId(m[1]!);
       if (!app) throw new HttpError(404, ErrorCode.MethodNotFound, 'no app has this id');
       const body = req.method === 'POST' ? await readText(req, this.ctx.config.api.maxBodyBytes) : '';
-      const query = new URL(req.url ?? '', 'http://localhost').searchParams;
+      const url = req.url ?? '';
+      const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
       const check = checkRequest(app, req.method ?? 'GET', rawPath, query, body, Math.floor(Date.now() / 1000));
       if (!check.ok) throw new HttpError(check.status, ErrorCode.Unauthorized, check.message);
       sendJson(res, 200, await this.route(app, `${req.method} ${routeName(m)}`, m, query, body));

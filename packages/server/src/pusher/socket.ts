@@ -32,6 +32,7 @@ import {
   encodeSubscriptionError,
   parsePusherFrame,
 } from './frames.js';
+import { presenceIdentity, signinIdentity } from './identity.js';
 import { Members, distinctUsers } from './members.js';
 import { type ChannelKind, SERVER_TO_USER, channelKind, socketIdOf, toTidings } from './names.js';
 import { Outbound } from './outbound.js';
@@ -42,9 +43,6 @@ import { type PresenceChange, PusherEvent, publicationEvent, translate } from '.
 const CLOSE_GRACE_MS = 3000;
 /** Commands awaiting their reply; a client that floods past this gets an error, not memory. */
 const MAX_PENDING = 256;
-/** Pusher's limits on presence identities. */
-const MAX_USER_ID = 128;
-const MAX_USER_INFO_BYTES = 1024;
 const PING_FRAME = wsTextFrame(PING);
 const PONG_FRAME = wsTextFrame(PONG);
 
@@ -218,17 +216,9 @@ export class PusherTransport implements Transport {
 
   /** Take the user of a presence subscription's channel_data (one user per connection). */
   private presenceIdentity(channelData: string): string | undefined {
-    let parsed: { user_id?: unknown; user_info?: unknown };
-    try {
-      parsed = JSON.parse(channelData) as typeof parsed;
-    } catch {
-      return 'channel_data is not JSON';
-    }
-    const id = typeof parsed.user_id === 'number' ? String(parsed.user_id) : parsed.user_id;
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_USER_ID) return `user_id must be 1–${MAX_USER_ID} characters`;
-    if (parsed.user_info !== undefined && JSON.stringify(parsed.user_info).length > MAX_USER_INFO_BYTES) return 'user_info is larger than 1 KB';
-    if (!this.adoptUser(id, parsed.user_info)) return 'this connection already belongs to another user';
-    return undefined;
+    const who = presenceIdentity(channelData);
+    if (!who.ok) return who.message;
+    return this.adoptUser(who.user, who.info) ? undefined : 'this connection already belongs to another user';
   }
 
   /** A Pusher connection becomes its user's on sign-in or its first presence subscription. */
@@ -320,16 +310,9 @@ export class PusherTransport implements Transport {
 
   private signin(auth: string, userData: string): void {
     if (!signinValid(this.app, this.socketId, auth, userData)) return this.error(PusherCode.Unauthorized, 'invalid signin signature');
-    let parsed: { id?: unknown; user_info?: unknown };
-    try {
-      parsed = JSON.parse(userData) as typeof parsed;
-    } catch {
-      return this.error(null, 'user_data is not JSON');
-    }
-    if (typeof parsed.id !== 'string' || parsed.id.length === 0 || parsed.id.length > MAX_USER_ID) {
-      return this.error(null, `user_data.id must be a string of 1–${MAX_USER_ID} characters`);
-    }
-    if (!this.adoptUser(parsed.id, parsed.user_info)) return this.error(PusherCode.Unauthorized, 'this connection already belongs to another user');
+    const who = signinIdentity(userData);
+    if (!who.ok) return this.error(null, who.message);
+    if (!this.adoptUser(who.user, who.info)) return this.error(PusherCode.Unauthorized, 'this connection already belongs to another user');
     this.signedIn = true;
     this.send(encodeSigninSuccess(userData));
   }
