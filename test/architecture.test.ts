@@ -27,6 +27,7 @@ export const SERVER_LAYERS: Record<string, number> = {
   http: 5,
   transport: 6,
   admin: 6,
+  pusher: 6, // the Pusher protocol endpoint, beside transport
   '': 7, // gateway.ts (the composition root) and index.ts
   cli: 8,
 };

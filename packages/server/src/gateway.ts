@@ -4,6 +4,7 @@
  * application can embed one with `startGateway`.
  */
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, ErrorCode } from '@tidings/protocol';
@@ -31,6 +32,8 @@ import type { NodeContext } from './node/context.js';
 import { NodeCounters } from './node/counters.js';
 import { createLogger } from './node/logger.js';
 import { Deadlines, tickFor } from './node/deadlines.js';
+import { type PusherEndpoint, createPusherEndpoint } from './pusher/endpoint.js';
+import { pusherNamespaces } from './pusher/names.js';
 import type { RpcHandler } from './rpc/registry.js';
 import { RpcService } from './rpc/service.js';
 import type { Session } from './session/session.js';
@@ -59,6 +62,7 @@ export class Gateway {
   private readonly server: Server;
   private readonly ws: WebSocketEndpoint;
   private readonly sse: SseEndpoint;
+  private readonly pusher?: PusherEndpoint;
   private readonly api: Api;
   private readonly metrics: Metrics;
   private readonly admission: Admission;
@@ -78,7 +82,7 @@ export class Gateway {
       engine,
       hub: new Hub(engine.broker),
       verifier: new TokenVerifier(config.token, config.admin.secret ? adminTokenKey(config.admin.secret) : undefined),
-      policy: new ChannelPolicy(config.namespaces, config.strictNamespaces),
+      policy: new ChannelPolicy({ ...pusherNamespaces(config.pusher.apps), ...config.namespaces }, config.strictNamespaces),
       rpc: new RpcService(
         { maxInFlight: config.rpc.maxInFlight, paceAboveBytes: config.client.queueMaxBytes * RPC_PACE_SHARE },
         log,
@@ -106,7 +110,14 @@ export class Gateway {
     });
     this.webhooks = Webhooks.create({ config: config.webhooks, engine, events: this.ctx.hub.events, registry: this.metrics.registry, log });
     const shared = { admission: this.admission, sampler: new FanoutSampler(this.metrics) };
-    this.ws = attachWebSocket(this.server, this.ctx, shared);
+    // Upgrades for the Pusher endpoint go there; every other one to the WebSocket endpoint, which sees only those.
+    const upgrades = new EventEmitter();
+    this.server.on('upgrade', (req, socket, head) => {
+      if (this.pusher?.wants(req)) this.pusher.upgrade(req, socket, head);
+      else upgrades.emit('upgrade', req, socket, head);
+    });
+    this.ws = attachWebSocket(upgrades as unknown as Server, this.ctx, shared);
+    if (config.pusher.apps.length > 0) this.pusher = createPusherEndpoint(this.ctx, this.ws.sessions);
     // SSE sessions join the WebSocket's set, so counts, stats and the drain cover both transports.
     this.sse = createSseEndpoint(this.ctx, this.id, this.ws.sessions, shared);
     this.ctx.hub.controlListeners.push((msg) => this.sse.onControl(msg));
@@ -215,6 +226,7 @@ export class Gateway {
       if (path.startsWith('/api/')) return await this.api.handle(req, res, path);
       if (path === '/sse' || path.startsWith('/sse/')) return await this.sse.handle(req, res, path);
       if (path === '/admin' || path.startsWith('/admin/')) return await this.admin.handle(req, res, path);
+      if (this.pusher?.owns(path)) return await this.pusher.handle(req, res, path);
       if (req.method !== 'GET') throw new HttpError(404, ErrorCode.MethodNotFound, `no route ${req.method} ${path}`);
       if (path === '/') return serveLanding(req, res, this.nodeInfo(), this.ctx.accepting && this.ctx.engine.ready(), this.ctx.config);
       if (path === '/health') return sendJson(res, 200, { status: 'ok' });
@@ -262,6 +274,7 @@ export class Gateway {
     while (this.ws.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.server.closeAllConnections();
     this.ws.close();
+    this.pusher?.close();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))));
     await Promise.race([serverClosed, timeout]);

@@ -44,6 +44,9 @@ export const ENV_FIELDS: EnvField[] = [
   { name: 'TIDINGS_WEBHOOK_URL', path: ['webhooks', 'url'], read: text, help: 'URL the webhooks are POSTed to (needs TIDINGS_WEBHOOK_SECRET)' },
   { name: 'TIDINGS_WEBHOOK_SECRET', path: ['webhooks', 'secret'], read: text, help: 'secret that signs the webhooks, at least 16 characters' },
   { name: 'TIDINGS_ADMIN_SECRET', path: ['admin', 'secret'], read: text, help: 'password of the /admin dashboard, at least 24 characters (unset: off)' },
+  { name: 'TIDINGS_PUSHER_APP_ID', path: ['pusher', 'app', 'id'], read: text, help: 'id of one Pusher-protocol app (with _KEY and _SECRET)' },
+  { name: 'TIDINGS_PUSHER_KEY', path: ['pusher', 'app', 'key'], read: text, help: 'key of that app: pusher-js connects to /app/<key>' },
+  { name: 'TIDINGS_PUSHER_SECRET', path: ['pusher', 'app', 'secret'], read: text, help: 'secret of that app: signs channel auth and API requests' },
   { name: 'TIDINGS_DATA_DIR', path: [], read: text, help: 'folder of the generated development secrets (default: the nearest .tidings)' },
 ];
 

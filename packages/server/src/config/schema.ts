@@ -11,6 +11,7 @@ import { webhooksSchema } from './webhooks.js';
 import { hooksSchema } from './hooks.js';
 import { flowFields } from './flow.js';
 import { ADMIN_DEFAULTS, adminSchema } from './admin.js';
+import { pusherSchema } from './pusher.js';
 
 export { parseDuration } from './duration.js';
 
@@ -183,6 +184,8 @@ export const configSchema = z
       .default({ links: [], devNotice: false }),
     webhooks: webhooksSchema.default(webhooksSchema.parse({})),
     admin: adminSchema.default(ADMIN_DEFAULTS),
+    /** Apps speaking the Pusher protocol (config/pusher.ts, docs/pusher-compatibility.md). */
+    pusher: pusherSchema,
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
