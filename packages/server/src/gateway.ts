@@ -108,6 +108,7 @@ export class Gateway {
       traffic: () => [{ transport: 'websocket', ...this.ws.traffic() }, { transport: 'sse', ...this.sse.traffic() }],
       addresses: () => this.admission.addresses,
     });
+    this.ctx.hooks.metrics.registerOn(this.metrics.registry);
     this.webhooks = Webhooks.create({ config: config.webhooks, engine, events: this.ctx.hub.events, registry: this.metrics.registry, log });
     const shared = { admission: this.admission, sampler: new FanoutSampler(this.metrics) };
     // Upgrades for the Pusher endpoint go there; every other one to the WebSocket endpoint, which sees only those.

@@ -4,6 +4,7 @@
  * may grow. docs/configuration.md and docs/webhooks.md describe each field.
  */
 import { z } from 'zod';
+import { duration } from './duration.js';
 
 /** Every event a webhook endpoint can receive. */
 export const WEBHOOK_EVENTS = [
@@ -16,17 +17,6 @@ export const WEBHOOK_EVENTS = [
   'user_disconnected',
 ] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Seconds (number) or "500ms", "10s", "5m", "1h", "1d", stored as milliseconds (the rule of config/schema.ts, which cannot be imported here: schema.ts imports this file). */
-const duration = z.union([z.number().min(0), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v * 1000;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim());
-  if (m) return Number(m[1]) * UNITS[m[2]!]!;
-  ctx.addIssue({ code: 'custom', message: 'expected seconds or a duration like "500ms", "10s", "5m", "1h"' });
-  return z.NEVER;
-});
 
 const url = z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL');
 const secret = z.string().min(16, 'must be at least 16 characters');
