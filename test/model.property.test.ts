@@ -267,7 +267,7 @@ describe('the gateway against a model of permissions and delivery', () => {
       }),
       { numRuns: 40 },
     );
-  }, 120_000);
+  }, 180_000);
 
   it('the model is not trivially satisfied: someone receives something in a typical run', async () => {
     const t = await startTestGateway({ namespaces: NAMESPACES });

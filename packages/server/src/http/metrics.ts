@@ -98,9 +98,19 @@ export class Metrics {
     this.redisRoundTrip = new Histogram({ name: 'tidings_redis_roundtrip_seconds', help: 'Round trip of the node heartbeat write to the engine (every 5 s; Redis engine only)', buckets: LATENCY_BUCKETS, registers: [r] });
   }
 
+  /** During a scrape, one count of the sessions shared by the three gauges that need it. */
+  private scraping = false;
+  private census?: CensusRow[];
+
+  private rows(): CensusRow[] {
+    if (!this.scraping) return this.src.census();
+    return (this.census ??= this.src.census());
+  }
+
   private connectionGauges(): void {
     const r = this.registry;
-    const { hub, census } = this.src;
+    const { hub } = this.src;
+    const census = () => this.rows();
     gauge(r, 'tidings_connections', 'Open client connections', ['transport'], () => census().map((c) => [{ transport: c.transport }, c.connections]));
     gauge(r, 'tidings_users', 'Distinct connected users', ['transport'], () => census().map((c) => [{ transport: c.transport }, c.users]));
     gauge(r, 'tidings_subscriptions', 'Subscriptions of open connections', ['transport'], () => census().map((c) => [{ transport: c.transport }, c.subscriptions]));
@@ -141,7 +151,14 @@ export class Metrics {
   }
 
   async serve(res: ServerResponse): Promise<void> {
-    const text = await this.registry.metrics();
+    this.scraping = true;
+    let text: string;
+    try {
+      text = await this.registry.metrics();
+    } finally {
+      this.scraping = false;
+      this.census = undefined;
+    }
     res.writeHead(200, { 'content-type': this.registry.contentType });
     res.end(text);
   }
