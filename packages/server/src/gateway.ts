@@ -118,7 +118,7 @@ export class Gateway {
       else upgrades.emit('upgrade', req, socket, head);
     });
     this.ws = attachWebSocket(upgrades as unknown as Server, this.ctx, shared);
-    if (config.pusher.apps.length > 0) this.pusher = createPusherEndpoint(this.ctx, this.ws.sessions);
+    if (config.pusher.apps.length > 0) this.pusher = createPusherEndpoint(this.ctx, this.ws.sessions, this.admission);
     // SSE sessions join the WebSocket's set, so counts, stats and the drain cover both transports.
     this.sse = createSseEndpoint(this.ctx, this.id, this.ws.sessions, shared);
     this.ctx.hub.controlListeners.push((msg) => this.sse.onControl(msg));

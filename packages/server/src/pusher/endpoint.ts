@@ -10,6 +10,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
 import type { NodeContext } from '../node/context.js';
 import type { Session } from '../session/session.js';
+import type { Admission } from '../transport/admission.js';
 import { type PusherApp, PusherApps } from './apps.js';
 import { PusherCode } from './codes.js';
 import { encodeError } from './frames.js';
@@ -40,6 +41,18 @@ function pathOf(req: IncomingMessage): string {
   return (req.url ?? '').split('?')[0]!;
 }
 
+/** Counts the socket toward the node's caps until it closes; refuses it with the HTTP status otherwise (pusher-js backs off and retries). */
+function admitted(admission: Admission, req: IncomingMessage, socket: Duplex): boolean {
+  const address = admission.sourceAddress(req);
+  const refused = admission.admit(address);
+  if (refused) {
+    socket.end(`HTTP/1.1 ${refused.status} ${refused.status === 429 ? 'Too Many Requests' : 'Service Unavailable'}\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n`);
+    return false;
+  }
+  socket.once('close', () => admission.release(address));
+  return true;
+}
+
 /** Why a socket of `app` may not connect (a Pusher close code and message), or undefined. */
 function refusal(ctx: NodeContext, app: PusherApp | undefined, req: IncomingMessage): [number, string] | undefined {
   if (!app) return [PusherCode.UnknownApp, 'no app has this key'];
@@ -52,7 +65,8 @@ function refusal(ctx: NodeContext, app: PusherApp | undefined, req: IncomingMess
   return undefined;
 }
 
-export function createPusherEndpoint(ctx: NodeContext, sessions: Set<Session>): PusherEndpoint {
+/** `admission` is the node's (the WebSocket's and SSE's): Pusher sockets count toward the same per-node and per-address caps. */
+export function createPusherEndpoint(ctx: NodeContext, sessions: Set<Session>, admission?: Admission): PusherEndpoint {
   const apps = new PusherApps(ctx.config.pusher.apps);
   const api = new PusherApi(ctx, apps);
   const state = { ctx, sessions };
@@ -82,6 +96,7 @@ export function createPusherEndpoint(ctx: NodeContext, sessions: Set<Session>): 
     upgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());
       if (!ctx.accepting) return void socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (admission && !admitted(admission, req, socket)) return;
       const app = apps.withKey(APP_PATH.exec(pathOf(req))![1]!);
       const refused = refusal(ctx, app, req);
       wss.handleUpgrade(req, socket, head, (ws) => {
