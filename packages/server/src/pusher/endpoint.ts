@@ -10,7 +10,6 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
 import type { NodeContext } from '../node/context.js';
 import type { Session } from '../session/session.js';
-import type { Admission } from '../transport/admission.js';
 import { type PusherApp, PusherApps } from './apps.js';
 import { PusherCode } from './codes.js';
 import { encodeError } from './frames.js';
@@ -63,6 +62,13 @@ function refusal(ctx: NodeContext, app: PusherApp | undefined, req: IncomingMess
   if (origins.length > 0 && !origins.includes(req.headers.origin ?? '')) return [PusherCode.Unauthorized, 'origin not allowed'];
   if (app.maxConnections > 0 && app.connections >= app.maxConnections) return [PusherCode.OverQuota, 'over the connection quota'];
   return undefined;
+}
+
+/** The node's connection caps (transport/admission.ts, a sibling layer this one may not import): what a Pusher upgrade needs of them. */
+export interface Admission {
+  sourceAddress(req: IncomingMessage): string;
+  admit(address: string): { status: number } | undefined;
+  release(address: string): void;
 }
 
 /** `admission` is the node's (the WebSocket's and SSE's): Pusher sockets count toward the same per-node and per-address caps. */
