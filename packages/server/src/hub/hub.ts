@@ -258,9 +258,14 @@ export class Hub implements EngineHandler {
     const frame = this.frameOf(pub);
     const prev = entry.last;
     let delta: SharedFrame | undefined;
-    if (entry.deltaSubscribers > 0) delta = this.deltaFrameOf(entry, pub);
-    else entry.lastCanonical = undefined;
-    entry.last = pub;
+    // The previous publication is only a delta base: a channel without delta subscribers holds none.
+    if (entry.deltaSubscribers > 0) {
+      delta = this.deltaFrameOf(entry, pub, frame);
+      entry.last = pub;
+    } else {
+      entry.lastCanonical = undefined;
+      entry.last = undefined;
+    }
     this.publications++;
     this.countChannel(pub.channel);
     const { one, many } = entry;
@@ -280,7 +285,7 @@ export class Hub implements EngineHandler {
    * once for every delta subscriber; undefined when there is no base yet or
    * the delta would not be smaller than the full frame.
    */
-  private deltaFrameOf(entry: ChannelEntry, pub: ServerPublication): SharedFrame | undefined {
+  private deltaFrameOf(entry: ChannelEntry, pub: ServerPublication, full: SharedFrame): SharedFrame | undefined {
     const base = entry.lastCanonical;
     let next: string | undefined;
     try {
@@ -291,7 +296,7 @@ export class Hub implements EngineHandler {
     entry.lastCanonical = next;
     if (base === undefined || next === undefined) return undefined;
     const json = encodeDeltaPub(pub, makeDelta(base, next));
-    return json.length < encodePub(pub).length ? new SharedFrame(json, pub.offset > 0 ? pub : undefined) : undefined;
+    return json.length < full.json.length ? new SharedFrame(json, pub.offset > 0 ? pub : undefined) : undefined;
   }
 
   /** Where `pub` stands against the channel's last fanned-out position. */
