@@ -281,6 +281,7 @@ export class Gateway {
     await Promise.race([serverClosed, timeout]);
     clearTimeout(timer);
     this.ctx.deadlines.close();
+    this.ctx.hooks.close();
     await this.webhooks?.close(Math.max(1000, deadline - Date.now()));
     await this.ctx.engine.close();
   }

@@ -7,6 +7,7 @@
  * refusal, never memory.
  */
 import type { HookCallConfig } from '../config/hooks.js';
+import { AnswerTooLarge, KeepAlivePoster } from './http-post.js';
 import { newRequestId, signedHeaders } from './signing.js';
 
 /** Largest answer body read from a backend. */
@@ -36,8 +37,12 @@ export type OnRetry = () => void;
 export class HookCaller {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  private readonly poster: KeepAlivePoster;
+  private readonly urls = new Map<string, URL>();
 
-  constructor(private readonly opts: CallerOptions) {}
+  constructor(private readonly opts: CallerOptions) {
+    this.poster = new KeepAlivePoster(opts.maxConcurrency);
+  }
 
   /** POST `body` to the hook; resolves with the answer's text (2xx only). */
   async post(hook: HookCallConfig, name: string, body: string, onRetry: OnRetry): Promise<string> {
@@ -57,10 +62,21 @@ export class HookCaller {
     const signal = AbortSignal.timeout(hook.timeout);
     await this.acquire(signal);
     try {
-      return await send(hook.url, this.headers(name, id, body), body, signal);
+      return await send(this.poster, this.urlOf(hook.url), this.headers(name, id, body), body, signal);
     } finally {
       this.release();
     }
+  }
+
+  private urlOf(url: string): URL {
+    let parsed = this.urls.get(url);
+    if (!parsed) this.urls.set(url, (parsed = new URL(url)));
+    return parsed;
+  }
+
+  /** Drops the pooled sockets to the backends. */
+  close(): void {
+    this.poster.close();
   }
 
   private headers(name: string, id: string, body: string): Record<string, string> {
@@ -104,44 +120,23 @@ function asFailure(err: unknown): HookFailure {
   return new HookFailure('unreachable', `hook backend unreachable (${(err as Error).message})`);
 }
 
-async function send(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<string> {
-  let res: Response;
+async function send(poster: KeepAlivePoster, url: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<string> {
+  let answer;
   try {
-    res = await fetch(url, { method: 'POST', headers, body, signal, redirect: 'error' });
+    answer = await poster.post(url, headers, body, signal, MAX_ANSWER_BYTES);
   } catch (err) {
+    if (err instanceof AnswerTooLarge) throw new HookFailure('answer', `hook ${err.message}`);
     throw transportFailure(err, signal);
   }
-  if (res.status === 429 || res.status >= 500) {
-    await res.body?.cancel().catch(() => {});
-    throw new RetryableFailure('status', `hook backend answered HTTP ${res.status}`);
-  }
-  if (res.status < 200 || res.status > 299) {
-    await res.body?.cancel().catch(() => {});
-    throw new HookFailure('status', `hook backend answered HTTP ${res.status}`);
-  }
-  try {
-    return await readBounded(res, MAX_ANSWER_BYTES);
-  } catch (err) {
-    throw transportFailure(err, signal);
-  }
+  const { status } = answer;
+  if (status === 429 || status >= 500) throw new RetryableFailure('status', `hook backend answered HTTP ${status}`);
+  if (status < 200 || status > 299) throw new HookFailure('status', `hook backend answered HTTP ${status}`);
+  return answer.text;
 }
 
 function transportFailure(err: unknown, signal: AbortSignal): HookFailure {
-  if (err instanceof HookFailure) return err;
   if (signal.aborted) return new RetryableFailure('timeout', 'hook backend timed out');
   return new RetryableFailure('unreachable', `hook backend unreachable (${(err as Error).message})`);
-}
-
-async function readBounded(res: Response, limit: number): Promise<string> {
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > limit) throw new HookFailure('answer', `hook answer is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** `base · 2^attempt`, jittered to 50–100 % so retries from many sessions spread out. */

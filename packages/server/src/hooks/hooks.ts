@@ -63,6 +63,11 @@ export class Hooks {
     this.cache = new VerdictCache(cfg.cacheMaxEntries);
   }
 
+  /** Drops pooled sockets to the backends (the gateway's close). */
+  close(): void {
+    this.caller.close();
+  }
+
   get connectOn(): boolean {
     return this.cfg.connect !== undefined;
   }
