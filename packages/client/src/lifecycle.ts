@@ -224,6 +224,8 @@ export class Lifecycle {
     const subs = channels.connectParams();
     const params: ConnectParams = { name: this.opts.name, version: this.opts.version, protocol: PROTOCOL_VERSION, subs };
     if (token !== undefined) params.token = token;
+    const data = this.opts.connectData?.();
+    if (data !== undefined) params.data = data;
     const positions = serverSubs.connectParam();
     if (positions) params.serverSubs = positions;
     const id = requests.command('connect', params, (err, res) => this.onConnectReply(conn, id, err, res), null);

@@ -20,6 +20,12 @@ export interface ClientOptions {
   getToken?: () => string | Promise<string>;
   /** A static token, used when there is no getToken. */
   token?: string;
+  /**
+   * What the app's connect hook sees as `data` (docs/backends.md), sent with
+   * every connect attempt; a function is called per attempt. The gateway itself
+   * does not read it.
+   */
+  connectData?: unknown | (() => unknown);
   /** Client name and version, shown in server logs. */
   name?: string;
   version?: string;
@@ -63,6 +69,7 @@ export interface Settings {
   url: string;
   getToken: (() => string | Promise<string>) | undefined;
   token: string | undefined;
+  connectData: (() => unknown) | undefined;
   name: string;
   version: string;
   minReconnectDelay: number;
@@ -100,6 +107,7 @@ export function settings(o: ClientOptions): Settings {
     url: o.url,
     getToken: o.getToken,
     token: o.token,
+    connectData: dataSource(o.connectData),
     name: o.name ?? CLIENT_NAME,
     version: o.version ?? CLIENT_VERSION,
     minReconnectDelay: o.minReconnectDelay ?? 500,
@@ -118,4 +126,9 @@ export function settings(o: ClientOptions): Settings {
     withCredentials: o.withCredentials ?? false,
     logger: o.logger,
   };
+}
+
+function dataSource(data: unknown): (() => unknown) | undefined {
+  if (data === undefined) return undefined;
+  return typeof data === 'function' ? (data as () => unknown) : () => data;
 }

@@ -108,6 +108,8 @@ export interface SubscriptionOptions<T> {
   conflate?: number;
   /** Receive publications as deltas against the previous one: fewer bytes, the same publications (docs/protocol.md). */
   delta?: boolean;
+  /** What the app's subscribe hook sees as `data` (docs/backends.md), sent with every subscribe of this subscription. */
+  data?: unknown;
   onPublication?: (pub: Publication<T>) => void;
   onSubscribing?: (ctx: CodeContext) => void;
   onSubscribed?: (ctx: SubscribedContext) => void;
@@ -165,7 +167,8 @@ export function subscribedContext(r: SubscribeResult): SubscribedContext {
 export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
   private _state: SubscriptionState = 'unsubscribed';
   private _position: StreamPosition | undefined;
-  private readonly flow: Pick<SubscribeParams, 'conflate' | 'delta'> = {};
+  /** What every subscribe of this subscription carries besides the channel and position. */
+  private readonly extras: Pick<SubscribeParams, 'conflate' | 'delta' | 'data'> = {};
   /** The server may conflate this subscription: offsets jump. */
   private conflated = false;
   /** Canonical JSON of the last publication's data, which the next delta applies to (delta subscriptions). */
@@ -179,8 +182,9 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
   ) {
     super();
     if (opts.since) this._position = { offset: opts.since.offset, epoch: opts.since.epoch };
-    if (opts.conflate) this.flow.conflate = opts.conflate;
-    if (opts.delta) this.flow.delta = true;
+    if (opts.conflate) this.extras.conflate = opts.conflate;
+    if (opts.delta) this.extras.delta = true;
+    if (opts.data !== undefined) this.extras.data = opts.data;
     if (opts.onPublication) this.on('publication', opts.onPublication);
     if (opts.onSubscribing) this.on('subscribing', opts.onSubscribing);
     if (opts.onSubscribed) this.on('subscribed', opts.onSubscribed);
@@ -255,7 +259,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
 
   /** @internal The subscribe params: with `since` whenever a position is known, so the server recovers. */
   _subscribeParams(): SubscribeParams {
-    const p: SubscribeParams = { channel: this.channel, ...this.flow };
+    const p: SubscribeParams = { channel: this.channel, ...this.extras };
     if (this._position) p.since = { ...this._position };
     return p;
   }
@@ -313,7 +317,7 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
   /** The publication with its data: rebuilt from a delta, and kept as the next delta's base. */
   private withData(push: PubPush): Publication | undefined {
     if (push.delta === undefined) {
-      if (this.flow.delta) this.base = canonicalJson(push.data);
+      if (this.extras.delta) this.base = canonicalJson(push.data);
       return push;
     }
     if (this.base === undefined) return undefined;
