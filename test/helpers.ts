@@ -141,6 +141,7 @@ export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'con
  * (a network drop as the client sees it), `block()` refuses new ones until
  * `unblock()`.
  */
+/** A TCP proxy on 127.0.0.1 to `targetPort`, which a test can cut, block or point elsewhere. */
 export async function startProxy(targetPort: number) {
   const net = await import('node:net');
   const open = new Set<import('node:net').Socket>();
@@ -178,6 +179,11 @@ export async function startProxy(targetPort: number) {
     },
     unblock() {
       blocked = false;
+    },
+    /** New connections go to `next`; open ones are cut, as a failover would. */
+    switchTo(next: number) {
+      targetPort = next;
+      for (const s of open) s.destroy();
     },
     close() {
       for (const s of open) s.destroy();

@@ -4,10 +4,9 @@
  * acknowledged, and a loopback proxy whose target can be switched (a
  * "failover" the test controls).
  */
-import { type Socket, connect, createServer } from 'node:net';
 import { createClient } from '@tidings/client';
 import { signToken } from '@tidings/server';
-import { API_KEY, SECRET, until } from './helpers.js';
+import { API_KEY, SECRET, startProxy, until } from './helpers.js';
 import type { Ack, ClientLog } from './cluster-helpers.js';
 
 export interface LoggingClient {
@@ -87,33 +86,6 @@ export function positionConflicts(acked: Ack[], logs: ClientLog[]): string[] {
 
 /** A TCP proxy on loopback to `target`; `switchTo` sends new connections elsewhere and cuts the open ones. */
 export async function startSwitchProxy(target: number) {
-  const open = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      open.add(s);
-      s.on('error', () => {});
-      s.on('close', () => {
-        open.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    switchTo(next: number) {
-      target = next;
-      for (const s of open) s.destroy();
-    },
-    close() {
-      for (const s of open) s.destroy();
-      return new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  const proxy = await startProxy(target);
+  return Object.assign(proxy, { url: `redis://127.0.0.1:${proxy.port}` });
 }
