@@ -23,7 +23,7 @@ const request = (peer: string, xff: string | string[] | undefined) =>
   ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as never;
 
 const ipv4 = fc.ipV4();
-const hop = fc.oneof(ipv4, fc.ipV6(), fc.string({ maxLength: 20 }), fc.constantFrom('unknown', '', ' 10.1.2.3 ', '::ffff:10.1.2.3'));
+const hop = fc.oneof(ipv4, fc.ipV6(), fc.string({ maxLength: 20 }), fc.constantFrom('unknown', '', ' 10.1.2.3 ', '::ffff:10.1.2.3', '203.0.113.9:443', '[2001:db8::1]:80', '[fd00::1]'));
 const header = fc.oneof(fc.array(hop, { maxLength: 6 }).map((h) => h.join(',')), fc.string({ maxLength: 60 }), fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 }));
 
 describe('the source address', () => {
@@ -45,7 +45,8 @@ describe('the source address', () => {
         const got = a.sourceAddress(request('::ffff:127.0.0.1', xff));
         expect(isIP(got)).not.toBe(0);
         const hops = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map((h) => h.trim().replace(/^::ffff:(?=\d+\.)/, ''));
-        expect(got === '127.0.0.1' || hops.includes(got)).toBe(true);
+        const named = (h: string) => h === got || h.startsWith(`[${got}]`) || h.startsWith(`${got}:`); // a hop may carry a port
+        expect(got === '127.0.0.1' || hops.some(named)).toBe(true);
         if (got !== '127.0.0.1') expect(trusted.check(got, isIP(got) === 6 ? 'ipv6' : 'ipv4')).toBe(false);
       }),
       { numRuns: 1000 },
@@ -58,6 +59,15 @@ describe('the source address', () => {
     expect(a.sourceAddress(request('127.0.0.1', ['198.51.100.1', '10.4.4.4, 10.0.0.2']))).toBe('198.51.100.1');
     expect(a.sourceAddress(request('127.0.0.1', 'garbage, 10.4.4.4'))).toBe('127.0.0.1');
     expect(a.sourceAddress(request('127.0.0.1', undefined))).toBe('127.0.0.1');
+  });
+
+  it('reads a hop that carries a port, as some proxies write it', () => {
+    const a = new Admission(limits({ trustedProxies: ['127.0.0.1', '10.0.0.0/8'] }));
+    expect(a.sourceAddress(request('127.0.0.1', '203.0.113.9:51234, 10.4.4.4:443'))).toBe('203.0.113.9');
+    expect(a.sourceAddress(request('127.0.0.1', '[2001:db8::7]:8080'))).toBe('2001:db8::7');
+    expect(a.sourceAddress(request('127.0.0.1', '[2001:db8::7]'))).toBe('2001:db8::7');
+    expect(a.sourceAddress(request('127.0.0.1', '[2001:db8::7]x'))).toBe('127.0.0.1');
+    expect(a.sourceAddress(request('127.0.0.1', '203.0.113.9:99999999'))).toBe('127.0.0.1');
   });
 });
 

@@ -26,6 +26,16 @@ function plain(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
+/** A hop as some proxies write it, `1.2.3.4:5678`, `[2001:db8::1]:5678` or `[2001:db8::1]`, without the port. */
+function withoutPort(hop: string): string {
+  if (hop.startsWith('[')) {
+    const end = hop.indexOf(']');
+    return end > 0 && (end === hop.length - 1 || /^:\d{1,5}$/.test(hop.slice(end + 1))) ? hop.slice(1, end) : hop;
+  }
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(hop);
+  return m ? m[1]! : hop;
+}
+
 function proxyList(entries: readonly string[]): BlockList {
   const list = new BlockList();
   for (const entry of entries) {
@@ -64,7 +74,7 @@ export class Admission {
     const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',');
     // Walk from the nearest hop back; the first address no trusted proxy owns is the client.
     for (let i = hops.length - 1; i >= 0; i--) {
-      const hop = plain(hops[i]!.trim());
+      const hop = plain(withoutPort(hops[i]!.trim()));
       if (isIP(hop) === 0) return peer;
       if (!this.trusted(hop)) return hop;
     }
