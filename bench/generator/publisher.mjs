@@ -5,8 +5,8 @@
  * quietly slower send rate (coordinated omission). Requests are pipelined on a
  * few keep-alive raw TCP sockets per endpoint; responses are only parsed for
  * status and length. With `batch` set, publications go `batch` at a time in
- * one `POST /api/batch`, each request due at the scheduled time of its group,
- * which every publication in it carries (a worker reporting per tick).
+ * one `POST /api/batch`, each request due at the end of its group's tick,
+ * the time every publication in it carries (a worker reporting per tick).
  */
 import { connect } from 'node:net';
 import { sleep } from '../lib/sys.mjs';
@@ -155,20 +155,23 @@ export class HttpPublisher {
     const per = this.perRequest;
     const requests = Math.ceil(count / per);
     const interval = (1000 * per) / rate; // between requests
+    // A batch goes out at the end of its tick, so `count` publications span count / rate seconds either way.
+    const lead = this.batch ? 1 : 0;
+    const slot = (k) => t0 + (k + lead) * interval;
     let k = 0;
     let maxLagMs = 0;
     let overloaded = false;
     while (k < requests) {
       const now = performance.now();
-      const due = Math.min(requests, Math.floor((now - t0) / interval) + 1);
-      if (k < due) maxLagMs = Math.max(maxLagMs, now - (t0 + k * interval));
-      for (; k < due; k++) this.queueGroup(k * per, Math.min(per, count - k * per), Math.round((t0 + k * interval) * 1000), makeBody);
+      const due = Math.min(requests, Math.max(0, Math.floor((now - t0) / interval) + 1 - lead));
+      if (k < due) maxLagMs = Math.max(maxLagMs, now - slot(k));
+      for (; k < due; k++) this.queueGroup(k * per, Math.min(per, count - k * per), Math.round(slot(k) * 1000), makeBody);
       this.flush();
       if (this.inFlight > this.maxInFlight) {
         overloaded = true;
         break;
       }
-      if (k < requests) await sleep(Math.min(1, Math.max(0, t0 + k * interval - performance.now())));
+      if (k < requests) await sleep(Math.min(1, Math.max(0, slot(k) - performance.now())));
     }
     return { sent: Math.min(count, k * per), seconds: (performance.now() - t0) / 1000, maxLagMs, overloaded };
   }

@@ -22,7 +22,7 @@ export function startMeter(server) {
     return {
       seconds,
       serverCpu: Math.round(serverMs / 10 / seconds),
-      engineCpu: r0 ? Math.round(engineMs / 10 / seconds) : undefined,
+      engineCpu: r0 ? Math.round(engineMs / seconds) / 10 : undefined, // one decimal: Redis is often below 1 %
       genCpu: Math.round(genMs / 10 / seconds),
       otherCpu: Math.max(0, Math.round((machineCpuMs() - all0 - serverMs - genMs - engineMs) / 10 / seconds)),
       serverRss: s1.rss,
