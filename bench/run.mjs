@@ -4,7 +4,7 @@
  * generator, prints a table per scenario and writes JSON, a Markdown summary
  * and the fan-out latency chart under bench/results/.
  *
- *   node bench/run.mjs [--long] [--only fanout,channels,idle,connect,recovery,polling,scaleout,scaleoutcluster]
+ *   node bench/run.mjs [--long | --quick] [--only fanout,fanoutredis,channels,channelsbatch,channelsredis,idle,connect,recovery,polling,scaleout,scaleoutcluster]
  *                      [--servers tidings,socketio,ws,ws-coalesce] [--profile] [--heap]
  *                      [--gateways host:port,host:port] [--no-pin] [--quiet-wait S] [--out DIR]
  *                      [--node-cores 0.3]   (scale-out: CPU budget per node; 0 = uncapped)
@@ -19,6 +19,8 @@ import { SERVERS, launch } from './servers/launch.mjs';
 import { tidings as tidingsProtocol } from './generator/protocols.mjs';
 import * as fanout from './scenarios/fanout.mjs';
 import * as channels from './scenarios/channels.mjs';
+import * as channelsBatch from './scenarios/channels-batch.mjs';
+import { onRedis } from './scenarios/on-redis.mjs';
 import * as idle from './scenarios/idle-memory.mjs';
 import * as connectStorm from './scenarios/connect-storm.mjs';
 import * as recovery from './scenarios/recovery.mjs';
@@ -27,13 +29,14 @@ import * as scaleOut from './scenarios/scale-out.mjs';
 import * as scaleOutCluster from './scenarios/scale-out-cluster.mjs';
 import { markdownTable, textTable } from './report/table.mjs';
 import { fanoutSvg, writeChart } from './report/chart.mjs';
-import { checkTargets, columns as targetColumns } from './report/targets.mjs';
+import { checkTargets, checkTargets15, columns as targetColumns } from './report/targets.mjs';
 import { formatSummary, summarise } from './report/profile.mjs';
 
 const { values: o } = parseArgs({
   options: {
     long: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'fanout,channels,idle,connect,recovery,polling,scaleout' },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'fanout,fanoutredis,channels,channelsbatch,channelsredis,idle,connect,recovery,polling,scaleout' },
     servers: { type: 'string', default: Object.keys(SERVERS).join(',') },
     profile: { type: 'boolean', default: false },
     heap: { type: 'boolean', default: false },
@@ -49,22 +52,40 @@ const long = o.long;
 const fdLimit = nofileLimit();
 const log = (s) => console.log(s);
 
-/** Scenario parameters: the short run (`npm run bench`) and --long. */
+/** The short run's value, --long's, or --quick's (a smoke check: tiny loads, two steps). */
+const pick = (short, longer, quick = short) => (o.quick ? quick : long ? longer : short);
+
+const fanoutParams = {
+  subscribers: pick(2000, 2000, 200),
+  steps: pick(
+    [20e3, 50e3, 100e3, 200e3, 400e3, 600e3, 800e3, 1.2e6, 1.6e6, 2.4e6, 3.2e6],
+    [20e3, 50e3, 100e3, 150e3, 200e3, 300e3, 400e3, 600e3, 800e3, 1e6, 1.2e6, 1.6e6, 2e6, 2.4e6, 3.2e6, 4e6],
+    [2e3, 5e3],
+  ),
+  stepSeconds: pick(3, 10, 1),
+  p99Limit: 50,
+};
+const channelsParams = {
+  connections: pick(10_000, 10_000, 1000),
+  rates: pick([1e3, 2e3, 4e3, 8e3, 16e3, 32e3], [1e3, 2e3, 4e3, 6e3, 8e3, 12e3, 16e3, 24e3, 32e3], [1e3, 2e3]),
+  stepSeconds: pick(2, 10, 1),
+  p99Limit: 50,
+};
+/** Issue 15 wants batches at 5× ws's single-publish ceiling: the same ladder, continued past 32 k. */
+const batchRates = [...channelsParams.rates, ...pick([64e3, 128e3], [48e3, 64e3, 96e3, 128e3, 160e3], [4e3])];
+
+/** Scenario parameters: the short run (`npm run bench`), --long and --quick. */
 const PLANS = {
-  fanout: {
-    module: fanout,
-    params: {
-      subscribers: 2000,
-      steps: long
-        ? [20e3, 50e3, 100e3, 150e3, 200e3, 300e3, 400e3, 600e3, 800e3, 1e6, 1.2e6, 1.6e6, 2e6, 2.4e6, 3.2e6, 4e6]
-        : [20e3, 50e3, 100e3, 200e3, 400e3, 600e3, 800e3, 1.2e6, 1.6e6, 2.4e6, 3.2e6],
-      stepSeconds: long ? 10 : 3,
-      p99Limit: 50,
-    },
+  fanout: { module: fanout, params: fanoutParams },
+  fanoutredis: {
+    module: onRedis(fanout, { title: 'Fan-out: one channel, one Tidings node on Redis', publicationsPerDelivery: (p) => 1 / p.subscribers }),
+    params: fanoutParams,
   },
-  channels: {
-    module: channels,
-    params: { connections: 10_000, rates: long ? [1e3, 2e3, 4e3, 6e3, 8e3, 12e3, 16e3, 24e3, 32e3] : [1e3, 2e3, 4e3, 8e3, 16e3, 32e3], stepSeconds: long ? 10 : 2, p99Limit: 50 },
+  channels: { module: channels, params: channelsParams },
+  channelsbatch: { module: channelsBatch, params: { ...channelsParams, rates: batchRates, batch: 100 } },
+  channelsredis: {
+    module: onRedis(channels, { title: 'Many channels: one subscriber per channel, one Tidings node on Redis', publicationsPerDelivery: () => 1 }),
+    params: channelsParams,
   },
   idle: {
     module: idle,
@@ -182,9 +203,11 @@ async function main() {
       if (png) md.push(`![fan-out latency](fanout-latency.png)\n`);
     }
   }
-  const targets = checkTargets(results);
-  log(`\n== Targets (issue 5)\n${textTable(targetColumns, targets)}`);
-  md.push(`## Targets (issue 5)\n\n${markdownTable(targetColumns, targets)}\n`);
+  for (const [issue, check] of [[5, checkTargets], [15, checkTargets15]]) {
+    const targets = check(results);
+    log(`\n== Targets (issue ${issue})\n${textTable(targetColumns, targets)}`);
+    md.push(`## Targets (issue ${issue})\n\n${markdownTable(targetColumns, targets)}\n`);
+  }
   if (profileRoot) md.push(...profileSummaries(profileRoot));
   writeFileSync(join(o.out, 'summary.md'), md.join('\n'));
   log(`\nresults in ${o.out}`);

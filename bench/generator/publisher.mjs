@@ -4,7 +4,9 @@
  * time, so a stalled server or generator shows up as latency instead of a
  * quietly slower send rate (coordinated omission). Requests are pipelined on a
  * few keep-alive raw TCP sockets per endpoint; responses are only parsed for
- * status and length.
+ * status and length. With `batch` set, publications go `batch` at a time in
+ * one `POST /api/batch`, each request due at the end of its group's tick,
+ * the time every publication in it carries (a worker reporting per tick).
  */
 import { connect } from 'node:net';
 import { sleep } from '../lib/sys.mjs';
@@ -84,9 +86,11 @@ export class HttpPublisher {
   /**
    * @param {object} o
    * @param {Array<{host: string, port: number, apiPath?: string}>} o.endpoints  publications go round-robin over these
+   * @param {number} [o.batch]  publications per `POST /api/batch`; 0: one `POST /api/publish` each
    */
-  constructor({ endpoints, apiKey, socketsPerEndpoint = 4, maxInFlight = 20_000 }) {
+  constructor({ endpoints, apiKey, socketsPerEndpoint = 4, maxInFlight = 20_000, batch = 0 }) {
     this.endpoints = endpoints;
+    this.batch = batch;
     this.apiKey = apiKey;
     this.maxInFlight = maxInFlight;
     const onResponse = (status, body) => {
@@ -115,10 +119,10 @@ export class HttpPublisher {
   }
 
   /** Queue one POST of `body` (JSON text); call flush() to send what was queued. */
-  queue(body) {
+  queue(body, path) {
     const s = this.sockets[this.next];
     this.next = (this.next + 1) % this.sockets.length;
-    const path = s.endpoint.apiPath ?? '/api/publish';
+    path ??= s.endpoint.apiPath ?? '/api/publish';
     s.queue(
       `POST ${path} HTTP/1.1\r\nHost: ${s.endpoint.host}\r\nAuthorization: apikey ${this.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
@@ -126,6 +130,18 @@ export class HttpPublisher {
 
   flush() {
     for (const s of this.sockets) s.flush();
+  }
+
+  /** Publications per request. */
+  get perRequest() {
+    return this.batch || 1;
+  }
+
+  /** Queue publications `seq` … `seq + n - 1`, all stamped `us`: one request, batched or not. */
+  queueGroup(seq, n, us, makeBody) {
+    if (!this.batch) return this.queue(makeBody(seq, us));
+    const items = Array.from({ length: n }, (_, i) => makeBody(seq + i, us));
+    this.queue(`{"publications":[${items.join(',')}]}`, '/api/batch');
   }
 
   /**
@@ -136,35 +152,42 @@ export class HttpPublisher {
   async run({ rate, count, makeBody }) {
     await this.open();
     const t0 = performance.now();
-    const interval = 1000 / rate;
-    let seq = 0;
+    const per = this.perRequest;
+    const requests = Math.ceil(count / per);
+    const interval = (1000 * per) / rate; // between requests
+    // A batch goes out at the end of its tick, so `count` publications span count / rate seconds either way.
+    const lead = this.batch ? 1 : 0;
+    const slot = (k) => t0 + (k + lead) * interval;
+    let k = 0;
     let maxLagMs = 0;
     let overloaded = false;
-    while (seq < count) {
+    while (k < requests) {
       const now = performance.now();
-      const due = Math.min(count, Math.floor((now - t0) / interval) + 1);
-      if (seq < due) maxLagMs = Math.max(maxLagMs, now - (t0 + seq * interval));
-      for (; seq < due; seq++) this.queue(makeBody(seq, Math.round((t0 + seq * interval) * 1000)));
+      const due = Math.min(requests, Math.max(0, Math.floor((now - t0) / interval) + 1 - lead));
+      if (k < due) maxLagMs = Math.max(maxLagMs, now - slot(k));
+      for (; k < due; k++) this.queueGroup(k * per, Math.min(per, count - k * per), Math.round(slot(k) * 1000), makeBody);
       this.flush();
       if (this.inFlight > this.maxInFlight) {
         overloaded = true;
         break;
       }
-      if (seq < count) await sleep(Math.min(1, Math.max(0, t0 + seq * interval - performance.now())));
+      if (k < requests) await sleep(Math.min(1, Math.max(0, slot(k) - performance.now())));
     }
-    return { sent: seq, seconds: (performance.now() - t0) / 1000, maxLagMs, overloaded };
+    return { sent: Math.min(count, k * per), seconds: (performance.now() - t0) / 1000, maxLagMs, overloaded };
   }
 
   /**
    * Closed loop, for capacity rather than latency: keep `inFlight` requests
    * unanswered for `seconds`, sending the next as soon as one is answered.
+   * Counts publications (`inFlight` requests of `batch` each when batched).
    */
   async saturate({ seconds, inFlight, makeBody }) {
     await this.open();
     const t0 = performance.now();
+    const per = this.perRequest;
     let seq = 0;
     while (performance.now() - t0 < seconds * 1000) {
-      for (; this.inFlight < inFlight; seq++) this.queue(makeBody(seq, Math.round(performance.now() * 1000)));
+      for (; this.inFlight < inFlight; seq += per) this.queueGroup(seq, per, Math.round(performance.now() * 1000), makeBody);
       this.flush();
       await sleep(1);
     }

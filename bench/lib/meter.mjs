@@ -8,6 +8,8 @@ import { machineCpuMs, selfCpuMs, sleep, waitQuiet } from './sys.mjs';
 
 export function startMeter(server) {
   const s0 = server.stats();
+  // A server on an engine process (Redis) also reports that process's CPU, apart from its own.
+  const r0 = server.engineStats?.();
   const g0 = selfCpuMs();
   const all0 = machineCpuMs();
   const t0 = performance.now();
@@ -16,11 +18,13 @@ export function startMeter(server) {
     const s1 = server.stats();
     const serverMs = s1.cpuMs - s0.cpuMs;
     const genMs = selfCpuMs() - g0;
+    const engineMs = r0 ? server.engineStats().cpuMs - r0.cpuMs : 0;
     return {
       seconds,
       serverCpu: Math.round(serverMs / 10 / seconds),
+      engineCpu: r0 ? Math.round(engineMs / seconds) / 10 : undefined, // one decimal: Redis is often below 1 %
       genCpu: Math.round(genMs / 10 / seconds),
-      otherCpu: Math.max(0, Math.round((machineCpuMs() - all0 - serverMs - genMs) / 10 / seconds)),
+      otherCpu: Math.max(0, Math.round((machineCpuMs() - all0 - serverMs - genMs - engineMs) / 10 / seconds)),
       serverRss: s1.rss,
     };
   };

@@ -36,6 +36,37 @@ export function checkTargets(results) {
   return rows;
 }
 
+/** A scenario's figure for one server: a number, or why there is none. */
+function figure(results, scenario, server, key) {
+  const r = results[scenario]?.servers?.[server];
+  if (!r) return { missing: `${scenario}/${server} not measured` };
+  if (r.error || typeof r[key] !== 'number') return { missing: `${scenario}/${server} failed: ${r.error ?? `no ${key}`}` };
+  return { value: r[key] };
+}
+
+/** "a ≥ factor × b", computed from the run; "not measured" when either side did not run. */
+function ratioRow(target, a, b, factor, unit) {
+  if (a.missing || b.missing) return { target, measured: [a.missing, b.missing].filter(Boolean).join('; '), verdict: 'not measured' };
+  const r = b.value ? a.value / b.value : null;
+  const n = (v) => v.toLocaleString('en-US');
+  return { target, measured: `${n(a.value)} vs ${n(b.value)}${unit} (${times(r, 2)})`, verdict: r === null ? 'n/a' : r >= factor ? 'met' : 'NOT MET' };
+}
+
+/** Issue 15: batch publishing, the many-channels and connect figures against ws, and the Redis engine against memory. */
+export function checkTargets15(results) {
+  const at = (scenario, server, key = 'maxSustained') => figure(results, scenario, server, key);
+  const perCore = at('fanoutredis', 'tidings-redis', 'perRedisCore');
+  const perCoreChannels = at('channelsredis', 'tidings-redis', 'perRedisCore');
+  const note = (row, f) => (f.value ? { ...row, measured: `${row.measured}; ${f.value.toLocaleString('en-US')} pub/s per Redis core` } : row);
+  return [
+    ratioRow('many channels, batch ≥ 5× ws single publish', at('channelsbatch', 'tidings'), at('channels', 'ws'), 5, ' pub/s'),
+    ratioRow('many channels, single publish ≥ ws', at('channels', 'tidings'), at('channels', 'ws'), 1, ' pub/s'),
+    ratioRow('connect storm ≥ 0.9× ws', at('connect', 'tidings', 'connectsPerSec'), at('connect', 'ws', 'connectsPerSec'), 0.9, ' connects/s'),
+    note(ratioRow('Redis fan-out ≥ ½ memory fan-out', at('fanoutredis', 'tidings-redis'), at('fanout', 'tidings'), 0.5, ' deliveries/s'), perCore),
+    note(ratioRow('Redis many channels ≥ ½ memory many channels', at('channelsredis', 'tidings-redis'), at('channels', 'tidings'), 0.5, ' pub/s'), perCoreChannels),
+  ];
+}
+
 export const columns = [
   ['target', 'target'],
   ['measured', 'measured (Tidings vs peer)'],

@@ -46,6 +46,7 @@ async function step({ meterOf, pub, sink, connections, rate, seconds, p99Limit }
     lost: Math.max(0, sent.sent - received),
     pubErrors: pub.failed - failedBefore,
     serverCpu: m.serverCpu,
+    engineCpu: m.engineCpu,
     genCpu: m.genCpu,
     otherCpu: m.otherCpu,
   };
@@ -82,10 +83,10 @@ export async function runOne(server, opts) {
   const pool = await openPool({ targets, protocol: server.protocol, sink, count: connections, tokens, channelOf, sampleEvery: 1, timeoutMs: 120_000 });
   if (pool.failed) throw new Error(`${server.kind}: ${pool.failed} connections failed: ${JSON.stringify(pool.errors)}`);
   // After 10,000 connects a server is busy for seconds (subscriptions, GC): measure its steady state.
-  await waitQuiet({ timeoutMs: 20_000 });
+  await waitQuiet({ timeoutMs: Math.min(20_000, opts.quietWaitMs ?? 20_000) });
   await opts.afterConnect?.(); // e.g. the scale-out scenario's CPU caps, once the connections are in
   // The same number of publishing sockets in all, however many gateways share them.
-  const pub = new HttpPublisher({ endpoints: targets, apiKey: API_KEY, socketsPerEndpoint: Math.max(1, Math.round(8 / targets.length)) });
+  const pub = new HttpPublisher({ endpoints: targets, apiKey: API_KEY, socketsPerEndpoint: Math.max(1, Math.round(8 / targets.length)), batch: opts.batch });
   await pub.open();
   const meterOf = () => startMeter(server);
   try {
@@ -113,8 +114,10 @@ export const columns = [
   ['verdict', ''],
 ];
 
-export function rowsOf(result) {
-  return Object.entries(result.servers).flatMap(([server, r]) =>
-    r.error ? [{ server, verdict: `error: ${r.error}` }] : r.steps.map((s) => ({ server, ...s, verdict: s.ok ? 'ok' : 'FAIL' })),
-  );
+/** One row per step; `label` names a server's rows (e.g. `tidings (batch)`). */
+export function rowsOf(result, label = (server) => server) {
+  return Object.entries(result.servers).flatMap(([kind, r]) => {
+    const server = label(kind);
+    return r.error ? [{ server, verdict: `error: ${r.error}` }] : r.steps.map((s) => ({ server, ...s, verdict: s.ok ? 'ok' : 'FAIL' }));
+  });
 }

@@ -44,6 +44,7 @@ async function step({ server, pub, sink, subs, deliveries, seconds, p99Limit }) 
     cut: sink.closed - closedBefore,
     pubErrors: pub.failed,
     serverCpu: m.serverCpu,
+    engineCpu: m.engineCpu,
     genCpu: m.genCpu,
     otherCpu: m.otherCpu,
     pubLagMs: Math.round(sent.maxLagMs),

@@ -27,7 +27,7 @@ export const title = 'Scale-out: one vs two Tidings nodes on Redis (many channel
 export const only = ['tidings'];
 
 /** Launch `count` nodes on `redisUrl`, all on core 0, with their own key prefix per run. */
-async function startNodes(count, redisUrl, prefix) {
+export async function startNodes(count, redisUrl, prefix) {
   const args = ['--engine', 'redis', '--redis-url', redisUrl];
   const nodes = [];
   for (let i = 0; i < count; i++) nodes.push(await launch('tidings', { args, env: { TIDINGS_REDIS_PREFIX: prefix } }));
