@@ -91,7 +91,7 @@ async function waitFor(rx: HookReceiver, want: Partial<PusherHookEvent>): Promis
 
 /** The real server SDK's check, as a Pusher backend's webhook route does it. */
 function sdkValid(req: HookRequest, secret = APP.secret): boolean {
-  const sdk = new Pusher({ appId: APP.id, key: APP.key, secret });
+  const sdk = new Pusher({ appId: APP.id, key: APP.key, secret, cluster: 'mt1' });
   return sdk.webhook({ headers: req.headers as Record<string, string>, rawBody: req.rawBody }).isValid();
 }
 
@@ -167,6 +167,18 @@ describe('Pusher webhooks', () => {
     await waitFor(rx, { channel: 'room-mine' });
     await new Promise((r) => setTimeout(r, 200));
     expect(rx.events.map((e) => e.channel)).toEqual(['room-mine']);
+  });
+
+  it('signals build no event unless a Pusher webhook wants client events', async () => {
+    rx = await startHookReceiver();
+    const tidingsOnly = await startTestGateway({ pusher: { apps: [APP] }, webhooks: { ...fast, url: rx.url, secret: 'webhook-secret-0123456789' } });
+    const noClientEvents = await startTestGateway({ pusher: { apps: [{ ...APP, webhooks: [{ url: rx.url, events: ['channel_occupied'] }] }] }, webhooks: fast });
+    const withClientEvents = await startTestGateway({ pusher: { apps: [{ ...APP, webhooks: [{ url: rx.url }] }] }, webhooks: fast });
+    try {
+      expect([tidingsOnly, noClientEvents, withClientEvents].map((g) => g.gw.ctx.hub.events.signals)).toEqual([false, false, true]);
+    } finally {
+      await Promise.all([tidingsOnly.close(), noClientEvents.close(), withClientEvents.close()]);
+    }
   });
 
   it('a failed request is retried with the same events: none is lost', async () => {
