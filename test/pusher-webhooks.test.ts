@@ -7,8 +7,10 @@ import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Pusher from 'pusher';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type NodeProcess, killAllNodes, startNode } from './cluster-helpers.js';
 import { type TestGateway, startTestGateway, until } from './helpers.js';
-import { APP, type PusherClient, PusherJs, connected, pusherClient, subscribed } from './pusher-helpers.js';
+import { APP, type PusherClient, PusherJs, connected, pusherClient, pusherConfig, subscribed } from './pusher-helpers.js';
+import { skipWithoutRedis, startRedis } from './redis-server.js';
 
 interface PusherHookEvent {
   name: string;
@@ -193,4 +195,33 @@ describe('Pusher webhooks', () => {
     expect(rx.events).toEqual([{ name: 'channel_occupied', channel: 'room-retry' }]);
     expect(sdkValid(rx.requests[1]!)).toBe(true);
   });
+});
+
+describe.skipIf(skipWithoutRedis)('Pusher webhooks on two Redis nodes', () => {
+  it('one stream for the app: occupied once, both members, a client event from the other node, vacated once', async () => {
+    const redis = await startRedis();
+    rx = await startHookReceiver();
+    try {
+      const config = { ...pusherConfig({ webhooks: [{ url: rx.url }] }), webhooks: fast };
+      const [n1, n2] = (await Promise.all([startNode(redis.url, config), startNode(redis.url, config)])) as [NodeProcess, NodeProcess];
+      const alice = await client(n1.port, 'alice');
+      await subscribed(alice, 'presence-team');
+      await waitFor(rx, { name: 'member_added', user_id: 'alice' });
+      const bob = await client(n2.port, 'bob');
+      const b = await subscribed(bob, 'presence-team');
+      await waitFor(rx, { name: 'member_added', user_id: 'bob' });
+      b.channel.trigger('client-hello', { from: 'bob' });
+      expect(await waitFor(rx, { name: 'client_event' })).toMatchObject({ channel: 'presence-team', event: 'client-hello', data: '{"from":"bob"}', user_id: 'bob' });
+      alice.disconnect();
+      await waitFor(rx, { name: 'member_removed', user_id: 'alice' });
+      bob.disconnect();
+      await waitFor(rx, { name: 'channel_vacated' });
+      const names = rx.events.map((e) => `${e.name}${e.user_id ? `:${e.user_id}` : ''}`);
+      expect(names).toEqual(['channel_occupied', 'member_added:alice', 'member_added:bob', 'client_event:bob', 'member_removed:alice', 'member_removed:bob', 'channel_vacated']);
+      for (const r of rx.requests) expect(sdkValid(r)).toBe(true);
+    } finally {
+      killAllNodes();
+      await redis.destroy();
+    }
+  }, 60_000);
 });
