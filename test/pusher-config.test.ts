@@ -16,8 +16,27 @@ describe('pusher config', () => {
   it('takes one app from the environment, with the defaults', () => {
     const { config } = loadConfig({ env: { ...base, TIDINGS_PUSHER_APP_ID: 'shop', TIDINGS_PUSHER_KEY: 'shop-key', TIDINGS_PUSHER_SECRET: 'a-long-random-secret' } });
     expect(config.pusher.apps).toEqual([
-      { id: 'shop', key: 'shop-key', secret: 'a-long-random-secret', clientEvents: true, maxConnections: 0, maxPresenceMembers: 100, maxEventBytes: 10_240, allowedOrigins: [] },
+      { id: 'shop', key: 'shop-key', secret: 'a-long-random-secret', clientEvents: true, maxConnections: 0, maxPresenceMembers: 100, maxEventBytes: 10_240, allowedOrigins: [], webhooks: [] },
     ]);
+  });
+
+  it("takes that app's webhook URL from the environment, with every event", () => {
+    const env = { ...base, TIDINGS_PUSHER_APP_ID: 'shop', TIDINGS_PUSHER_KEY: 'shop-key', TIDINGS_PUSHER_SECRET: 'a-long-random-secret', TIDINGS_PUSHER_WEBHOOK_URL: 'https://shop.example/hooks' };
+    const { config } = loadConfig({ env });
+    expect(config.pusher.apps[0]!.webhooks).toEqual([
+      { url: 'https://shop.example/hooks', events: ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event'] },
+    ]);
+    const { TIDINGS_PUSHER_APP_ID: _, ...half } = env;
+    expect(() => loadConfig({ env: half })).toThrow(/go together/);
+  });
+
+  it('checks the webhooks of an app: URLs, event names, each URL once', () => {
+    const app = { id: 'a', key: 'k', secret: 'secret-123' };
+    const hooks = (webhooks: unknown) => parseConfig({ pusher: { apps: [{ ...app, webhooks }] } }).pusher.apps[0]!.webhooks;
+    expect(hooks([{ url: 'http://127.0.0.1:9/x', events: ['client_event'] }])).toEqual([{ url: 'http://127.0.0.1:9/x', events: ['client_event'] }]);
+    expect(() => hooks([{ url: 'ftp://x' }])).toThrow(/http/);
+    expect(() => hooks([{ url: 'http://x/', events: ['client_publication'] }])).toThrow(ConfigError);
+    expect(() => hooks([{ url: 'http://x/' }, { url: 'http://x/' }])).toThrow(/each webhook URL once/);
   });
 
   it('refuses half of the environment trio, naming the variables', () => {

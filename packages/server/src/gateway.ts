@@ -34,6 +34,7 @@ import { createLogger } from './node/logger.js';
 import { Deadlines, tickFor } from './node/deadlines.js';
 import { type PusherEndpoint, createPusherEndpoint } from './pusher/endpoint.js';
 import { pusherNamespaces } from './pusher/names.js';
+import { pusherWebhookStreams } from './pusher/webhooks.js';
 import type { RpcHandler } from './rpc/registry.js';
 import { RpcService } from './rpc/service.js';
 import type { Session } from './session/session.js';
@@ -109,7 +110,14 @@ export class Gateway {
       addresses: () => this.admission.addresses,
     });
     this.ctx.hooks.metrics.registerOn(this.metrics.registry);
-    this.webhooks = Webhooks.create({ config: config.webhooks, engine, events: this.ctx.hub.events, registry: this.metrics.registry, log });
+    this.webhooks = Webhooks.create({
+      config: config.webhooks,
+      engine,
+      events: this.ctx.hub.events,
+      registry: this.metrics.registry,
+      log,
+      streams: pusherWebhookStreams(config.pusher.apps),
+    });
     const shared = { admission: this.admission, sampler: new FanoutSampler(this.metrics) };
     // Upgrades for the Pusher endpoint go there; every other one to the WebSocket endpoint, which sees only those.
     const upgrades = new EventEmitter();

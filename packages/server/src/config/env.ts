@@ -47,6 +47,7 @@ export const ENV_FIELDS: EnvField[] = [
   { name: 'TIDINGS_PUSHER_APP_ID', path: ['pusher', 'app', 'id'], read: text, help: 'id of one Pusher-protocol app (with _KEY and _SECRET)' },
   { name: 'TIDINGS_PUSHER_KEY', path: ['pusher', 'app', 'key'], read: text, help: 'key of that app: pusher-js connects to /app/<key>' },
   { name: 'TIDINGS_PUSHER_SECRET', path: ['pusher', 'app', 'secret'], read: text, help: 'secret of that app: signs channel auth and API requests' },
+  { name: 'TIDINGS_PUSHER_WEBHOOK_URL', path: ['pusher', 'app', 'webhookUrl'], read: text, help: 'URL that app\'s Pusher-format webhooks are POSTed to' },
   { name: 'TIDINGS_DATA_DIR', path: [], read: text, help: 'folder of the generated development secrets (default: the nearest .tidings)' },
 ];
 

@@ -1,10 +1,12 @@
 /**
  * The Pusher-protocol apps (docs/pusher-compatibility.md): each has an id (the
  * HTTP API's `/apps/{id}`), a key (the socket's `/app/{key}`) and a secret
- * that signs channel authorizations and API requests. `app` is one more app,
- * the one the TIDINGS_PUSHER_APP_ID/KEY/SECRET variables set.
+ * that signs channel authorizations and API requests, and may have webhooks
+ * in Pusher's format. `app` is one more app, the one the
+ * TIDINGS_PUSHER_APP_ID/KEY/SECRET (and _WEBHOOK_URL) variables set.
  */
 import { z } from 'zod';
+import { webhookUrl } from './webhooks.js';
 
 /** Ids and keys name namespaces and URL segments: a short, plain charset. */
 const PLAIN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -16,6 +18,19 @@ const appFields = {
   /** Signs channel authorizations, sign-ins and API requests (HMAC-SHA256). */
   secret: z.string().min(8, 'must be at least 8 characters'),
 };
+
+/** The events of Pusher Channels' webhooks. */
+export const PUSHER_WEBHOOK_EVENTS = ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event'] as const;
+export type PusherWebhookEventName = (typeof PUSHER_WEBHOOK_EVENTS)[number];
+
+/** Where the app's webhooks go; signed with the app's key and secret, delivered as the `webhooks` section says. */
+const pusherWebhookSchema = z
+  .object({
+    url: webhookUrl,
+    /** Events sent to this URL (default: all). */
+    events: z.array(z.enum(PUSHER_WEBHOOK_EVENTS)).min(1).default([...PUSHER_WEBHOOK_EVENTS]),
+  })
+  .strict();
 
 export const pusherAppSchema = z
   .object({
@@ -30,13 +45,19 @@ export const pusherAppSchema = z
     maxEventBytes: z.number().int().min(64).max(1_048_576).default(10_240),
     /** Allowed `Origin` values for this app's sockets (exact). Empty: any origin. */
     allowedOrigins: z.array(z.string()).default([]),
+    /** Pusher-format webhooks (docs/pusher-compatibility.md, "Webhooks"). */
+    webhooks: z
+      .array(pusherWebhookSchema)
+      .max(4)
+      .refine((list) => new Set(list.map((w) => w.url)).size === list.length, 'each webhook URL once')
+      .default([]),
   })
   .strict();
 export type PusherAppConfig = z.output<typeof pusherAppSchema>;
 
-/** The app from the environment: all three fields or none. */
+/** The app from the environment: all three fields or none, and maybe a webhook URL. */
 const envApp = z
-  .object({ id: plain.optional(), key: plain.optional(), secret: appFields.secret.optional() })
+  .object({ id: plain.optional(), key: plain.optional(), secret: appFields.secret.optional(), webhookUrl: webhookUrl.optional() })
   .strict()
   .refine((a) => a.id !== undefined && a.key !== undefined && a.secret !== undefined, {
     message: 'TIDINGS_PUSHER_APP_ID, TIDINGS_PUSHER_KEY and TIDINGS_PUSHER_SECRET go together',
@@ -48,7 +69,7 @@ export const pusherSchema = z
     app: envApp.optional(),
   })
   .strict()
-  .transform(({ apps, app }) => (app ? [...apps, pusherAppSchema.parse(app)] : apps))
+  .transform(({ apps, app }) => (app ? [...apps, fromEnv(app)] : apps))
   .superRefine((apps, ctx) => {
     for (const field of ['id', 'key'] as const) {
       const seen = new Set<string>();
@@ -60,3 +81,8 @@ export const pusherSchema = z
   })
   .transform((apps) => ({ apps }))
   .default({ apps: [] });
+
+/** The environment's app, its webhook URL as its one webhook. */
+function fromEnv({ webhookUrl: url, ...app }: z.output<typeof envApp>): PusherAppConfig {
+  return pusherAppSchema.parse({ ...app, webhooks: url === undefined ? [] : [{ url }] });
+}

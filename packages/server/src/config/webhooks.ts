@@ -18,7 +18,8 @@ export const WEBHOOK_EVENTS = [
 ] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
 
-const url = z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL');
+export const webhookUrl = z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL');
+const url = webhookUrl;
 const secret = z.string().min(16, 'must be at least 16 characters');
 
 const endpointSchema = z

@@ -16,6 +16,8 @@ export type NodeEvent =
   | { kind: 'presence'; channel: string; user: string; client: string; present: boolean }
   /** A client published on `channel`; `data` is the JSON text it sent. */
   | { kind: 'publication'; channel: string; user: string; client: string; data: string }
+  /** A client sent a signal on `channel` (Pusher client events are signals); `data` is its JSON text. Only when `signals` is on. */
+  | { kind: 'signal'; channel: string; user: string; client: string; data: string }
   /** A connection finished its connect, or closed after it. */
   | { kind: 'connection'; user: string; client: string; present: boolean };
 
@@ -25,10 +27,13 @@ export class EventBus {
   private readonly listeners: NodeEventListener[] = [];
   /** Whether anyone listens: emitters skip building the event when not. */
   active = false;
+  /** Whether anyone listens to signals (a Pusher app's webhooks): most nodes never pay for them. */
+  signals = false;
 
-  on(listener: NodeEventListener): void {
+  on(listener: NodeEventListener, opts: { signals?: boolean } = {}): void {
     this.listeners.push(listener);
     this.active = true;
+    if (opts.signals) this.signals = true;
   }
 
   /** Listeners run synchronously and must not throw (a throw is contained, not propagated to the emitter). */

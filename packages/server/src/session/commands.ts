@@ -300,18 +300,23 @@ async function signal(s: Session, id: number, p: SignalParams): Promise<void> {
   const now = s.ctx.deadlines.now();
   if (!keys.admit(now)) throw new ProtocolError(ErrorCode.TooManyRequests, 'too many signals');
   const { broker } = s.ctx.engine;
-  if (p.key === undefined) {
-    await broker.publishSignal(p.channel, s.id, encodeSignal(p.channel, JSON.stringify(p.data), s.clientInfo));
-  } else if (p.data === null) {
+  if (p.key !== undefined && p.data === null) {
     if (keys.release(p.channel, p.key)) await broker.publishSignal(p.channel, s.id, encodeSignalCleared(p.channel, p.key, s.clientInfo));
+    return s.reply(id, '{}');
+  }
+  const data = JSON.stringify(p.data);
+  if (p.key === undefined) {
+    await broker.publishSignal(p.channel, s.id, encodeSignal(p.channel, data, s.clientInfo));
   } else {
     const { defaultTtl, maxTtl } = s.ctx.config.signals;
     const ttl = Math.min(p.ttl ?? defaultTtl, maxTtl);
     if (!keys.hold(p.channel, p.key, now + ttl)) throw new ProtocolError(ErrorCode.LimitExceeded, 'too many signal keys held');
     s.signalsChanged();
-    await broker.publishSignal(p.channel, s.id, encodeSignal(p.channel, JSON.stringify(p.data), s.clientInfo, p.key, ttl));
+    await broker.publishSignal(p.channel, s.id, encodeSignal(p.channel, data, s.clientInfo, p.key, ttl));
   }
   s.reply(id, '{}');
+  const { events } = s.ctx.hub;
+  if (events.signals) events.emit({ kind: 'signal', channel: p.channel, user: s.user, client: s.id, data });
 }
 
 // ------------------------------------------------------------ refresh

@@ -6,10 +6,10 @@
  * behind it goes first, so events keep their order.
  */
 import type { Logger } from 'pino';
-import type { WebhookEndpoint, WebhooksConfig } from '../config/webhooks.js';
+import type { WebhooksConfig } from '../config/webhooks.js';
 import type { Outbox, OutboxItem } from '../engine/outbox.js';
 import { retryDelay } from './backoff.js';
-import { encodeBatch } from './event.js';
+import type { WebhookStream } from './format.js';
 import type { WebhookMetrics } from './metrics.js';
 import { send } from './sender.js';
 
@@ -17,9 +17,7 @@ import { send } from './sender.js';
 const POLL_MS = 250;
 
 export interface DeliveryOptions {
-  endpoint: WebhookEndpoint;
-  /** The endpoint's label in logs and metrics (no query string: it may carry a key). */
-  label: string;
+  stream: WebhookStream;
   queue: string;
   outbox: Outbox;
   config: WebhooksConfig;
@@ -92,7 +90,7 @@ export class Delivery {
         if (await this.deliver(batch)) batch = undefined;
       } catch (err) {
         // The engine failed (Redis away): keep the batch, try again later.
-        this.opts.log.warn({ err: (err as Error).message, endpoint: this.opts.label }, 'webhook outbox unavailable');
+        this.opts.log.warn({ err: (err as Error).message, endpoint: this.opts.stream.label }, 'webhook outbox unavailable');
         await this.sleep(retryDelay(++this.failures, this.opts.config.retryMinDelay, this.opts.config.retryMaxDelay), false);
       }
     }
@@ -109,14 +107,15 @@ export class Delivery {
       items = await outbox.peek(queue, config.batchMaxEvents);
       if (items.length === 0) return undefined;
     }
-    return { items, body: encodeBatch(items.map((i) => i.json)) };
+    return { items, body: this.opts.stream.encoding.body(items.map((i) => i.json)) };
   }
 
   /** POST the batch; true when it is done with (delivered and removed, or the lease was lost). */
   private async deliver(batch: Batch): Promise<boolean> {
-    const { endpoint, label, outbox, queue, config, metrics, log } = this.opts;
+    const { stream, outbox, queue, config, metrics, log } = this.opts;
+    const { label } = stream;
     const started = process.hrtime.bigint();
-    const result = await send(batch.body, { url: endpoint.url, secrets: endpoint.secrets, timeoutMs: config.timeout, signal: this.abort.signal });
+    const result = await send(batch.body, { url: stream.url, headers: stream.sign(batch.body), timeoutMs: config.timeout, signal: this.abort.signal });
     metrics.observe(label, result.ok, Number(process.hrtime.bigint() - started) / 1e9);
     if (result.ok) {
       this.failures = 0;
@@ -148,7 +147,7 @@ export class Delivery {
   }
 }
 
-/** The event's `time_ms` (encodeEvent writes it), or now when unreadable. */
+/** The event's `time_ms` (every encoding writes it before any data), or now when unreadable. */
 function timeOf(json: string): number {
   const m = /"time_ms":(\d+)/.exec(json);
   return m ? Number(m[1]) : Date.now();

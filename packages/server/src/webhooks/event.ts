@@ -7,8 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import type { WebhookEventName } from '../config/webhooks.js';
 
+/** What the tracker decides: the configurable events, and client signals (the Pusher apps' `client_event`). */
+export type TrackedEventName = WebhookEventName | 'client_signal';
+
 export interface WebhookEvent {
-  name: WebhookEventName;
+  name: TrackedEventName;
   channel?: string;
   user?: string;
   client?: string;

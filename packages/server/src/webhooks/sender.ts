@@ -3,23 +3,16 @@
  * is a delivery; anything else (another status, a network error, no answer in
  * time) is a failure to retry.
  */
-import { createHash } from 'node:crypto';
-import { ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 
 export type SendResult = { ok: true; status: number } | { ok: false; status?: number; error: string };
 
 export interface SendOptions {
   url: string;
-  /** One signature per secret (several while rotating). */
-  secrets: readonly string[];
+  /** The stream's signature headers (format.ts). */
+  headers: Record<string, string>;
   timeoutMs: number;
   /** Aborts a request in flight (shutdown). */
   signal?: AbortSignal;
-}
-
-/** The same body always gets the same id, so a retried request can be recognised as one. */
-export function batchId(body: string): string {
-  return `whb_${createHash('sha256').update(body).digest('base64url').slice(0, 22)}`;
 }
 
 export async function send(body: string, opts: SendOptions): Promise<SendResult> {
@@ -31,8 +24,7 @@ export async function send(body: string, opts: SendOptions): Promise<SendResult>
       headers: {
         'content-type': 'application/json',
         'user-agent': 'tidings-webhooks',
-        [ID_HEADER]: batchId(body),
-        [SIGNATURE_HEADER]: signatureHeader(opts.secrets, body),
+        ...opts.headers,
       },
       body,
       signal,

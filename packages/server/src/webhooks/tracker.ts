@@ -8,18 +8,17 @@
  * Everything about one channel runs through one promise chain, so its events
  * come out in the order they happened on this node.
  */
-import type { WebhookEventName } from '../config/webhooks.js';
 import type { OccupancyStore, Share } from '../engine/occupancy.js';
 import type { NodeEvent } from '../events/bus.js';
-import type { WebhookEvent } from './event.js';
+import type { TrackedEventName, WebhookEvent } from './event.js';
 
 export interface TrackerOptions {
   occupancy: OccupancyStore;
   /** Which events some endpoint wants (others cost nothing). */
-  wanted: ReadonlySet<WebhookEventName>;
+  wanted: ReadonlySet<TrackedEventName>;
   emit: (event: WebhookEvent) => void;
   /** An event could not be decided (the engine failed): counted and logged. */
-  lost: (name: WebhookEventName, err: Error) => void;
+  lost: (name: TrackedEventName, err: Error) => void;
 }
 
 export class Tracker {
@@ -46,6 +45,8 @@ export class Tracker {
         return;
       case 'publication':
         return this.then(e.channel, 'client_publication', async () => this.emit({ name: 'client_publication', channel: e.channel, user: e.user, client: e.client, data: e.data }));
+      case 'signal':
+        return this.then(e.channel, 'client_signal', async () => this.emit({ name: 'client_signal', channel: e.channel, user: e.user, client: e.client, data: e.data }));
       case 'connection':
         return this.emit({ name: e.present ? 'user_connected' : 'user_disconnected', user: e.user, client: e.client });
     }
@@ -91,7 +92,7 @@ export class Tracker {
   }
 
   /** Run `step` after every earlier step of `channel`; a failure loses the event `what`. */
-  private then(channel: string, what: WebhookEventName, step: () => Promise<void>): void {
+  private then(channel: string, what: TrackedEventName, step: () => Promise<void>): void {
     const prev = this.chains.get(channel);
     const next = (prev ? prev.then(step) : step()).catch((err: Error) => this.opts.lost(what, err));
     this.chains.set(channel, next);
@@ -102,6 +103,6 @@ export class Tracker {
 }
 
 /** The events that start and end a share. */
-function namesOf(share: Share): { start: WebhookEventName; end: WebhookEventName } {
+function namesOf(share: Share): { start: TrackedEventName; end: TrackedEventName } {
   return share.user === undefined ? { start: 'channel_occupied', end: 'channel_vacated' } : { start: 'member_added', end: 'member_removed' };
 }

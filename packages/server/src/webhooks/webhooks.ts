@@ -2,25 +2,26 @@
  * The webhooks of one node: listens to the node's event bus, decides the
  * cluster-wide events (tracker.ts), queues each in the outbox of every
  * endpoint that wants it, and runs one delivery loop per endpoint
- * (delivery.ts). Queues are named by the endpoint's URL, so every node, and
- * the same node after a restart, shares them.
+ * (delivery.ts). Besides the configured endpoints, other streams (a Pusher
+ * app's webhooks) may come with their own format (format.ts). Queues are
+ * named by the stream's key, so every node, and the same node after a
+ * restart, shares them.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { type WebhookEndpoint, type WebhookEventName, type WebhooksConfig, webhookEndpoints } from '../config/webhooks.js';
+import { type WebhooksConfig, webhookEndpoints } from '../config/webhooks.js';
 import type { Engine } from '../engine/engine.js';
 import type { EventBus } from '../events/bus.js';
 import { Delivery } from './delivery.js';
-import { type WebhookEvent, encodeEvent } from './event.js';
+import type { WebhookEvent } from './event.js';
+import { type WebhookEncoding, type WebhookStream, tidingsStream } from './format.js';
 import { WebhookMetrics } from './metrics.js';
 import { Tracker } from './tracker.js';
 
 interface Target {
-  endpoint: WebhookEndpoint;
-  label: string;
+  stream: WebhookStream;
   queue: string;
-  wanted: ReadonlySet<WebhookEventName>;
   delivery: Delivery;
   /** Encoded events waiting for this turn's append. */
   pending: string[];
@@ -32,6 +33,8 @@ export interface WebhooksOptions {
   events: EventBus;
   registry: Registry;
   log: Logger;
+  /** More streams than the configured endpoints (the Pusher apps' webhooks). */
+  streams?: readonly WebhookStream[];
 }
 
 export class Webhooks {
@@ -40,39 +43,39 @@ export class Webhooks {
   private readonly metrics: WebhookMetrics;
   private flushing = false;
 
-  /** Undefined when no endpoint is configured: then nothing listens and nothing is paid. */
+  /** Undefined when no stream is configured: then nothing listens and nothing is paid. */
   static create(opts: WebhooksOptions): Webhooks | undefined {
-    const endpoints = webhookEndpoints(opts.config);
-    return endpoints.length === 0 ? undefined : new Webhooks(opts, endpoints);
+    const streams = [...webhookEndpoints(opts.config).map(tidingsStream), ...(opts.streams ?? [])];
+    return streams.length === 0 ? undefined : new Webhooks(opts, streams);
   }
 
   private constructor(
     private readonly opts: WebhooksOptions,
-    endpoints: WebhookEndpoint[],
+    streams: WebhookStream[],
   ) {
     const { engine, config, log } = opts;
     this.metrics = new WebhookMetrics(opts.registry, () => this.depths());
-    this.targets = endpoints.map((endpoint) => {
-      const label = labelOf(endpoint.url);
-      const queue = createHash('sha256').update(endpoint.url).digest('hex').slice(0, 16);
-      const delivery = new Delivery({ endpoint, label, queue, outbox: engine.outbox, config, metrics: this.metrics, log });
-      return { endpoint, label, queue, wanted: new Set(endpoint.events), delivery, pending: [] };
+    this.targets = streams.map((stream) => {
+      const queue = createHash('sha256').update(stream.queueKey).digest('hex').slice(0, 16);
+      const delivery = new Delivery({ stream, queue, outbox: engine.outbox, config, metrics: this.metrics, log });
+      return { stream, queue, delivery, pending: [] };
     });
-    const wanted = new Set(this.targets.flatMap((t) => [...t.wanted]));
+    const wanted = new Set(this.targets.flatMap((t) => [...t.stream.events]));
     this.tracker = new Tracker({
       occupancy: engine.occupancy,
       wanted,
       emit: (e) => this.queue(e),
       lost: (name, err) => {
         log.warn({ err: err.message, event: name }, 'webhook event lost: the engine failed');
-        for (const t of this.targets) if (t.wanted.has(name)) this.metrics.drop(t.label, 'engine', 1);
+        for (const t of this.targets) if (t.stream.events.has(name)) this.metrics.drop(t.stream.label, 'engine', 1);
       },
     });
   }
 
   /** Call once the engine is started. */
   start(): void {
-    this.opts.events.on((e) => this.tracker.onEvent(e));
+    const signals = this.targets.some((t) => t.stream.events.has('client_signal'));
+    this.opts.events.on((e) => this.tracker.onEvent(e), { signals });
     for (const t of this.targets) t.delivery.start();
   }
 
@@ -91,9 +94,17 @@ export class Webhooks {
     await Promise.all(this.targets.map((t) => t.delivery.stop(deadline - Date.now(), drain)));
   }
 
+  /** Each encoding writes the event once, for every stream that shares it. */
   private queue(event: WebhookEvent): void {
-    const json = encodeEvent(event);
-    for (const t of this.targets) if (t.wanted.has(event.name)) t.pending.push(json);
+    const now = Date.now();
+    const written = new Map<WebhookEncoding, string | undefined>();
+    for (const t of this.targets) {
+      if (!t.stream.events.has(event.name)) continue;
+      const { encoding } = t.stream;
+      if (!written.has(encoding)) written.set(encoding, encoding.encode(event, now));
+      const json = written.get(encoding);
+      if (json !== undefined) t.pending.push(json);
+    }
     if (!this.flushing) {
       this.flushing = true;
       setImmediate(() => void this.flush());
@@ -111,25 +122,19 @@ export class Webhooks {
         try {
           const dropped = await engine.outbox.append(t.queue, items, config.outboxMaxEvents);
           if (dropped > 0) {
-            log.warn({ endpoint: t.label, dropped, max: config.outboxMaxEvents }, 'webhook outbox full: oldest events dropped');
-            this.metrics.drop(t.label, 'outbox_full', dropped);
+            log.warn({ endpoint: t.stream.label, dropped, max: config.outboxMaxEvents }, 'webhook outbox full: oldest events dropped');
+            this.metrics.drop(t.stream.label, 'outbox_full', dropped);
           }
           t.delivery.notify();
         } catch (err) {
-          log.warn({ err: (err as Error).message, endpoint: t.label, events: items.length }, 'webhook events lost: the outbox is unavailable');
-          this.metrics.drop(t.label, 'engine', items.length);
+          log.warn({ err: (err as Error).message, endpoint: t.stream.label, events: items.length }, 'webhook events lost: the outbox is unavailable');
+          this.metrics.drop(t.stream.label, 'engine', items.length);
         }
       }),
     );
   }
 
   private depths(): Promise<Array<[string, number]>> {
-    return Promise.all(this.targets.map(async (t): Promise<[string, number]> => [t.label, await this.opts.engine.outbox.depth(t.queue)]));
+    return Promise.all(this.targets.map(async (t): Promise<[string, number]> => [t.stream.label, await this.opts.engine.outbox.depth(t.queue)]));
   }
-}
-
-/** host + path: the query string may carry a key, and has no place in logs. */
-function labelOf(url: string): string {
-  const u = new URL(url);
-  return `${u.host}${u.pathname}`;
 }
