@@ -1,0 +1,80 @@
+/**
+ * What one publication costs each server, in CPU time rather than latency:
+ * N connections on a channel each (the many-channels pattern), a fixed number
+ * of HTTP publications at a rate every server keeps up with, and the server
+ * process's own CPU time (utime + stime from /proc) divided by the
+ * publications delivered. CPU time a process used does not grow much when
+ * other processes share the machine, so this ratio stays readable on a busy
+ * box where the latency ladder of `run.mjs` does not. Rounds alternate
+ * between the servers; the median per server is reported.
+ *
+ * Usage: node bench/publish-cost.mjs [--servers tidings,ws] [--connections 2000]
+ *        [--publications 20000] [--rate 4000] [--rounds 3] [--profile DIR]
+ */
+import { parseArgs } from 'node:util';
+import { HttpPublisher } from './generator/publisher.mjs';
+import { closeAll, openPool } from './generator/pool.mjs';
+import { DeliverySink } from './generator/sink.mjs';
+import { API_KEY, signTokens } from './lib/auth.mjs';
+import { makePayload } from './lib/payload.mjs';
+import { sleep, waitFor } from './lib/sys.mjs';
+import { launch } from './servers/launch.mjs';
+
+const { values: o } = parseArgs({
+  options: {
+    servers: { type: 'string', default: 'tidings,ws' },
+    connections: { type: 'string', default: '2000' },
+    publications: { type: 'string', default: '20000' },
+    rate: { type: 'string', default: '4000' },
+    rounds: { type: 'string', default: '3' },
+    /** Write a CPU profile of each server's round into this folder. */
+    profile: { type: 'string' },
+  },
+});
+const connections = Number(o.connections);
+const publications = Number(o.publications);
+const channelOf = (i) => `job:${i}`;
+const body = (seq, us) => `{"channel":"${channelOf((seq * 7919) % connections)}","data":${makePayload(us, seq, 200)}}`;
+
+/** One round on a fresh server: CPU µs per delivered publication, and what was lost. */
+async function round(kind, tokens) {
+  const server = await launch(kind, { profileDir: o.profile });
+  const sink = new DeliverySink();
+  const pool = await openPool({ targets: [server.target], protocol: server.protocol, sink, count: connections, tokens, channelOf, sampleEvery: 1, timeoutMs: 120_000 });
+  const pub = new HttpPublisher({ endpoints: [server.target], apiKey: API_KEY, socketsPerEndpoint: 8 });
+  try {
+    if (pool.failed) throw new Error(`${kind}: ${pool.failed} connections failed`);
+    await sleep(2000); // let the connects' garbage be collected before measuring
+    sink.swap();
+    const before = server.stats().cpuMs;
+    const { sent } = await pub.run({ rate: Number(o.rate), count: publications, makeBody: body });
+    await pub.drain(10_000);
+    await waitFor(() => sink.received >= sent, 10_000, 5);
+    const cpuMs = server.stats().cpuMs - before;
+    const { received } = sink.swap();
+    return { cpuUsPerPub: (cpuMs * 1000) / Math.max(1, received), lost: sent - received, failed: pub.failed };
+  } finally {
+    pub.close();
+    await closeAll(pool.conns);
+    await server.stop();
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const kinds = o.servers.split(',');
+const tokens = await signTokens(connections);
+const samples = Object.fromEntries(kinds.map((k) => [k, []]));
+for (let r = 0; r < Number(o.rounds); r++) {
+  for (const kind of kinds) {
+    const s = await round(kind, tokens);
+    samples[kind].push(s.cpuUsPerPub);
+    console.log(`round ${r + 1} ${kind}: ${s.cpuUsPerPub.toFixed(1)} µs CPU per publication, lost ${s.lost}, failed ${s.failed}`);
+  }
+}
+const base = median(samples[kinds.at(-1)]);
+console.log(`\n| server | CPU µs per publication (median of ${o.rounds}) | runs | × ${kinds.at(-1)} |\n|---|---:|---|---:|`);
+for (const kind of kinds) {
+  const m = median(samples[kind]);
+  console.log(`| ${kind} | ${m.toFixed(1)} | ${samples[kind].map((x) => x.toFixed(1)).join(', ')} | ${(m / base).toFixed(2)} |`);
+}
