@@ -10,6 +10,7 @@ import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOp
 import type { Config } from '../config/schema.js';
 import { isAdminToken } from './admin-token.js';
 import { type HmacJwtOptions, JwtRejected, verifyHmacJwt } from './hmac-jwt.js';
+import { VerifiedTokenCache } from './verified-cache.js';
 
 export interface TokenClaims {
   user: string;
@@ -81,7 +82,11 @@ export class TokenVerifier {
   /** Admin tokens are checked with this key, HS256 only; without it they are refused like any unknown key. */
   private readonly admin?: HmacJwtOptions;
 
+  /** Public-key tokens verified lately (an HMAC check is cheaper than the cache's own hash). */
+  readonly verified: VerifiedTokenCache;
+
   constructor(cfg: Config['token'], adminKey?: Uint8Array) {
+    this.verified = new VerifiedTokenCache(cfg.leeway);
     if (adminKey) this.admin = { secret: adminKey, algorithms: ['HS256'], toleranceSeconds: 0 };
     const tolerance = Math.round(cfg.leeway / 1000);
     const claims = { ...(cfg.audience ? { audience: cfg.audience } : {}), ...(cfg.issuer ? { issuer: cfg.issuer } : {}) };
@@ -110,8 +115,13 @@ export class TokenVerifier {
     const { keys } = this;
     if (isAdminToken(token)) return this.verifyAdmin(token);
     try {
-      const payload = 'hmac' in keys ? verifyHmacJwt(token, keys.hmac) : (await jwtVerify(token, keys.jose, keys.options)).payload;
-      return claimsOf(payload);
+      if ('hmac' in keys) return claimsOf(verifyHmacJwt(token, keys.hmac));
+      const known = this.verified.get(token);
+      if (known) return claimsOf(known);
+      const { payload } = await jwtVerify(token, keys.jose, keys.options);
+      const claims = claimsOf(payload);
+      this.verified.set(token, payload);
+      return claims;
     } catch (err) {
       throw refusal(err);
     }
