@@ -25,6 +25,8 @@ export class ClusterShardLink implements PubSubLink {
   private readonly conns = new Map<string, Redis>();
   /** Where each subscribed key is subscribed now. */
   private readonly where = new Map<string, string>();
+  /** Keys subscribed per primary: `ready()` runs on every publish and must not walk every key. */
+  private readonly keyCount = new Map<string, number>();
   private messages: (key: string, msg: string) => void = () => {};
   private resubscribed: (keys: string[]) => void = () => {};
   private closed = false;
@@ -33,7 +35,7 @@ export class ClusterShardLink implements PubSubLink {
     private readonly cluster: Cluster,
     private readonly auth: RedisOptions,
   ) {
-    cluster.on('refresh', () => void this.follow([...this.where.keys()], 'map'));
+    cluster.on('refresh', () => void this.follow(this.movedKeys(), 'map'));
   }
 
   async connect(): Promise<void> {
@@ -51,12 +53,12 @@ export class ClusterShardLink implements PubSubLink {
   async subscribe(key: string): Promise<void> {
     if (this.closed) throw new Error('the pub/sub link is closed');
     const node = await this.place(key, this.owner(key));
-    this.where.set(key, node);
+    this.placeKey(key, node);
   }
 
   async unsubscribe(key: string): Promise<void> {
     const node = this.where.get(key);
-    this.where.delete(key);
+    this.dropKey(key);
     if (node) await this.conns.get(node)?.sunsubscribe(key).catch(() => {});
   }
 
@@ -65,8 +67,7 @@ export class ClusterShardLink implements PubSubLink {
   }
 
   ready(): boolean {
-    const used = new Set(this.where.values());
-    for (const node of used) if (this.conns.get(node)?.status !== 'ready') return false;
+    for (const node of this.keyCount.keys()) if (this.conns.get(node)?.status !== 'ready') return false;
     return true;
   }
 
@@ -74,6 +75,31 @@ export class ClusterShardLink implements PubSubLink {
     this.closed = true;
     for (const conn of this.conns.values()) conn.disconnect();
     this.conns.clear();
+  }
+
+  /** Keys the slot map now places on another primary (the map refreshes every few seconds, mostly unchanged). */
+  private movedKeys(): string[] {
+    const moved: string[] = [];
+    for (const [key, node] of this.where) {
+      const owner = this.cluster.slots[keySlot(key)]?.[0];
+      if (owner !== undefined && owner !== node) moved.push(key);
+    }
+    return moved;
+  }
+
+  private placeKey(key: string, node: string): void {
+    this.dropKey(key);
+    this.where.set(key, node);
+    this.keyCount.set(node, (this.keyCount.get(node) ?? 0) + 1);
+  }
+
+  private dropKey(key: string): void {
+    const node = this.where.get(key);
+    if (node === undefined) return;
+    this.where.delete(key);
+    const left = (this.keyCount.get(node) ?? 1) - 1;
+    if (left > 0) this.keyCount.set(node, left);
+    else this.keyCount.delete(node);
   }
 
   /** The primary the command client's slot map names for `key`. */
@@ -125,7 +151,7 @@ export class ClusterShardLink implements PubSubLink {
           const now = await this.place(key, start);
           if (!this.where.has(key)) return; // unsubscribed meanwhile
           if (now !== was) await this.conns.get(was)?.sunsubscribe(key).catch(() => {});
-          this.where.set(key, now);
+          this.placeKey(key, now);
           if (how === 'dropped' || now !== was) changed.push(key);
         } catch {
           // Retried on the next slot-map refresh.
