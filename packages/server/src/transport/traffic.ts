@@ -29,15 +29,24 @@ export interface FanoutObserver {
   observeFanout(lagMs: number, writtenMs: number): void;
 }
 
+/** Publications sampled per event-loop turn; beyond this a turn's further ones are not observed. */
+const SAMPLES_PER_TURN = 64;
+
 /**
  * Fan-out latency, measured once per publication rather than per subscriber:
  * the first subscriber handed a publication's frame starts the sample, and it
  * ends in the check phase of the same turn, after the outboxes have written
  * (outbox.ts flushes from an earlier setImmediate of that turn). Each further
- * subscriber costs one comparison.
+ * subscriber costs one comparison. One setImmediate per turn ends all of that
+ * turn's samples (many channels: thousands of publications per second, each
+ * its own frame), kept in fixed arrays so sampling allocates nothing.
  */
 export class FanoutSampler {
   private last: SharedFrame | undefined;
+  private readonly lags = new Float64Array(SAMPLES_PER_TURN);
+  private readonly times = new Float64Array(SAMPLES_PER_TURN);
+  private pending = 0;
+  private readonly end = (): void => this.observeTurn();
 
   constructor(private readonly observer: FanoutObserver) {}
 
@@ -45,8 +54,15 @@ export class FanoutSampler {
     if (frame === this.last) return;
     this.last = frame;
     const time = frame.position?.time;
-    if (time === undefined) return;
-    const lag = Date.now() - time;
-    setImmediate(() => this.observer.observeFanout(lag, Date.now() - time));
+    if (time === undefined || this.pending === SAMPLES_PER_TURN) return;
+    if (this.pending === 0) setImmediate(this.end);
+    this.lags[this.pending] = Date.now() - time;
+    this.times[this.pending++] = time;
+  }
+
+  private observeTurn(): void {
+    const now = Date.now();
+    for (let i = 0; i < this.pending; i++) this.observer.observeFanout(this.lags[i]!, now - this.times[i]!);
+    this.pending = 0;
   }
 }
