@@ -57,17 +57,29 @@ function digest(s: string): Buffer {
   return hash('sha256', s, 'buffer');
 }
 
+/** `idempotencyKey` as the schema allows it. */
+function validKey(key: unknown): key is string | undefined {
+  return key === undefined || (typeof key === 'string' && key.length >= 1 && key.length <= 128);
+}
+
+/** Only the fields a publication to a channel may have (a batch item is strict). */
+function onlyPublishFields(body: Record<string, unknown>): boolean {
+  for (const k in body) if (k !== 'channel' && k !== 'data' && k !== 'idempotencyKey') return false;
+  return true;
+}
+
 /**
  * The usual publish body, `{channel, data, idempotencyKey?}`, checked by hand
  * (the schema's parse allocated more than the publication itself); anything
- * else goes through the schema, which words the error.
+ * else goes through the schema, which words the error. `strict`: other fields
+ * are an error (batch items), as the schema says.
  */
-function publishTarget(body: unknown): { channel: string; key: string | undefined } {
-  if (isJsonObject(body)) {
+function publishTarget(body: unknown, strict = false): { channel: string; key: string | undefined } {
+  if (isJsonObject(body) && (!strict || onlyPublishFields(body))) {
     const { channel: ch, idempotencyKey: key } = body;
-    if (isValidChannel(ch) && (key === undefined || (typeof key === 'string' && key.length >= 1 && key.length <= 128))) return { channel: ch, key };
+    if (isValidChannel(ch) && validKey(key)) return { channel: ch, key };
   }
-  const p = parse(schemas.publish, body);
+  const p = parse(strict ? schemas.batchToChannel : schemas.publish, body);
   return { channel: p.channel, key: p.idempotencyKey };
 }
 
@@ -190,8 +202,8 @@ export class Api {
       if (!ch) throw new HttpError(400, ErrorCode.BadRequest, 'user: too long to have a personal channel');
       return this.publishOne(ch, requireData(item), p.idempotencyKey);
     }
-    const p = parse(schemas.batchToChannel, item);
-    return this.publishOne(p.channel, requireData(item), p.idempotencyKey);
+    const p = publishTarget(item, true);
+    return this.publishOne(p.channel, requireData(item), p.key);
   }
 
   private async userPublish(body: unknown) {
