@@ -48,6 +48,7 @@ describe('the verified-token cache', () => {
     expect(cache.get('t', now)?.sub).toBe('carol');
     expect(cache.get('t', now + 2_500)).toBeUndefined();
     cache.set('u', { sub: 'dave' }, now); // no exp: kept at most the TTL
+    expect(cache.get('u', now + VERIFIED_CACHE_LIMITS.TTL_MS - 1)?.sub).toBe('dave');
     expect(cache.get('u', now + VERIFIED_CACHE_LIMITS.TTL_MS + 1)).toBeUndefined();
   });
 
@@ -57,7 +58,7 @@ describe('the verified-token cache', () => {
     expect(cache.size).toBe(VERIFIED_CACHE_LIMITS.MAX_ENTRIES);
     expect(cache.get('token-0')).toBeUndefined(); // the oldest went first
     expect(cache.get(`token-${VERIFIED_CACHE_LIMITS.MAX_ENTRIES + 99}`)?.sub).toBe(`u${VERIFIED_CACHE_LIMITS.MAX_ENTRIES + 99}`);
-    cache.set('x'.repeat(VERIFIED_CACHE_LIMITS.MAX_TOKEN_BYTES + 1), { sub: 'big' });
-    expect(cache.size).toBe(VERIFIED_CACHE_LIMITS.MAX_ENTRIES);
+    expect(cache.keyOf('x'.repeat(VERIFIED_CACHE_LIMITS.MAX_TOKEN_BYTES + 1))).toBeUndefined();
+    expect(cache.keyOf('x'.repeat(VERIFIED_CACHE_LIMITS.MAX_TOKEN_BYTES))).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });

@@ -43,8 +43,8 @@ export function Header(props: { nodes: number }) {
       </header>
       {state === 'reconnecting' ? (
         <div className="banner banner-warning" role="status">
-          Connection to the gateway lost{error ? ` (${error.message})` : ''}. Reconnecting…
-          {props.nodes > 0 ? ' the numbers below are frozen until it is back.' : ' live numbers appear once it is back.'}
+          Connection to the gateway lost{error ? ` (${error.message})` : ''}. Reconnecting…{' '}
+          {props.nodes > 0 ? 'The numbers below are frozen until it is back.' : 'Live numbers appear once it is back.'}
         </div>
       ) : null}
       {state === 'failed' ? (

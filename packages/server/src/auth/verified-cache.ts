@@ -28,10 +28,13 @@ export class VerifiedTokenCache {
 
   constructor(private readonly leewayMs: number) {}
 
-  /** The payload of `token` if it was verified recently and has not expired since. */
-  get(token: string, now = Date.now()): JWTPayload | undefined {
-    if (token.length > MAX_TOKEN_BYTES) return undefined;
-    const key = digest(token);
+  /** The cache's key for `token`; undefined for a token too large to be kept. */
+  keyOf(token: string): string | undefined {
+    return token.length > MAX_TOKEN_BYTES ? undefined : createHash('sha256').update(token).digest('base64url');
+  }
+
+  /** The payload of the token under `key` if it was verified recently and has not expired since. */
+  get(key: string, now = Date.now()): JWTPayload | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.until <= now) {
@@ -42,23 +45,18 @@ export class VerifiedTokenCache {
     return entry.payload;
   }
 
-  /** Remember a token that was just verified. */
-  set(token: string, payload: JWTPayload, now = Date.now()): void {
-    if (token.length > MAX_TOKEN_BYTES) return;
+  /** Remember the token under `key`, just verified. */
+  set(key: string, payload: JWTPayload, now = Date.now()): void {
     const expiry = typeof payload.exp === 'number' ? payload.exp * 1000 + this.leewayMs : Infinity;
     const until = Math.min(expiry, now + TTL_MS);
     if (until <= now) return;
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(digest(token), { payload, until });
+    this.entries.set(key, { payload, until });
   }
 
   get size(): number {
     return this.entries.size;
   }
-}
-
-function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
 }
 
 export const VERIFIED_CACHE_LIMITS = { MAX_ENTRIES, MAX_TOKEN_BYTES, TTL_MS };

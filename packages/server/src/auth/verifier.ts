@@ -116,11 +116,12 @@ export class TokenVerifier {
     if (isAdminToken(token)) return this.verifyAdmin(token);
     try {
       if ('hmac' in keys) return claimsOf(verifyHmacJwt(token, keys.hmac));
-      const known = this.verified.get(token);
+      const key = this.verified.keyOf(token);
+      const known = key === undefined ? undefined : this.verified.get(key);
       if (known) return claimsOf(known);
       const { payload } = await jwtVerify(token, keys.jose, keys.options);
       const claims = claimsOf(payload);
-      this.verified.set(token, payload);
+      if (key !== undefined) this.verified.set(key, payload);
       return claims;
     } catch (err) {
       throw refusal(err);
