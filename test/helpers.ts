@@ -127,11 +127,11 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Poll `cond` until true, bounded in time. */
-export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+/** Poll `cond` until true, bounded in time; `what` may be a function that describes the state seen at the timeout. */
+export async function until(cond: () => boolean, timeoutMs = 10_000, what: string | (() => string) = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -16,16 +16,25 @@ const nodes: NodeProcess[] = [];
 const peers: RawPeer[] = [];
 const receivers: Receiver[] = [];
 
-function nodeConfig(url: string, extra: Record<string, unknown> = {}) {
+/**
+ * Shares expire a TTL after their node stops refreshing them. Tests that count
+ * exact events use a TTL no scheduling stall on a loaded machine reaches (a
+ * stalled node is taken for dead, and reported gone and back: the stall test
+ * below); the crash tests use a short one so that expiry comes quickly.
+ */
+const STEADY_TTL = '10s';
+const CRASH_TTL = '1s';
+
+function nodeConfig(url: string, extra: Record<string, unknown> = {}, presenceTtl = CRASH_TTL) {
   return {
     namespaces: { room: { presence: true, publish: 'subscribers' } },
-    engine: { presenceTtl: '1s' },
+    engine: { presenceTtl },
     webhooks: { url, secret: HOOK_SECRET, batchMaxWait: '20ms', retryMinDelay: '50ms', retryMaxDelay: '200ms', timeout: '2s', lease: '3s', ...extra },
   };
 }
 
-async function node(url: string, prefix: string, extra?: Record<string, unknown>): Promise<NodeProcess> {
-  const cfg = nodeConfig(url, extra);
+async function node(url: string, prefix: string, extra?: Record<string, unknown>, presenceTtl?: string): Promise<NodeProcess> {
+  const cfg = nodeConfig(url, extra, presenceTtl);
   const n = await startNode(redis.url, { ...cfg, engine: { ...cfg.engine, prefix } });
   nodes.push(n);
   return n;
@@ -46,6 +55,11 @@ async function receiver(port?: number): Promise<Receiver> {
 }
 
 const onChannel = (events: ReceivedEvent[], channel: string) => events.filter((e) => e.channel === channel);
+/** Events by name and request statuses, for a timeout's message. */
+const countsOf = (rx: Receiver) => ({
+  events: rx.events.reduce<Record<string, number>>((n, e) => ((n[e.name] = (n[e.name] ?? 0) + 1), n), {}),
+  statuses: rx.requests.map((r) => r.status).join(','),
+});
 const prefixFor = () => `wh${Math.random().toString(36).slice(2, 8)}:`;
 
 describe.skipIf(skipWithoutRedis)('webhooks on two Redis nodes', () => {
@@ -64,7 +78,7 @@ describe.skipIf(skipWithoutRedis)('webhooks on two Redis nodes', () => {
     const rx = await receiver();
     rx.failNext(500, 500, 500);
     const prefix = prefixFor();
-    const [a, b] = [await node(rx.url, prefix), await node(rx.url, prefix)];
+    const [a, b] = [await node(rx.url, prefix, {}, STEADY_TTL), await node(rx.url, prefix, {}, STEADY_TTL)];
     const users = Array.from({ length: 50 }, (_, i) => `user${i}`);
     const conns: RawPeer[] = [];
     for (const [i, user] of users.entries()) {
@@ -74,7 +88,7 @@ describe.skipIf(skipWithoutRedis)('webhooks on two Redis nodes', () => {
     }
     const replies = await Promise.all(conns.map((p) => p.call('subscribe', { channel: 'room:big' })));
     expect(replies.filter((r) => r.error)).toEqual([]);
-    await until(() => named(rx.events, 'member_added').length === 50, 20_000, '50 members added');
+    await until(() => named(rx.events, 'member_added').length === 50, 20_000, () => `50 members added; got ${JSON.stringify(countsOf(rx))}`);
     // Users leave in a shuffled order, connections on both nodes interleaved.
     for (const p of [...conns].sort(() => Math.random() - 0.5)) p.close();
     await until(() => named(rx.events, 'channel_vacated').includes('room:big'), 20_000, 'room vacated');
@@ -127,6 +141,35 @@ describe.skipIf(skipWithoutRedis)('webhooks on two Redis nodes', () => {
     expect(crash.filter((n) => n === 'channel_vacated')).toHaveLength(1);
     expect(crash.filter((n) => n === 'member_removed/ada')).toHaveLength(1);
     expect(crash.at(-1)).toBe('channel_vacated');
+  });
+
+  it('a node that stalls past the TTL is reported gone by the other node, then back when it wakes', async () => {
+    const rx = await receiver();
+    const prefix = prefixFor();
+    const [a, b] = [await node(rx.url, prefix), await node(rx.url, prefix)];
+    const pa = await peer(a, 'ada');
+    await pa.call('subscribe', { channel: 'room:stall' });
+    const pb = await peer(b, 'bo');
+    await pb.call('subscribe', { channel: 'room:stall' });
+    await until(() => named(rx.events, 'member_added').length === 2, 10_000, 'two members');
+    a.child.kill('SIGSTOP'); // a stall longer than the TTL: to b, a looks dead
+    try {
+      await until(() => named(rx.events, 'member_removed').includes('room:stall/ada'), 15_000, () => `ada removed while a is stopped; got ${JSON.stringify(countsOf(rx))}`);
+    } finally {
+      a.child.kill('SIGCONT');
+    }
+    const ada = () => onChannel(rx.events, 'room:stall').filter((e) => e.user === 'ada');
+    await until(() => ada().length === 3, 15_000, () => `ada added again once a wakes; got ${JSON.stringify(ada().map((e) => e.name))}`);
+    pa.close();
+    pb.close();
+    await until(() => named(rx.events, 'channel_vacated').includes('room:stall'), 15_000, 'vacated');
+    await until(() => ada().length === 4, 15_000, () => `ada removed at the end; got ${JSON.stringify(ada().map((e) => e.name))}`);
+    expect(ada().map((e) => e.name)).toEqual(['member_added', 'member_removed', 'member_added', 'member_removed']);
+    const seqs = ada().map((e) => e.seq!);
+    expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+    // bo held the channel throughout on b: occupied once and vacated once, whatever a did.
+    const room = onChannel(rx.events, 'room:stall').filter((e) => e.user === undefined).map((e) => e.name);
+    expect(room).toEqual(['channel_occupied', 'channel_vacated']);
   });
 
   it('keeps events queued while the backend is down across a gateway restart, and delivers them in order', async () => {

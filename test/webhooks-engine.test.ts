@@ -122,6 +122,30 @@ describe.skipIf(skipWithoutRedis)('redis', () => {
     await e.close();
   });
 
+  it('hands a share purged while its node still holds it to onLost, and rejoins it only while still held', async () => {
+    prefix = `s${Math.random().toString(36).slice(2, 8)}:`;
+    const e = await make({ prefix, presenceTtlMs: 60_000 });
+    const occ = e.occupancy;
+    const lost: string[] = [];
+    occ.onLost = (s) => void lost.push(`${s.channel}/${s.user ?? ''}`);
+    await occ.join({ channel: 'room:stall' });
+    await occ.join({ channel: 'room:stall', user: 'ann' });
+    await occ.join({ channel: 'room:fine' });
+    // What another node's sweep does to a node that stalled past the TTL: its entries are purged.
+    await redis.command('DEL', `${prefix}{room:stall}:oc`);
+    await redis.command('DEL', `${prefix}{room:stall}:ou:ann`);
+    await occ.tick();
+    expect(lost.sort()).toEqual(['room:stall/', 'room:stall/ann']);
+    expect(await occ.rejoin({ channel: 'room:stall' })).toMatchObject({ occupied: true });
+    expect(await occ.leave({ channel: 'room:stall', user: 'ann' })).toBe(0); // nothing of ann was left to vacate
+    expect(await occ.rejoin({ channel: 'room:stall', user: 'ann' })).toBeUndefined(); // left meanwhile: nothing to rejoin
+    lost.length = 0;
+    await occ.tick();
+    expect(lost).toEqual([]); // rejoined shares refresh normally again
+    expect(await occ.leave({ channel: 'room:stall' })).toBeGreaterThan(0);
+    await e.close();
+  });
+
   it('keeps the lease to one node until it is released or expires', async () => {
     prefix = `l${Math.random().toString(36).slice(2, 8)}:`;
     const [a, b] = [await make({ prefix }), await make({ prefix })];

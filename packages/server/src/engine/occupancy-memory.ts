@@ -6,6 +6,7 @@ export class MemoryOccupancy implements OccupancyStore {
   /** One clock for every share: increasing across all of them is increasing for each. */
   private lastSeq = 0;
   onExpired?: (share: Share, seq: number) => void;
+  onLost?: (share: Share) => void;
 
   async join(share: Share): Promise<JoinResult> {
     const key = keyOf(share);
@@ -16,6 +17,11 @@ export class MemoryOccupancy implements OccupancyStore {
 
   async leave(share: Share): Promise<number> {
     return this.held.delete(keyOf(share)) ? this.nextSeq() : 0;
+  }
+
+  /** Nothing expires in one process, so nothing is ever lost to rejoin. */
+  async rejoin(): Promise<undefined> {
+    return undefined;
   }
 
   private nextSeq(): number {

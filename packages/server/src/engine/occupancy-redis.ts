@@ -88,6 +88,7 @@ export class RedisOccupancy implements OccupancyStore {
   private readonly index: string;
   private timer?: NodeJS.Timeout;
   onExpired?: (share: Share, seq: number) => void;
+  onLost?: (share: Share) => void;
 
   constructor(
     redis: Redis,
@@ -131,18 +132,32 @@ export class RedisOccupancy implements OccupancyStore {
     return Number(await this.redis.tidingsOccLeave(key, seq, this.node, Date.now(), KEY_TTL_MS));
   }
 
+  async rejoin(share: Share): Promise<JoinResult | undefined> {
+    return this.held.has(memberOf(share)) ? this.join(share) : undefined;
+  }
+
   /** Refresh this node's shares, then look for shares whose holders all died. */
   async tick(): Promise<void> {
     await this.refresh();
     await this.sweep();
   }
 
+  /**
+   * Push this node's deadlines forward. XX: an entry a sweep purged (this node
+   * stalled past the TTL and was reported gone) is not quietly put back but
+   * handed to `onLost`, so the caller rejoins it and reports it again.
+   */
   private async refresh(): Promise<void> {
     if (this.held.size === 0) return;
     const deadline = Date.now() + this.ttlMs;
     const pipe = this.redis.pipeline();
-    for (const [member, share] of this.held) pipe.zadd(this.keysOf(share).key, deadline, this.node).zadd(this.index, deadline, member);
-    await pipe.exec();
+    const shares = [...this.held.values()];
+    for (const share of shares) pipe.zadd(this.keysOf(share).key, 'XX', 'CH', deadline, this.node).zadd(this.index, deadline, memberOf(share));
+    const results = (await pipe.exec()) ?? [];
+    shares.forEach((share, i) => {
+      const [err, changed] = results[2 * i] ?? [];
+      if (!err && changed === 0 && this.held.has(memberOf(share))) this.onLost?.(share);
+    });
   }
 
   /** Each expired share is purged by one atomic script, so exactly one node sees it empty and reports it. */

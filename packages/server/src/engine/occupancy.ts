@@ -15,6 +15,11 @@
  * - A node's shares live while it runs and expire a TTL after it stops
  *   refreshing them; an expired share whose loss empties its key is handed to
  *   `onExpired` on exactly one node (none is reported twice).
+ * - A node that stalls past the TTL is taken for dead: its shares expire and
+ *   are reported as above, though it still holds them. When it finds one of
+ *   its shares gone, it hands it to `onLost` (the caller queues a `rejoin`
+ *   behind that share's other calls), so every vacancy is followed by an
+ *   occupancy again and the reports converge on what is true.
  * - Shares nobody holds cost nothing.
  */
 
@@ -44,6 +49,13 @@ export interface OccupancyStore {
   join(share: Share): Promise<JoinResult>;
   /** The vacancy's sequence number when this was the last holder anywhere; 0 otherwise. */
   leave(share: Share): Promise<number>;
+  /**
+   * Join again a share of this node's that expired while the node still held it
+   * (see `onLost`); undefined when the node has left it since, so nothing changed.
+   */
+  rejoin(share: Share): Promise<JoinResult | undefined>;
   /** Shares vacated because the nodes holding them stopped refreshing them. */
   onExpired?: (share: Share, seq: number) => void;
+  /** This node's own shares found expired while it still holds them (it stalled past the TTL). */
+  onLost?: (share: Share) => void;
 }

@@ -8,7 +8,7 @@
  * Everything about one channel runs through one promise chain, so its events
  * come out in the order they happened on this node.
  */
-import type { OccupancyStore, Share } from '../engine/occupancy.js';
+import type { JoinResult, OccupancyStore, Share } from '../engine/occupancy.js';
 import type { NodeEvent } from '../events/bus.js';
 import type { TrackedEventName, WebhookEvent } from './event.js';
 
@@ -33,6 +33,7 @@ export class Tracker {
     this.channels = wanted.has('channel_occupied') || wanted.has('channel_vacated');
     this.users = wanted.has('member_added') || wanted.has('member_removed');
     opts.occupancy.onExpired = (share, seq) => this.then(share.channel, namesOf(share).end, async () => this.vacated(share, seq));
+    opts.occupancy.onLost = (share) => this.then(share.channel, namesOf(share).start, async () => this.occupied(share, await opts.occupancy.rejoin(share)));
   }
 
   onEvent(e: NodeEvent): void {
@@ -77,10 +78,15 @@ export class Tracker {
         if (seq) this.vacated(share, seq);
         return;
       }
-      const { vacatedFirst, occupied, seq } = await occupancy.join(share);
-      if (vacatedFirst) this.vacated(share, seq - 1);
-      if (occupied) this.emit({ name: names.start, channel: share.channel, user: share.user, seq });
+      this.occupied(share, await occupancy.join(share));
     });
+  }
+
+  private occupied(share: Share, joined: JoinResult | undefined): void {
+    if (!joined) return;
+    const { vacatedFirst, occupied, seq } = joined;
+    if (vacatedFirst) this.vacated(share, seq - 1);
+    if (occupied) this.emit({ name: namesOf(share).start, channel: share.channel, user: share.user, seq });
   }
 
   private vacated(share: Share, seq: number): void {
