@@ -14,7 +14,11 @@
  * backwards live, it checks the stream still has that publication, and a
  * stream that lost it starts a new epoch (VERIFY_SCRIPT), so subscribers learn
  * `recovered: false` instead of receiving a second publication under an
- * offset they already hold. Publishes carry the same position as a fence.
+ * offset they already hold. Publishes carry a fence: the highest position
+ * this node knows the stream reached, from pub/sub or from its own
+ * acknowledgements (a replica promoted one publication behind is caught too).
+ * The fence outlives a channel's unsubscribe for a while (bounded), so
+ * subscribers leaving and coming back across a failover do not wipe it.
  */
 import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
 import { HISTORY_SCRIPT, ReplicaWaitError, type ScriptClient, VERIFY_SCRIPT, channelKeys, decodePayload, newEpoch, runPublish } from '@tidings/streams';
@@ -39,15 +43,32 @@ type HistoryClient = ScriptClient & {
   tidingsVerify(...args: Array<string | number>): Promise<string>;
 };
 
+/** A position the stream is known to have reached. */
+interface Fence {
+  epoch: string;
+  offset: number;
+}
+
 /** A channel this node receives, and the last publication it saw there. */
 interface Held {
   channel: string;
   epoch: string;
   offset: number;
   time: number;
+  /**
+   * The highest position known, from pub/sub and this node's own acks. Apart
+   * from epoch/offset/time, which track() needs to tell news from repeats.
+   */
+  fence: Fence;
   /** A rollback check is running: later stale messages need no other. */
   checking?: boolean;
 }
+
+/** Fences of channels no longer held, kept for a resubscribe (oldest dropped beyond this). */
+const RECENT_FENCES = 4096;
+/** A rollback check that could not reach Redis is tried again this many times before subscribers resync anyway. */
+const VERIFY_ATTEMPTS = 20;
+const VERIFY_RETRY_MS = 250;
 
 const JOIN = 'J\n';
 const LEAVE = 'L\n';
@@ -60,6 +81,8 @@ export class RedisBroker implements Broker {
   private readonly cmd: HistoryClient;
   /** Channels this node receives, by their pub/sub key (bounded by the hub's channels). */
   private readonly held = new Map<string, Held>();
+  /** Fences of channels unsubscribed lately, by pub/sub key, oldest first (bounded by RECENT_FENCES). */
+  private readonly recent = new Map<string, Held>();
   /** `cmd` runs commands (scripts defined on it); `link` is this broker's own pub/sub. */
   constructor(
     cmd: ScriptClient,
@@ -84,7 +107,7 @@ export class RedisBroker implements Broker {
 
   async subscribe(channel: string): Promise<void> {
     const key = channelKeys(this.opts.prefix, channel).pubsub;
-    this.held.set(key, { channel, epoch: '', offset: 0, time: 0 });
+    this.held.set(key, this.heldAgain(key) ?? { channel, epoch: '', offset: 0, time: 0, fence: { epoch: '', offset: 0 } });
     try {
       await this.link.subscribe(key);
     } catch (err) {
@@ -95,15 +118,31 @@ export class RedisBroker implements Broker {
 
   async unsubscribe(channel: string): Promise<void> {
     const key = channelKeys(this.opts.prefix, channel).pubsub;
+    const held = this.held.get(key);
     this.held.delete(key);
+    if (held && held.fence.offset > 0) this.remember(key, held);
     await this.link.unsubscribe(key).catch(() => {});
   }
 
+  /** Keep a released channel's positions, so a subscribe soon after starts from them. */
+  private remember(key: string, held: Held): void {
+    this.recent.delete(key);
+    this.recent.set(key, { channel: held.channel, epoch: held.epoch, offset: held.offset, time: held.time, fence: held.fence });
+    if (this.recent.size > RECENT_FENCES) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  private heldAgain(key: string): Held | undefined {
+    const held = this.recent.get(key);
+    this.recent.delete(key);
+    return held;
+  }
+
   async publish(channel: string, data: string, opts: PublishOptions): Promise<StreamPosition> {
-    const seen = this.held.get(channelKeys(this.opts.prefix, channel).pubsub);
+    const key = channelKeys(this.opts.prefix, channel).pubsub;
+    const fence = (this.held.get(key) ?? this.recent.get(key))?.fence;
     const waitReplicas = this.opts.waitReplicas ?? 0;
     try {
-      return await runPublish(this.cmd, {
+      const position = await runPublish(this.cmd, {
         prefix: this.opts.prefix,
         channel,
         data,
@@ -113,9 +152,12 @@ export class RedisBroker implements Broker {
         ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
         idempotencyTtlSeconds: Math.ceil(this.opts.idempotencyWindowMs / 1000),
         sharded: this.link.sharded,
-        ...(seen && seen.offset > 0 ? { fence: { epoch: seen.epoch, offset: seen.offset } } : {}),
+        ...(fence && fence.offset > 0 ? { fence } : {}),
         ...(waitReplicas > 0 ? { wait: { replicas: waitReplicas, timeoutMs: this.opts.waitTimeoutMs ?? 1000 } } : {}),
       });
+      const held = this.held.get(key);
+      if (held) raise(held.fence, position);
+      return position;
     } catch (err) {
       if (err instanceof ReplicaWaitError) {
         throw new EngineUnavailable(`publish not confirmed by ${err.wanted} replica(s) in time (${err.confirmed} had it); it may still be delivered`);
@@ -209,6 +251,7 @@ export class RedisBroker implements Broker {
     held.epoch = pub.epoch;
     held.offset = pub.offset;
     held.time = pub.time;
+    raise(held.fence, pub);
     return true;
   }
 
@@ -219,22 +262,44 @@ export class RedisBroker implements Broker {
         const held = this.held.get(key);
         if (!held) return;
         held.checking = true;
-        if (held.offset > 0) await this.verify(held);
+        if (held.offset > 0) await this.verifyRetrying(key, held);
         held.checking = false;
-        this.handler?.onResync(held.channel);
+        if (this.held.get(key) === held) this.handler?.onResync(held.channel);
       }),
     );
   }
 
-  private async verify(held: Held): Promise<void> {
+  /**
+   * The rollback check, tried again while Redis cannot be reached (the pub/sub
+   * link may be back before the command connection): resyncing subscribers
+   * before the check has run would let them recover from a rolled-back stream.
+   */
+  private async verifyRetrying(key: string, held: Held): Promise<void> {
+    for (let attempt = 1; attempt <= VERIFY_ATTEMPTS && this.held.get(key) === held; attempt++) {
+      if (await this.verify(held)) return;
+      await new Promise((r) => setTimeout(r, VERIFY_RETRY_MS));
+    }
+  }
+
+  /** True once the check ran (whatever it found); false when Redis could not be asked. */
+  private async verify(held: Held): Promise<boolean> {
     const keys = channelKeys(this.opts.prefix, held.channel);
     try {
       const epoch = await this.cmd.tidingsVerify(keys.stream, keys.meta, held.epoch, held.offset, String(held.time), newEpoch(), Math.ceil(this.opts.streamMetaTtlMs / 1000));
       if (epoch) this.opts.log?.warn({ channel: held.channel, lost: `${held.epoch}:${held.offset}`, epoch }, `stream of ${held.channel} was rolled back (a failover lost publications): new epoch, subscribers are told recovered: false`);
+      return true;
     } catch (err) {
       this.opts.log?.debug({ err: (err as Error).message, channel: held.channel }, 'rollback check failed');
+      return false;
     }
   }
+}
+
+/** Move `fence` to `seen` when it is later: a higher offset, or another epoch (the stream started over). */
+function raise(fence: Fence, seen: StreamPosition): void {
+  if (seen.offset === 0 || (seen.epoch === fence.epoch && seen.offset <= fence.offset)) return;
+  fence.epoch = seen.epoch;
+  fence.offset = seen.offset;
 }
 
 function toPublication(channel: string, msg: string): ServerPublication | undefined {
