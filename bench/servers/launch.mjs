@@ -30,7 +30,9 @@ export const SERVERS = {
 export async function launch(kind, { cpu = 0, profileDir, env = {}, args = [] } = {}) {
   const spec = SERVERS[kind];
   const port = await freePort();
-  const nodeArgs = ['--expose-gc', '--import', PROBE, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${kind}-${Date.now()}.cpuprofile`] : [])];
+  // BENCH_NODE_FLAGS: extra V8/Node flags for the servers under test (--trace-gc, --max-semi-space-size=…), never in NODE_OPTIONS' allowlist.
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = ['--expose-gc', ...extra, '--import', PROBE, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${kind}-${Date.now()}.cpuprofile`] : [])];
   const child = spawn('taskset', ['-c', String(cpu), process.execPath, ...nodeArgs, ...spec.args(port), ...args], {
     env: { ...process.env, TIDINGS_TOKEN_SECRET: SECRET, TIDINGS_API_KEY: API_KEY, TIDINGS_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -57,6 +57,19 @@ function digest(s: string): Buffer {
   return hash('sha256', s, 'buffer');
 }
 
+const SCHEME = 'apikey ';
+
+/** `header` starts with "apikey " in any case (no regex match object per request). */
+function isScheme(header: string): boolean {
+  for (let i = 0; i < SCHEME.length; i++) {
+    const c = header.charCodeAt(i);
+    const want = SCHEME.charCodeAt(i);
+    // The letter itself, or its capital (want - 32); the space only as itself.
+    if (c !== want && !(want >= 97 && c === want - 32)) return false;
+  }
+  return true;
+}
+
 /** `idempotencyKey` as the schema allows it. */
 function validKey(key: unknown): key is string | undefined {
   return key === undefined || (typeof key === 'string' && key.length >= 1 && key.length <= 128);
@@ -94,11 +107,11 @@ export class Api {
     this.keyDigest = digest(ctx.config.apiKey);
   }
 
-  /** Constant-time check of `Authorization: apikey <key>`. */
+  /** Constant-time check of `Authorization: apikey <key>` (the scheme in any case). */
   private authorize(req: IncomingMessage): void {
     const header = req.headers.authorization ?? '';
-    const m = /^apikey (.+)$/i.exec(header);
-    if (!m || !timingSafeEqual(digest(m[1]!), this.keyDigest)) throw new HttpError(401, ErrorCode.Unauthorized, 'missing or wrong API key');
+    const ok = header.length > SCHEME.length && isScheme(header) && timingSafeEqual(digest(header.slice(SCHEME.length)), this.keyDigest);
+    if (!ok) throw new HttpError(401, ErrorCode.Unauthorized, 'missing or wrong API key');
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

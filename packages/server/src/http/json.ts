@@ -14,14 +14,18 @@ export class HttpError extends Error {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  const length = Buffer.byteLength(text);
+  // No spread of an empty object on the usual answer.
+  res.writeHead(status, headers ? { 'content-type': JSON_TYPE, 'content-length': length, ...headers } : { 'content-type': JSON_TYPE, 'content-length': length });
   res.end(text);
 }
 
 export function sendError(res: ServerResponse, err: HttpError): void {
-  const headers: Record<string, string> = err.status === 503 ? { 'retry-after': '1' } : {};
+  const headers = err.status === 503 ? { 'retry-after': '1' } : undefined;
   // A refused client still sending (an unauthenticated body, one past the limit) keeps no socket.
   if (err.status === 401 || err.status === 413 || !res.req.complete) closeAfterAnswer(res);
   sendJson(res, err.status, { error: { code: err.code, message: err.message } }, headers);
@@ -37,21 +41,29 @@ export function readJson(req: IncomingMessage, limit: number): Promise<unknown> 
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) return Promise.reject(new HttpError(413, ErrorCode.BadRequest, `body larger than ${limit} bytes`));
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    // Most bodies arrive in one chunk: keep it as is, and only gather when a second one comes.
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
     let size = 0;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      req.off('data', onData);
-      req.resume();
-      reject(new HttpError(413, ErrorCode.BadRequest, `body larger than ${limit} bytes`));
+      if (size > limit) {
+        req.off('data', onData);
+        req.resume();
+        return reject(new HttpError(413, ErrorCode.BadRequest, `body larger than ${limit} bytes`));
+      }
+      if (first === undefined) first = chunk;
+      else (chunks ??= [first]).push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => {
-      if (size <= limit) settle(Buffer.concat(chunks, size).toString('utf8'), resolve, reject);
+    // 'end' and 'error' each come at most once: plain listeners, not once() wrappers.
+    req.on('end', () => {
+      if (size > limit) return;
+      const body = chunks ? Buffer.concat(chunks, size) : first;
+      settle(body === undefined ? '' : body.toString('utf8'), resolve, reject);
     });
     // A client that hangs up mid-body is expected misbehaviour, not a server failure: a 400, logged by nobody.
-    req.once('error', () => reject(new HttpError(400, ErrorCode.BadRequest, 'request body aborted')));
+    req.on('error', () => reject(new HttpError(400, ErrorCode.BadRequest, 'request body aborted')));
   });
 }
 

@@ -30,6 +30,8 @@ function flushDirty(): void {
 }
 
 export class Outbox {
+  /** This turn's first frame; `chunks` only from the second on (most turns carry one frame per connection). */
+  private first: Buffer | undefined;
   private chunks: Buffer[] = [];
   private bytes = 0;
   private queued = false;
@@ -49,8 +51,7 @@ export class Outbox {
     if (this.bytes + data.length + this.sink.writableLength > this.limit) {
       // What is queued can no longer reach the reader in time; it recovers from its last position instead.
       this.overflowed = true;
-      this.chunks.length = 0;
-      this.bytes = 0;
+      this.drop();
       this.owner.onOverflow();
       return false;
     }
@@ -64,7 +65,8 @@ export class Outbox {
   }
 
   private enqueue(data: Buffer): void {
-    this.chunks.push(data);
+    if (this.first === undefined) this.first = data;
+    else this.chunks.push(data);
     this.bytes += data.length;
     if (!this.queued) {
       this.queued = true;
@@ -86,14 +88,21 @@ export class Outbox {
   flush(): void {
     this.queued = false;
     if (this.closed || this.bytes === 0) return;
-    const { sink, chunks } = this;
-    if (chunks.length === 1 || !sink.cork) sink.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.bytes));
+    const { sink, chunks, first } = this;
+    if (chunks.length === 0) sink.write(first!);
+    else if (!sink.cork) sink.write(Buffer.concat([first!, ...chunks], this.bytes));
     else {
       sink.cork();
+      sink.write(first!);
       for (let i = 0; i < chunks.length; i++) sink.write(chunks[i]!);
       sink.uncork!();
     }
-    chunks.length = 0;
+    this.drop();
+  }
+
+  private drop(): void {
+    this.first = undefined;
+    if (this.chunks.length > 0) this.chunks.length = 0;
     this.bytes = 0;
   }
 
@@ -105,7 +114,6 @@ export class Outbox {
   /** Drop what is queued and accept nothing more. */
   close(): void {
     this.closed = true;
-    this.chunks.length = 0;
-    this.bytes = 0;
+    this.drop();
   }
 }

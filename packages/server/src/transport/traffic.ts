@@ -30,7 +30,7 @@ export interface FanoutObserver {
 }
 
 /** Publications sampled per event-loop turn; beyond this a turn's further ones are not observed. */
-const SAMPLES_PER_TURN = 64;
+const SAMPLES_PER_TURN = 16;
 
 /**
  * Fan-out latency, measured once per publication rather than per subscriber:
