@@ -201,7 +201,8 @@ export class Gateway {
   }
 
   /** Publish from the embedding process, as the HTTP API would. */
-  publish(channel: string, data: unknown, idempotencyKey?: string) {
+  async publish(channel: string, data: unknown, idempotencyKey?: string) {
+    // Async, so a refusal (unknown namespace, engine away) is a rejection here too.
     return this.api.publishOne(channel, JSON.stringify(data), idempotencyKey);
   }
 

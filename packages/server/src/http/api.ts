@@ -5,7 +5,7 @@
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CHANNEL_RULE, CloseCode, ErrorCode, MAX_JSON_DEPTH, isJsonObject, isValidChannel, jsonDeeperThan } from '@tidings/protocol';
+import { CHANNEL_RULE, CloseCode, ErrorCode, MAX_JSON_DEPTH, type StreamPosition, isJsonObject, isValidChannel, jsonDeeperThan } from '@tidings/protocol';
 import { z } from 'zod';
 import { personalChannel } from '../channels/policy.js';
 import type { ServerPublication } from '../engine/broker.js';
@@ -161,19 +161,21 @@ export class Api {
     return rules;
   }
 
-  /** Publish one payload; engine failures become a retryable 503, never a false success. */
-  async publishOne(ch: string, data: string, key: string | undefined) {
+  /**
+   * Publish one payload; engine failures become a retryable 503, never a false
+   * success. Not async: the engine's promise is the answer, with no promise of
+   * our own around it (the publish path's garbage); a refusal before it throws.
+   */
+  publishOne(ch: string, data: string, key: string | undefined): Promise<StreamPosition> {
     const rules = this.rules(ch);
     this.engineReady();
-    try {
-      return await this.ctx.engine.broker.publish(ch, data, key ? { history: rules.history, idempotencyKey: key } : rules.publishOptions);
-    } catch (err) {
+    return this.ctx.engine.broker.publish(ch, data, key ? { history: rules.history, idempotencyKey: key } : rules.publishOptions).catch((err: unknown) => {
       this.ctx.log.warn({ err, channel: ch }, 'publish failed');
       throw new HttpError(503, ErrorCode.Unavailable, 'publish failed, retry later');
-    }
+    });
   }
 
-  private async publish(body: unknown) {
+  private publish(body: unknown): Promise<StreamPosition> {
     const p = publishTarget(body);
     return this.publishOne(p.channel, requireData(body), p.key);
   }

@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Hub } from '../hub/hub.js';
 import type { NodeCounters } from '../node/counters.js';
+import { FastHistogram } from './fast-histogram.js';
 
 /** Connections, users and subscriptions of one transport, now. */
 export interface CensusRow {
@@ -83,8 +84,8 @@ function byTransportAndCode(map: ReadonlyMap<string, number>): Array<[Labels, nu
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly fanout: Histogram;
-  private readonly engineLag: Histogram;
+  private readonly fanout: FastHistogram;
+  private readonly engineLag: FastHistogram;
   private readonly redisRoundTrip: Histogram;
 
   constructor(private readonly src: MetricSources) {
@@ -93,8 +94,9 @@ export class Metrics {
     this.connectionGauges();
     this.trafficCounters();
     this.eventCounters();
-    this.fanout = new Histogram({ name: 'tidings_fanout_seconds', help: 'Publish accepted to written to the subscribers\' sockets, one sample per publication', buckets: LATENCY_BUCKETS, registers: [r] });
-    this.engineLag = new Histogram({ name: 'tidings_engine_lag_seconds', help: 'Publish accepted to received by this node from the engine (Redis pub/sub lag), one sample per publication with subscribers', buckets: LATENCY_BUCKETS, registers: [r] });
+    // Observed per publication: allocation-free histograms (prom-client's allocate per observe).
+    this.fanout = new FastHistogram('tidings_fanout_seconds', "Publish accepted to written to the subscribers' sockets, one sample per publication", LATENCY_BUCKETS, r);
+    this.engineLag = new FastHistogram('tidings_engine_lag_seconds', 'Publish accepted to received by this node from the engine (Redis pub/sub lag), one sample per publication with subscribers', LATENCY_BUCKETS, r);
     this.redisRoundTrip = new Histogram({ name: 'tidings_redis_roundtrip_seconds', help: 'Round trip of the node heartbeat write to the engine (every 5 s; Redis engine only)', buckets: LATENCY_BUCKETS, registers: [r] });
   }
 

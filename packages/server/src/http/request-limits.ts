@@ -25,36 +25,46 @@ export function closeAfterAnswer(res: ServerResponse): void {
 
 /** A request whose body is being read, and how far it had got at the last look. */
 interface Reading {
+  req: IncomingMessage;
   res: ServerResponse;
   bytesRead: number;
   /** When `bytesRead` last moved (Date.now()). */
   movedAt: number;
+  /** Index in BodyIdleWatch.reading; -1 once forgotten. */
+  slot: number;
 }
+
+const READING = Symbol('tidings.bodyReading');
+type Watched = IncomingMessage & { [READING]?: Reading };
 
 /**
  * Answers 408 and closes when the body of a request pauses longer than
  * `idleMs` (0: no limit). One interval per node looks at every body being
  * read and compares its socket's byte count with the last look, instead of a
  * timer (and its closures) per request, which was a visible share of the
- * publish path's garbage. A stall is therefore caught between `idleMs` and
- * 1.25 × `idleMs` after it began.
+ * publish path's garbage. Requests sit in a plain array (removed by swapping
+ * with the last), not a Map whose tables grow and shrink with the traffic. A
+ * stall is caught between `idleMs` and 1.25 × `idleMs` after it began.
  */
 export class BodyIdleWatch {
-  private readonly reading = new Map<IncomingMessage, Reading>();
+  private readonly reading: Reading[] = [];
   private timer?: NodeJS.Timeout;
-  /** One listener for every request ('end' is emitted with the request as `this`). */
-  private readonly forget: (this: IncomingMessage) => void;
+  /** One listener for every request ('end' and 'close' are emitted with the request as `this`). */
+  private readonly forget: (this: Watched) => void;
 
   constructor(private readonly idleMs: number) {
-    const reading = this.reading;
-    this.forget = function (this: IncomingMessage) {
-      reading.delete(this);
+    const watch = this;
+    this.forget = function (this: Watched) {
+      const r = this[READING];
+      if (r) watch.remove(r);
     };
   }
 
   watch(req: IncomingMessage, res: ServerResponse): void {
     if (req.complete || this.idleMs <= 0 || !hasBody(req)) return;
-    this.reading.set(req, { res, bytesRead: req.socket.bytesRead, movedAt: Date.now() });
+    const r: Reading = { req, res, bytesRead: req.socket.bytesRead, movedAt: Date.now(), slot: this.reading.length };
+    this.reading.push(r);
+    (req as Watched)[READING] = r;
     req.on('end', this.forget);
     req.on('close', this.forget);
     this.timer ??= setInterval(() => this.look(), Math.max(10, this.idleMs / 4)).unref();
@@ -63,22 +73,35 @@ export class BodyIdleWatch {
   close(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    this.reading.clear();
+    for (const r of this.reading.splice(0)) r.slot = -1;
+  }
+
+  private remove(r: Reading): void {
+    if (r.slot < 0) return;
+    const last = this.reading.pop()!;
+    if (last !== r) {
+      this.reading[r.slot] = last;
+      last.slot = r.slot;
+    }
+    r.slot = -1;
+    (r.req as Watched)[READING] = undefined;
   }
 
   private look(): void {
     const now = Date.now();
-    for (const [req, r] of this.reading) {
-      const bytesRead = req.socket?.bytesRead ?? r.bytesRead;
+    // Backwards: remove() moves the last entry into the freed slot.
+    for (let i = this.reading.length - 1; i >= 0; i--) {
+      const r = this.reading[i]!;
+      const bytesRead = r.req.socket?.bytesRead ?? r.bytesRead;
       if (bytesRead !== r.bytesRead) {
         r.bytesRead = bytesRead;
         r.movedAt = now;
       } else if (now - r.movedAt >= this.idleMs) {
-        this.reading.delete(req);
-        onBodyIdle(req, r.res);
+        this.remove(r);
+        onBodyIdle(r.req, r.res);
       }
     }
-    if (this.reading.size === 0) this.close();
+    if (this.reading.length === 0) this.close();
   }
 }
 
