@@ -14,6 +14,13 @@ import { until } from './helpers.js';
 import { loggingClient, publishOnce, publishSeries, settleLogs } from './topology-helpers.js';
 import { type TestCluster, skipWithoutRedisTools, startRedisCluster } from './redis-server.js';
 
+/** Calls of the commands a publish makes (its script, by SHA or not, and the pub/sub it sends), from `INFO commandstats`. */
+function publishCalls(info: string): number {
+  let n = 0;
+  for (const m of info.matchAll(/^cmdstat_(evalsha|eval|spublish|publish):calls=(\d+)/gm)) n += Number(m[2]);
+  return n;
+}
+
 describe.skipIf(skipWithoutRedisTools)('redis engine on Redis Cluster', () => {
   let cluster: TestCluster;
   beforeAll(async () => {
@@ -31,6 +38,32 @@ describe.skipIf(skipWithoutRedisTools)('redis engine on Redis Cluster', () => {
       await engine.start(handler);
       return engine;
     },
+  });
+
+  it("runs a channel's publish on its slot's primary only: the other primaries see none of it", async () => {
+    const prefix = `c${Math.random().toString(36).slice(2, 8)}:`;
+    const engine = new RedisEngine({ url: 'redis://127.0.0.1', topology: { kind: 'cluster', url: 'redis://127.0.0.1', nodes: cluster.nodes }, prefix });
+    await engine.start({ onPublication() {}, onResync() {}, onJoin() {}, onLeave() {}, onSignal() {}, onControl() {} });
+    const nodes = cluster.ports.map((port) => new Redis(port, '127.0.0.1'));
+    try {
+      // 100 channels whose slots the first primary owns (their keys carry the `{channel}` hash tag).
+      const candidates = Array.from({ length: 600 }, (_, i) => `jobs:${i}`);
+      const owners = await cluster.ownersOf(candidates.map((ch) => keySlot(`${prefix}{${ch}}:m`)));
+      const target = owners[0]!;
+      const mine = candidates.filter((_, i) => owners[i] === target).slice(0, 100);
+      expect(mine).toHaveLength(100);
+      await engine.broker.publish(mine[0]!, '0', { history: { size: 10, ttlMs: 60_000 } }); // scripts loaded, connections up
+      await Promise.all(nodes.map((n) => n.call('CONFIG', 'RESETSTAT')));
+      for (const ch of mine) await engine.broker.publish(ch, '1', { history: { size: 10, ttlMs: 60_000 } });
+      const calls = await Promise.all(nodes.map(async (n) => publishCalls(String(await n.call('INFO', 'commandstats')))));
+      cluster.ports.forEach((port, i) => {
+        if (port === target) expect(calls[i], `primary ${port}`).toBeGreaterThanOrEqual(200); // the script, and its SPUBLISH
+        else expect(calls[i], `primary ${port}`).toBe(0);
+      });
+    } finally {
+      for (const n of nodes) n.disconnect();
+      await engine.close();
+    }
   });
 
   it('computes the slot the cluster computes for any key (CLUSTER KEYSLOT)', async () => {

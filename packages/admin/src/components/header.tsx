@@ -1,4 +1,5 @@
-import { useConnectionState } from '@tidings/react';
+import type { Client } from '@tidings/client';
+import { useClient, useConnectionState } from '@tidings/react';
 import { api } from '../api.js';
 
 const LABELS = { connecting: 'Connecting', connected: 'Live', reconnecting: 'Reconnecting', failed: 'Disconnected', disconnected: 'Offline' } as const;
@@ -14,13 +15,16 @@ function ConnectionPill() {
   );
 }
 
-async function signOut(): Promise<void> {
+/** Close the live connection first: once the session is revoked, a reconnect would only fetch a token to be refused (401). */
+async function signOut(client: Client): Promise<void> {
+  client.disconnect();
   await api.logout().catch(() => {});
   location.assign('/admin');
 }
 
 export function Header(props: { nodes: number }) {
   const { state, error } = useConnectionState();
+  const client = useClient();
   return (
     <>
       <header className="topbar">
@@ -36,7 +40,7 @@ export function Header(props: { nodes: number }) {
         <div className="topbar-right">
           <span className="muted">{props.nodes === 1 ? '1 node reporting' : `${props.nodes} nodes reporting`}</span>
           <ConnectionPill />
-          <button className="btn btn-ghost" onClick={() => void signOut()} data-testid="sign-out">
+          <button className="btn btn-ghost" onClick={() => void signOut(client)} data-testid="sign-out">
             Sign out
           </button>
         </div>

@@ -87,6 +87,8 @@ export class RedisOccupancy implements OccupancyStore {
   private readonly redis: OccupancyClient;
   private readonly index: string;
   private timer?: NodeJS.Timeout;
+  /** The last deadline written: each write moves it forward, so a refresh of an entry still there always changes its score (CH). */
+  private lastDeadline = 0;
   onExpired?: (share: Share, seq: number) => void;
   onLost?: (share: Share) => void;
 
@@ -117,7 +119,7 @@ export class RedisOccupancy implements OccupancyStore {
     const member = memberOf(share);
     this.held.set(member, share);
     const now = Date.now();
-    const deadline = now + this.ttlMs;
+    const deadline = this.nextDeadline(now);
     const { key, seq: seqKey } = this.keysOf(share);
     const [[purged, before, seq]] = await Promise.all([
       this.redis.tidingsOccJoin(key, seqKey, this.node, now, deadline, KEY_TTL_MS),
@@ -149,7 +151,7 @@ export class RedisOccupancy implements OccupancyStore {
    */
   private async refresh(): Promise<void> {
     if (this.held.size === 0) return;
-    const deadline = Date.now() + this.ttlMs;
+    const deadline = this.nextDeadline(Date.now());
     const pipe = this.redis.pipeline();
     const shares = [...this.held.values()];
     for (const share of shares) pipe.zadd(this.keysOf(share).key, 'XX', 'CH', deadline, this.node).zadd(this.index, deadline, memberOf(share));
@@ -158,6 +160,11 @@ export class RedisOccupancy implements OccupancyStore {
       const [err, changed] = results[2 * i] ?? [];
       if (!err && changed === 0 && this.held.has(memberOf(share))) this.onLost?.(share);
     });
+  }
+
+  private nextDeadline(now: number): number {
+    this.lastDeadline = Math.max(now + this.ttlMs, this.lastDeadline + 1);
+    return this.lastDeadline;
   }
 
   /** Each expired share is purged by one atomic script, so exactly one node sees it empty and reports it. */
