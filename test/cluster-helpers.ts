@@ -26,13 +26,13 @@ export interface NodeProcess {
   stderr: () => string;
 }
 
-export async function startNode(redisUrl: string, config: Record<string, unknown> = {}): Promise<NodeProcess> {
+export async function startNode(redisUrl: string, config: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<NodeProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tidings-node-'));
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify({ log: { level: 'warn' }, shutdown: { timeout: 5 }, ...config }));
   const child = spawn(process.execPath, [BIN, 'serve', '--config', file, '--port', String(port), '--host', '127.0.0.1', '--engine', 'redis', '--redis-url', redisUrl], {
-    env: { ...process.env, TIDINGS_TOKEN_SECRET: SECRET, TIDINGS_API_KEY: API_KEY, TIDINGS_CONFIG: '' },
+    env: { ...process.env, TIDINGS_TOKEN_SECRET: SECRET, TIDINGS_API_KEY: API_KEY, TIDINGS_CONFIG: '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   spawned.add(child);
@@ -45,7 +45,7 @@ export async function startNode(redisUrl: string, config: Record<string, unknown
     try {
       if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) break;
     } catch {}
-    if (Date.now() > deadline) throw new Error(`node did not start: ${err}`);
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`node did not start: ${err}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return { port, child, exited, stderr: () => err };
