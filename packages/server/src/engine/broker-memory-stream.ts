@@ -1,11 +1,26 @@
 /**
  * One channel's history in memory: a ring buffer of publications bounded by
  * count and age, with the stream's epoch and top offset.
+ *
+ * An entry is one string, the publication's text (engine/publication-text.ts,
+ * the same text its subscribers were sent), with its time and where its data
+ * and info sit kept in typed arrays. Keeping the publication objects instead
+ * (an object, its data, its text, its info) made the history a heap of small
+ * objects that every garbage collection had to trace: with thousands of busy
+ * channels, the collector's pauses, not the publish path, set the ceiling
+ * (bench/RESULTS.md). Offsets are dense, so they are not stored: the oldest
+ * entry is `top - length + 1`. Publications read back are rebuilt from the
+ * text, with the text as their cached frame, so recovery encodes nothing.
  */
 import type { HistoryPolicy, ServerPublication } from './broker.js';
+import { SPAN_FIELDS, publicationText } from './publication-text.js';
 
 /** The ring of a stream that has kept nothing yet, shared: most channels never publish (memory per idle channel). */
-const NO_ITEMS: Array<ServerPublication | undefined> = [];
+const NO_TEXTS: Array<string | undefined> = [];
+const NO_TIMES = new Float64Array(0);
+const NO_SPANS = new Int32Array(0);
+/** The first ring of a stream that keeps something. */
+const FIRST_CAPACITY = 16;
 
 const LOADED_AT = Date.now();
 function secondsNow(now: number): number {
@@ -13,25 +28,33 @@ function secondsNow(now: number): number {
 }
 
 export class MemoryStream {
-  constructor(readonly epoch: string) {}
+  constructor(
+    readonly epoch: string,
+    readonly channel: string,
+  ) {}
 
   top = 0;
   /** Seconds since LOADED_AT: a small integer, where a ms timestamp would be a boxed double per stream. */
   private activeAt = secondsNow(Date.now());
   /** How long publications are kept (the channel's history policy, updated on use). */
   ttlMs = 0;
-  private items = NO_ITEMS;
+  private texts = NO_TEXTS;
+  private times = NO_TIMES;
+  /** SPAN_FIELDS per slot: where data and info sit in the slot's text. */
+  private spans = NO_SPANS;
   private head = 0;
   private length = 0;
 
-  /** Append `pub` (its offset must be top+1) and trim to the policy. */
+  /** Append `pub` (its offset must be top+1) and trim to the policy. Sets `pub.encoded`, the text kept. */
   append(pub: ServerPublication, policy: HistoryPolicy, now: number): void {
     this.top = pub.offset;
     this.activeAt = secondsNow(now);
     if (policy.size <= 0) return;
-    if (this.length === this.items.length) this.grow(policy.size);
-    if (this.length === this.items.length) this.dropOldest();
-    this.items[(this.head + this.length) % this.items.length] = pub;
+    if (this.length === this.texts.length) this.grow(policy.size);
+    if (this.length === this.texts.length) this.dropOldest();
+    const slot = (this.head + this.length) % this.texts.length;
+    this.texts[slot] = publicationText(pub, this.spans, slot * SPAN_FIELDS);
+    this.times[slot] = pub.time;
     this.length++;
     while (this.length > policy.size) this.dropOldest();
     this.trimAge(now - policy.ttlMs);
@@ -39,7 +62,7 @@ export class MemoryStream {
 
   /** Drop publications older than `cutoff` (ms timestamp). */
   trimAge(cutoff: number): void {
-    while (this.length > 0 && this.items[this.head]!.time < cutoff) this.dropOldest();
+    while (this.length > 0 && this.times[this.head]! < cutoff) this.dropOldest();
   }
 
   /** Milliseconds since the last publication (or creation), at `now`. */
@@ -55,27 +78,45 @@ export class MemoryStream {
   after(sinceOffset: number, limit: number): ServerPublication[] {
     const out: ServerPublication[] = [];
     if (this.length === 0 || limit <= 0) return out;
-    const oldest = this.items[this.head]!.offset;
+    const oldest = this.top - this.length + 1;
     // Offsets in the buffer are dense, so the start index is arithmetic.
     const skip = Math.max(0, sinceOffset + 1 - oldest);
-    for (let i = skip; i < this.length && out.length < limit; i++) {
-      out.push(this.items[(this.head + i) % this.items.length]!);
-    }
+    for (let i = skip; i < this.length && out.length < limit; i++) out.push(this.publicationAt((this.head + i) % this.texts.length, oldest + i));
     return out;
   }
 
+  /** The publication kept in `slot`, rebuilt from its text. */
+  private publicationAt(slot: number, offset: number): ServerPublication {
+    const text = this.texts[slot]!;
+    const at = slot * SPAN_FIELDS;
+    const spans = this.spans;
+    const pub: ServerPublication = { channel: this.channel, offset, epoch: this.epoch, data: text.slice(spans[at]!, spans[at + 1]!), time: this.times[slot]!, encoded: text };
+    if (spans[at + 2]! >= 0) pub.info = JSON.parse(text.slice(spans[at + 2]!, spans[at + 3]!)) as ServerPublication['info'];
+    return pub;
+  }
+
   private grow(max: number): void {
-    const cap = this.items.length;
+    const cap = this.texts.length;
     if (cap >= max) return;
-    const next = new Array<ServerPublication | undefined>(Math.min(max, Math.max(16, cap * 2)));
-    for (let i = 0; i < this.length; i++) next[i] = this.items[(this.head + i) % cap];
-    this.items = next;
+    const next = Math.min(max, Math.max(FIRST_CAPACITY, cap * 2));
+    const texts = new Array<string | undefined>(next);
+    const times = new Float64Array(next);
+    const spans = new Int32Array(next * SPAN_FIELDS);
+    for (let i = 0; i < this.length; i++) {
+      const from = (this.head + i) % cap;
+      texts[i] = this.texts[from];
+      times[i] = this.times[from]!;
+      spans.set(this.spans.subarray(from * SPAN_FIELDS, (from + 1) * SPAN_FIELDS), i * SPAN_FIELDS);
+    }
+    this.texts = texts;
+    this.times = times;
+    this.spans = spans;
     this.head = 0;
   }
 
   private dropOldest(): void {
-    this.items[this.head] = undefined;
-    this.head = (this.head + 1) % this.items.length;
+    this.texts[this.head] = undefined;
+    this.head = (this.head + 1) % this.texts.length;
     this.length--;
   }
 }

@@ -103,7 +103,7 @@ export class MemoryBroker implements Broker {
 
   private streamFor(channel: string, ttlMs: number): MemoryStream {
     let stream = this.streams.get(channel);
-    if (!stream) this.streams.set(channel, (stream = new MemoryStream(`${this.emptyEpoch}.${nameHash(channel)}`)));
+    if (!stream) this.streams.set(channel, (stream = new MemoryStream(`${this.emptyEpoch}.${nameHash(channel)}`, channel)));
     stream.ttlMs = ttlMs;
     return stream;
   }

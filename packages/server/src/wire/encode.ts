@@ -14,18 +14,14 @@ import {
   shouldReconnect,
 } from '@tidings/protocol';
 import type { ServerPublication } from '../engine/broker.js';
+import { publicationText } from '../engine/publication-text.js';
 
 /** A subscribe's answer, as the hub prepared it: the reply's fields, with publications as the server holds them. */
 export type SubscribeOutcome = Omit<SubscribeResult, 'publications'> & { publications: ServerPublication[] };
 
-/** The publication's push frame; cached on the publication (history shares it). */
+/** The publication's push frame; cached on the publication (the embedded history keeps the same text). */
 export function encodePub(pub: ServerPublication): string {
-  if (pub.encoded !== undefined) return pub.encoded;
-  let s = `{"type":"pub","channel":"${pub.channel}","offset":${pub.offset},"epoch":${JSON.stringify(pub.epoch)},"data":${pub.data}`;
-  if (pub.info) s += `,"info":${JSON.stringify(pub.info)}`;
-  s += `,"time":${pub.time}}`;
-  pub.encoded = s;
-  return s;
+  return publicationText(pub);
 }
 
 /** A publication's push frame with `delta` (protocol delta.ts) in place of `data`. */
