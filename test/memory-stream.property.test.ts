@@ -21,7 +21,7 @@ describe('MemoryStream', () => {
   it('gives back what was appended, within the size and age limits', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 100, max: 3000 }), fc.array(step, { maxLength: 80 }), (size, ttlMs, steps) => {
-        const stream = new MemoryStream('ep1', 'jobs:1');
+        const stream = new MemoryStream('ep1');
         const model: ServerPublication[] = [];
         let now = 1_000_000;
         for (const s of steps) {
@@ -35,7 +35,7 @@ describe('MemoryStream', () => {
             while (model.length > 0 && model[0]!.time < now - ttlMs) model.shift();
             expect(pub.encoded).toBe(publicationText({ ...pub, encoded: undefined }));
           } else {
-            const got = stream.after(s.since, s.limit);
+            const got = stream.after('jobs:1', s.since, s.limit);
             const want = model.filter((p) => p.offset > s.since).slice(0, s.limit);
             expect(got.map(({ encoded: _e, ...p }) => p)).toEqual(want.map(({ encoded: _e, ...p }) => p));
             for (const p of got) expect(p.encoded).toBe(publicationText({ ...p, encoded: undefined }));

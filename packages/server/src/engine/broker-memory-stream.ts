@@ -4,7 +4,7 @@
  *
  * An entry is one string, the publication's text (engine/publication-text.ts,
  * the same text its subscribers were sent), with its time and where its data
- * and info sit kept in typed arrays. Keeping the publication objects instead
+ * and info sit kept in one typed array (FIELDS numbers per slot). Keeping the publication objects instead
  * (an object, its data, its text, its info) made the history a heap of small
  * objects that every garbage collection had to trace: with thousands of busy
  * channels, the collector's pauses, not the publish path, set the ceiling
@@ -17,8 +17,9 @@ import { SPAN_FIELDS, publicationText } from './publication-text.js';
 
 /** The ring of a stream that has kept nothing yet, shared: most channels never publish (memory per idle channel). */
 const NO_TEXTS: Array<string | undefined> = [];
-const NO_TIMES = new Float64Array(0);
-const NO_SPANS = new Int32Array(0);
+const NO_FIELDS = new Float64Array(0);
+/** Per slot: the time, then the text's spans (publication-text.ts). */
+const FIELDS = 1 + SPAN_FIELDS;
 /** The first ring of a stream that keeps something. */
 const FIRST_CAPACITY = 16;
 
@@ -28,10 +29,7 @@ function secondsNow(now: number): number {
 }
 
 export class MemoryStream {
-  constructor(
-    readonly epoch: string,
-    readonly channel: string,
-  ) {}
+  constructor(readonly epoch: string) {}
 
   top = 0;
   /** Seconds since LOADED_AT: a small integer, where a ms timestamp would be a boxed double per stream. */
@@ -39,9 +37,8 @@ export class MemoryStream {
   /** How long publications are kept (the channel's history policy, updated on use). */
   ttlMs = 0;
   private texts = NO_TEXTS;
-  private times = NO_TIMES;
-  /** SPAN_FIELDS per slot: where data and info sit in the slot's text. */
-  private spans = NO_SPANS;
+  /** FIELDS per slot: its publication's time, and where data and info sit in its text. */
+  private fields = NO_FIELDS;
   private head = 0;
   private length = 0;
 
@@ -53,8 +50,8 @@ export class MemoryStream {
     if (this.length === this.texts.length) this.grow(policy.size);
     if (this.length === this.texts.length) this.dropOldest();
     const slot = (this.head + this.length) % this.texts.length;
-    this.texts[slot] = publicationText(pub, this.spans, slot * SPAN_FIELDS);
-    this.times[slot] = pub.time;
+    this.texts[slot] = publicationText(pub, this.fields, slot * FIELDS + 1);
+    this.fields[slot * FIELDS] = pub.time;
     this.length++;
     while (this.length > policy.size) this.dropOldest();
     this.trimAge(now - policy.ttlMs);
@@ -62,7 +59,7 @@ export class MemoryStream {
 
   /** Drop publications older than `cutoff` (ms timestamp). */
   trimAge(cutoff: number): void {
-    while (this.length > 0 && this.times[this.head]! < cutoff) this.dropOldest();
+    while (this.length > 0 && this.fields[this.head * FIELDS]! < cutoff) this.dropOldest();
   }
 
   /** Milliseconds since the last publication (or creation), at `now`. */
@@ -74,24 +71,24 @@ export class MemoryStream {
     return this.length;
   }
 
-  /** Publications with offset > sinceOffset, oldest first, at most `limit`. */
-  after(sinceOffset: number, limit: number): ServerPublication[] {
+  /** Publications of `channel` (this stream's) with offset > sinceOffset, oldest first, at most `limit`. */
+  after(channel: string, sinceOffset: number, limit: number): ServerPublication[] {
     const out: ServerPublication[] = [];
     if (this.length === 0 || limit <= 0) return out;
     const oldest = this.top - this.length + 1;
     // Offsets in the buffer are dense, so the start index is arithmetic.
     const skip = Math.max(0, sinceOffset + 1 - oldest);
-    for (let i = skip; i < this.length && out.length < limit; i++) out.push(this.publicationAt((this.head + i) % this.texts.length, oldest + i));
+    for (let i = skip; i < this.length && out.length < limit; i++) out.push(this.publicationAt(channel, (this.head + i) % this.texts.length, oldest + i));
     return out;
   }
 
   /** The publication kept in `slot`, rebuilt from its text. */
-  private publicationAt(slot: number, offset: number): ServerPublication {
+  private publicationAt(channel: string, slot: number, offset: number): ServerPublication {
     const text = this.texts[slot]!;
-    const at = slot * SPAN_FIELDS;
-    const spans = this.spans;
-    const pub: ServerPublication = { channel: this.channel, offset, epoch: this.epoch, data: text.slice(spans[at]!, spans[at + 1]!), time: this.times[slot]!, encoded: text };
-    if (spans[at + 2]! >= 0) pub.info = JSON.parse(text.slice(spans[at + 2]!, spans[at + 3]!)) as ServerPublication['info'];
+    const f = this.fields;
+    const at = slot * FIELDS;
+    const pub: ServerPublication = { channel, offset, epoch: this.epoch, data: text.slice(f[at + 1]!, f[at + 2]!), time: f[at]!, encoded: text };
+    if (f[at + 3]! >= 0) pub.info = JSON.parse(text.slice(f[at + 3]!, f[at + 4]!)) as ServerPublication['info'];
     return pub;
   }
 
@@ -100,17 +97,14 @@ export class MemoryStream {
     if (cap >= max) return;
     const next = Math.min(max, Math.max(FIRST_CAPACITY, cap * 2));
     const texts = new Array<string | undefined>(next);
-    const times = new Float64Array(next);
-    const spans = new Int32Array(next * SPAN_FIELDS);
+    const fields = new Float64Array(next * FIELDS);
     for (let i = 0; i < this.length; i++) {
       const from = (this.head + i) % cap;
       texts[i] = this.texts[from];
-      times[i] = this.times[from]!;
-      spans.set(this.spans.subarray(from * SPAN_FIELDS, (from + 1) * SPAN_FIELDS), i * SPAN_FIELDS);
+      fields.set(this.fields.subarray(from * FIELDS, (from + 1) * FIELDS), i * FIELDS);
     }
     this.texts = texts;
-    this.times = times;
-    this.spans = spans;
+    this.fields = fields;
     this.head = 0;
   }
 

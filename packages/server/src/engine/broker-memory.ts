@@ -85,7 +85,7 @@ export class MemoryBroker implements Broker {
     const stream = query.policy && query.policy.size > 0 ? this.streamFor(channel, query.policy.ttlMs) : this.streams.get(channel);
     if (!stream) return { publications: [], position: { offset: 0, epoch: '' } };
     stream.trimAge(Date.now() - stream.ttlMs);
-    const publications = stream.after(query.sinceOffset ?? 0, query.limit ?? Number.MAX_SAFE_INTEGER);
+    const publications = stream.after(channel, query.sinceOffset ?? 0, query.limit ?? Number.MAX_SAFE_INTEGER);
     return { publications, position: { offset: stream.top, epoch: stream.epoch } };
   }
 
@@ -103,7 +103,7 @@ export class MemoryBroker implements Broker {
 
   private streamFor(channel: string, ttlMs: number): MemoryStream {
     let stream = this.streams.get(channel);
-    if (!stream) this.streams.set(channel, (stream = new MemoryStream(`${this.emptyEpoch}.${nameHash(channel)}`, channel)));
+    if (!stream) this.streams.set(channel, (stream = new MemoryStream(`${this.emptyEpoch}.${nameHash(channel)}`)));
     stream.ttlMs = ttlMs;
     return stream;
   }

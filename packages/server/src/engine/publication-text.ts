@@ -10,8 +10,8 @@ import type { ServerPublication } from './broker.js';
 /** Where `data` and `info` sit in a text: [dataStart, dataEnd, infoStart, infoEnd], info -1 when absent. */
 export const SPAN_FIELDS = 4;
 
-/** The publication's text, cached on it; `spans` (at `at`) gets where its data and info are. */
-export function publicationText(pub: ServerPublication, spans?: Int32Array, at = 0): string {
+/** The publication's text, cached on it; `spans` (from `at`) gets where its data and info are. */
+export function publicationText(pub: ServerPublication, spans?: Float64Array, at = 0): string {
   if (pub.encoded !== undefined && spans === undefined) return pub.encoded;
   const head = `{"type":"pub","channel":"${pub.channel}","offset":${pub.offset},"epoch":${JSON.stringify(pub.epoch)},"data":`;
   let s = head + pub.data;
