@@ -20,6 +20,10 @@ import type { Admission } from './admission.js';
 import { Outbox, type OverflowHandler, type Sink } from './outbox.js';
 import { type FanoutSampler, Traffic, type TrafficTotals } from './traffic.js';
 
+/** The source address an upgrade was admitted under, kept on its socket until the socket closes. */
+const ADMITTED = Symbol('tidings.admittedAddress');
+type AdmittedSocket = Duplex & { [ADMITTED]?: string | undefined };
+
 /** How long a closing socket may take to answer our close frame. */
 const CLOSE_GRACE_MS = 3000;
 
@@ -219,8 +223,17 @@ export function attachWebSocket(server: Server, ctx: NodeContext, shared: Transp
     const address = shared.admission.sourceAddress(req);
     const refusal = shared.admission.admit(address);
     if (refusal) return refusal.status;
-    socket.once('close', () => shared.admission.release(address));
+    (socket as AdmittedSocket)[ADMITTED] = address;
+    socket.on('close', releaseOnClose);
     return 0;
+  }
+
+  /** One listener for every socket (a once() wrapper and a closure each were about 200 B of an idle connection). */
+  function releaseOnClose(this: AdmittedSocket): void {
+    const address = this[ADMITTED];
+    if (address === undefined) return;
+    this[ADMITTED] = undefined;
+    shared.admission.release(address);
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
