@@ -184,14 +184,17 @@ describe.skipIf(skipWithoutRedis)('webhooks on two Redis nodes', () => {
     await p.call('subscribe', { channel: 'room:restart' });
     for (let i = 0; i < 20; i++) expect((await p.call('publish', { channel: 'room:restart', data: { i } })).error).toBeUndefined();
     const key = `${prefix}{webhooks:`;
-    const depth = async () => Number((await redis.command('EVAL', `local n=0 for _,k in ipairs(redis.call('KEYS', ARGV[1])) do n=n+redis.call('XLEN', k) end return n`, '0', `${key}*}:q`)).slice(1));
-    for (let i = 0; i < 100 && (await depth()) < 20; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await depth()).toBeGreaterThanOrEqual(20);
+    // Events reach the outbox a little after the publishes are acknowledged: wait for the last publication's event
+    // itself (a count of 20 could include the connect and occupancy events, and a SIGKILL would then lose the tail).
+    const queuedLast = async () =>
+      (await redis.command('EVAL', `for _,k in ipairs(redis.call('KEYS', ARGV[1])) do for _,e in ipairs(redis.call('XRANGE', k, '-', '+')) do if string.find(e[2][2], ARGV[2], 1, true) then return 1 end end end return 0`, '0', `${key}*}:q`, '{"i":19}')) === ':1';
+    for (let i = 0; i < 200 && !(await queuedLast()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await queuedLast()).toBe(true);
     first.child.kill('SIGKILL');
     await first.exited;
     await node(url, prefix, { lease: '1s', timeout: '500ms' });
     const rx = await receiver(port); // the backend is back
-    await until(() => rx.events.filter((e) => e.name === 'client_publication').length === 20, 20_000, 'the 20 queued publications');
+    await until(() => rx.events.filter((e) => e.name === 'client_publication').length === 20, 20_000, () => `the 20 queued publications; got ${JSON.stringify(countsOf(rx))}`);
     const pubs = rx.events.filter((e) => e.name === 'client_publication').map((e) => (e.data as { i: number }).i);
     expect(pubs).toEqual([...Array(20).keys()]);
     expect(onChannel(rx.events, 'room:restart')[0]!.name).toBe('channel_occupied');
