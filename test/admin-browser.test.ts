@@ -231,6 +231,9 @@ describe.skipIf(skipWithoutChromium)('admin dashboard: empty and ended states (h
     await as(otherValue, '/admin/api/disconnect', { user: '_admin', reconnect: true });
     await page.waitForSelector('[data-testid=connection][data-state=failed]', { timeout: 20_000 });
     await page.waitForSelector('[data-testid=failed] a[href="/admin"]');
+    // Nothing is coming any more: the live panels must not say they are waiting for numbers.
+    await page.waitForFunction(() => (document.querySelector('[data-testid=chart]')?.textContent ?? '').includes('No live numbers'));
+    expect(await page.textContent('[data-testid=top-channels]')).not.toContain('Waiting');
     await shot(page, 'session-ended');
   });
 });

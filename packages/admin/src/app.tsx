@@ -52,13 +52,15 @@ function Dashboard() {
   const sum = useMemo(() => totals(dashboard, now), [dashboard, now]);
   const top = useMemo(() => topChannels(dashboard, now), [dashboard, now]);
   const waiting = Object.keys(dashboard.nodes).length === 0;
+  // Failed (the session ended) or closed: no numbers are coming, so the panels must not say they wait for some.
+  const stopped = state === 'failed' || state === 'disconnected';
   return (
     <div className="app" data-state={state}>
       <Header nodes={sum.nodes} />
       <main className="grid">
         <StatTiles totals={sum} waiting={waiting} />
-        <RateChart series={dashboard.series} now={now} waiting={waiting} />
-        <TopChannelsPanel channels={top} waiting={waiting} />
+        <RateChart series={dashboard.series} now={now} waiting={waiting} stopped={stopped} />
+        <TopChannelsPanel channels={top} waiting={waiting} stopped={stopped} />
         <NodesTable dashboard={dashboard} registry={registry} now={now} />
         <ChannelInspector changes={changes} />
         <ActionsPanel onDone={() => setChanges((n) => n + 1)} />

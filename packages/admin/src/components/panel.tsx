@@ -20,3 +20,9 @@ export function Empty(props: { title: string; children?: ReactNode }) {
     </div>
   );
 }
+
+/** A live panel before its first numbers: waiting for them, or none will come because the live connection stopped. */
+export function NoNumbers(props: { stopped: boolean; children: ReactNode }) {
+  if (props.stopped) return <Empty title="No live numbers">The live connection has stopped, so nothing new is shown here.</Empty>;
+  return <Empty title="Waiting for the first numbers…">{props.children}</Empty>;
+}

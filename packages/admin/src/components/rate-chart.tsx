@@ -1,6 +1,6 @@
 /** Publications in and deliveries out per second over the last minutes: a small SVG chart, no library. */
 import { type RatePoint, SERIES_SECONDS, formatRate } from '../stats.js';
-import { Empty, Panel } from './panel.js';
+import { NoNumbers, Panel } from './panel.js';
 
 const W = 640;
 const H = 180;
@@ -20,7 +20,7 @@ function path(points: RatePoint[], pick: (p: RatePoint) => number, x: (t: number
   return points.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(pick(p)).toFixed(1)}`).join('');
 }
 
-export function RateChart(props: { series: RatePoint[]; now: number; waiting: boolean }) {
+export function RateChart(props: { series: RatePoint[]; now: number; waiting: boolean; stopped: boolean }) {
   const { series } = props;
   const last = series.at(-1);
   const legend = (
@@ -32,7 +32,7 @@ export function RateChart(props: { series: RatePoint[]; now: number; waiting: bo
   if (props.waiting || series.length === 0) {
     return (
       <Panel title="Message rates" className="span-8" aside={legend} testId="chart">
-        <Empty title="Waiting for the first numbers…">Every node reports once per second over the live connection.</Empty>
+        <NoNumbers stopped={props.stopped}>Every node reports once per second over the live connection.</NoNumbers>
       </Panel>
     );
   }

@@ -1,14 +1,16 @@
 import { formatRate } from '../stats.js';
-import { Empty, Panel } from './panel.js';
+import { Empty, NoNumbers, Panel } from './panel.js';
 
-export function TopChannelsPanel(props: { channels: Array<{ channel: string; rate: number }>; waiting: boolean }) {
+export function TopChannelsPanel(props: { channels: Array<{ channel: string; rate: number }>; waiting: boolean; stopped: boolean }) {
   const max = Math.max(1, ...props.channels.map((c) => c.rate));
   return (
     <Panel title="Top channels" className="span-4" aside={<span className="muted">publications/s</span>} testId="top-channels">
       {props.channels.length === 0 ? (
-        <Empty title={props.waiting ? 'Waiting for the first numbers…' : 'No publications right now'}>
-          Channels with subscribers show up here as soon as something is published to them.
-        </Empty>
+        props.waiting ? (
+          <NoNumbers stopped={props.stopped}>Channels with subscribers show up here as soon as something is published to them.</NoNumbers>
+        ) : (
+          <Empty title="No publications right now">Channels with subscribers show up here as soon as something is published to them.</Empty>
+        )
       ) : (
         <table className="table">
           <tbody>
