@@ -9,7 +9,7 @@ import https from 'node:https';
 
 export interface PostAnswer {
   status: number;
-  /** The body, read only for 2xx answers; at most the caller's limit. */
+  /** The body, read only for 2xx answers and a limit above 0; at most the limit. */
   text: string;
 }
 
@@ -43,7 +43,8 @@ export class KeepAlivePoster {
 
 function readAnswer(res: http.IncomingMessage, limit: number): Promise<PostAnswer> {
   const status = res.statusCode ?? 0;
-  if (status < 200 || status > 299) {
+  // Only a 2xx body is read, and none with limit 0 (a caller that needs the status only).
+  if (status < 200 || status > 299 || limit === 0) {
     res.resume(); // drain, so the socket goes back to the pool
     return Promise.resolve({ status, text: '' });
   }

@@ -11,6 +11,7 @@ import type { Outbox, OutboxItem } from '../engine/outbox.js';
 import { retryDelay } from './backoff.js';
 import type { WebhookStream } from './format.js';
 import type { WebhookMetrics } from './metrics.js';
+import { KeepAlivePoster } from '../hooks/http-post.js';
 import { send } from './sender.js';
 
 /** How often the lease holder looks for events other nodes appended. */
@@ -38,8 +39,13 @@ export class Delivery {
   private readonly abort = new AbortController();
   private failures = 0;
   private running?: Promise<void>;
+  /** One batch in flight at a time: one pooled socket to the endpoint. */
+  private readonly poster = new KeepAlivePoster(1);
+  private readonly url: URL;
 
-  constructor(private readonly opts: DeliveryOptions) {}
+  constructor(private readonly opts: DeliveryOptions) {
+    this.url = new URL(opts.stream.url);
+  }
 
   start(): void {
     this.running ??= this.loop();
@@ -62,6 +68,7 @@ export class Delivery {
     this.wake?.();
     await this.running;
     clearTimeout(timer);
+    this.poster.close();
     await this.opts.outbox.release(this.opts.queue).catch(() => {});
   }
 
@@ -115,7 +122,7 @@ export class Delivery {
     const { stream, outbox, queue, config, metrics, log } = this.opts;
     const { label } = stream;
     const started = process.hrtime.bigint();
-    const result = await send(batch.body, { url: stream.url, headers: stream.sign(batch.body), timeoutMs: config.timeout, signal: this.abort.signal });
+    const result = await send(this.poster, batch.body, { url: this.url, headers: stream.sign(batch.body), timeoutMs: config.timeout, signal: this.abort.signal });
     metrics.observe(label, result.ok, Number(process.hrtime.bigint() - started) / 1e9);
     if (result.ok) {
       this.failures = 0;

@@ -1,13 +1,15 @@
 /**
  * One signed POST of a batch to an endpoint, with a timeout. Any 2xx answer
  * is a delivery; anything else (another status, a network error, no answer in
- * time) is a failure to retry.
+ * time) is a failure to retry. It goes through the same pooled node:http
+ * client as the hooks (hooks/http-post.ts), so an endpoint keeps its socket.
  */
+import type { KeepAlivePoster } from '../hooks/http-post.js';
 
 export type SendResult = { ok: true; status: number } | { ok: false; status?: number; error: string };
 
 export interface SendOptions {
-  url: string;
+  url: URL;
   /** The stream's signature headers (format.ts). */
   headers: Record<string, string>;
   timeoutMs: number;
@@ -15,28 +17,18 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
-export async function send(body: string, opts: SendOptions): Promise<SendResult> {
+export async function send(poster: KeepAlivePoster, body: string, opts: SendOptions): Promise<SendResult> {
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+  const headers = { 'content-type': 'application/json', 'user-agent': 'tidings-webhooks', ...opts.headers };
   try {
-    const res = await fetch(opts.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'tidings-webhooks',
-        ...opts.headers,
-      },
-      body,
-      signal,
-      redirect: 'manual',
-    });
-    // Read the answer to the end so the keep-alive connection can be reused.
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
-    return { ok: false, status: res.status, error: `HTTP ${res.status}` };
+    // Limit 0: the answer's body is not read, only drained (a 2xx is all a delivery needs).
+    const { status } = await poster.post(opts.url, headers, body, signal, 0);
+    if (status >= 200 && status < 300) return { ok: true, status };
+    return { ok: false, status, error: `HTTP ${status}` };
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
     if (timeout.aborted) return { ok: false, error: `no answer in ${opts.timeoutMs} ms` };
-    return { ok: false, error: e.cause?.code ?? e.message };
+    const e = err as Error & { code?: string };
+    return { ok: false, error: e.code ?? e.message };
   }
 }
