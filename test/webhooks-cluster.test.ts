@@ -60,6 +60,19 @@ const countsOf = (rx: Receiver) => ({
   events: rx.events.reduce<Record<string, number>>((n, e) => ((n[e.name] = (n[e.name] ?? 0) + 1), n), {}),
   statuses: rx.requests.map((r) => r.status).join(','),
 });
+/** Two nodes on one prefix with the short TTL: ada on a, bo on b, both members of `channel` (both added seen). */
+async function adaOnAboOnB(channel: string) {
+  const rx = await receiver();
+  const prefix = prefixFor();
+  const [a, b] = [await node(rx.url, prefix), await node(rx.url, prefix)];
+  const pa = await peer(a, 'ada');
+  await pa.call('subscribe', { channel });
+  const pb = await peer(b, 'bo');
+  await pb.call('subscribe', { channel });
+  await until(() => named(rx.events, 'member_added').length === 2, 10_000, 'two members');
+  return { rx, a, b, pa, pb };
+}
+
 const prefixFor = () => `wh${Math.random().toString(36).slice(2, 8)}:`;
 
 describe.skipIf(skipWithoutRedis)('webhooks on two Redis nodes', () => {
@@ -123,14 +136,7 @@ describe.skipIf(skipWithoutRedis)('webhooks on two Redis nodes', () => {
   });
 
   it("a crashed node's share expires: vacated and member_removed once, from the node left", async () => {
-    const rx = await receiver();
-    const prefix = prefixFor();
-    const [a, b] = [await node(rx.url, prefix), await node(rx.url, prefix)];
-    const pa = await peer(a, 'ada');
-    await pa.call('subscribe', { channel: 'room:crash' });
-    const pb = await peer(b, 'bo');
-    await pb.call('subscribe', { channel: 'room:crash' });
-    await until(() => named(rx.events, 'member_added').length === 2, 10_000, 'two members');
+    const { rx, a, pa, pb } = await adaOnAboOnB('room:crash');
     a.child.kill('SIGKILL');
     await until(() => named(rx.events, 'member_removed').includes('room:crash/ada'), 15_000, 'ada removed after expiry');
     expect(named(rx.events, 'channel_vacated')).not.toContain('room:crash'); // bo is still there
@@ -144,14 +150,7 @@ describe.skipIf(skipWithoutRedis)('webhooks on two Redis nodes', () => {
   });
 
   it('a node that stalls past the TTL is reported gone by the other node, then back when it wakes', async () => {
-    const rx = await receiver();
-    const prefix = prefixFor();
-    const [a, b] = [await node(rx.url, prefix), await node(rx.url, prefix)];
-    const pa = await peer(a, 'ada');
-    await pa.call('subscribe', { channel: 'room:stall' });
-    const pb = await peer(b, 'bo');
-    await pb.call('subscribe', { channel: 'room:stall' });
-    await until(() => named(rx.events, 'member_added').length === 2, 10_000, 'two members');
+    const { rx, a, pa, pb } = await adaOnAboOnB('room:stall');
     a.child.kill('SIGSTOP'); // a stall longer than the TTL: to b, a looks dead
     try {
       await until(() => named(rx.events, 'member_removed').includes('room:stall/ada'), 15_000, () => `ada removed while a is stopped; got ${JSON.stringify(countsOf(rx))}`);
