@@ -30,7 +30,7 @@ describe.skipIf(skipWithoutRedis)('redis publish fence', () => {
   }
 
   for (const released of [false, true]) {
-    it(`starts a new epoch instead of reusing an offset it knows was taken${released ? ', after its subscribers left and came back' : ''}`, async () => {
+    it(`starts a new epoch instead of reusing an offset it knows was taken${released ? ', after its subscribers left, it published meanwhile, and they came back' : ''}`, async () => {
       const prefix = `f${Math.random().toString(36).slice(2, 8)}:`;
       const seen: Array<{ epoch: string; offset: number }> = [];
       const engine = new RedisEngine({ url: redis.url, prefix });
@@ -40,13 +40,17 @@ describe.skipIf(skipWithoutRedis)('redis publish fence', () => {
         const acks = [];
         for (let i = 0; i < 10; i++) acks.push(await engine.broker.publish('jobs:f', JSON.stringify({ i }), history));
         await until(() => seen.length === 10, 5_000, 'the ten publications through pub/sub');
+        let rollTo = 5;
         if (released) {
           await engine.broker.unsubscribe('jobs:f');
+          // Acknowledged while nobody here held the channel (offsets 11, 12): the fence must know them too.
+          for (let i = 10; i < 12; i++) acks.push(await engine.broker.publish('jobs:f', JSON.stringify({ i }), history));
           await engine.broker.subscribe('jobs:f');
+          rollTo = 10; // a replica that had what pub/sub showed, but not the two publications after
         }
-        await rollBack(prefix, 'jobs:f', 5);
-        const after = await engine.broker.publish('jobs:f', JSON.stringify({ i: 10 }), history);
-        // Offsets 6..10 of the first epoch were acknowledged: none may be given again under it.
+        await rollBack(prefix, 'jobs:f', rollTo);
+        const after = await engine.broker.publish('jobs:f', JSON.stringify({ i: 99 }), history);
+        // Offsets after the rollback point were acknowledged in the first epoch: none may be given again under it.
         expect(after.epoch).not.toBe(acks[0]!.epoch);
         expect(after.offset).toBe(1);
       } finally {

@@ -299,13 +299,13 @@ export class Gateway {
   }
 }
 
-/** node:http's header and whole-request deadlines, checked often enough to be kept within a tenth. */
 /** The request's path, without its query (no array per request, as split() made). */
 function pathOf(url = '/'): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
 }
 
+/** node:http's header and whole-request deadlines, checked often enough to be kept within a tenth. */
 function httpTimeouts(config: Config) {
   const { headersTimeout, requestTimeout } = config.limits;
   const shortest = Math.min(...[headersTimeout, requestTimeout].filter((ms) => ms > 0));

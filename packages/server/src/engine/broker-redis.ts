@@ -155,8 +155,9 @@ export class RedisBroker implements Broker {
         ...(fence && fence.offset > 0 ? { fence } : {}),
         ...(waitReplicas > 0 ? { wait: { replicas: waitReplicas, timeoutMs: this.opts.waitTimeoutMs ?? 1000 } } : {}),
       });
-      const held = this.held.get(key);
-      if (held) raise(held.fence, position);
+      // Raised for a channel released lately too: its fence is what a resubscribe starts from.
+      const known = this.held.get(key) ?? this.recent.get(key);
+      if (known) raise(known.fence, position);
       return position;
     } catch (err) {
       if (err instanceof ReplicaWaitError) {
