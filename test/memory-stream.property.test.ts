@@ -1,6 +1,7 @@
 /**
  * The embedded history (engine/broker-memory-stream.ts) keeps each entry as
- * its text plus typed-array fields, and rebuilds publications on read. Held
+ * its text's UTF-8 bytes in a ring buffer plus typed-array fields, and
+ * rebuilds publications on read. Held
  * to a plain array of the publications appended: for any appends (with and
  * without info, any JSON data), size and age limits and reads, what comes
  * back is what went in, field for field, and its cached frame is the text a
@@ -12,8 +13,15 @@ import type { ServerPublication } from '../packages/server/src/engine/broker.js'
 import { MemoryStream } from '../packages/server/src/engine/broker-memory-stream.js';
 import { publicationText } from '../packages/server/src/engine/publication-text.js';
 
+/** Any JSON, text in any script (multi-byte UTF-8), and entries big enough to wrap and grow the byte ring. */
+const payload = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.string({ unit: 'binary', minLength: 500, maxLength: 3000 }),
+);
+
 const step = fc.oneof(
-  fc.record({ kind: fc.constant('append' as const), data: fc.jsonValue({ maxDepth: 3 }), info: fc.option(fc.record({ user: fc.string({ maxLength: 8 }), client: fc.string({ maxLength: 8 }) }), { nil: undefined }), dt: fc.integer({ min: 0, max: 400 }) }),
+  fc.record({ kind: fc.constant('append' as const), data: payload, info: fc.option(fc.record({ user: fc.string({ maxLength: 8 }), client: fc.string({ maxLength: 8 }) }), { nil: undefined }), dt: fc.integer({ min: 0, max: 400 }) }),
   fc.record({ kind: fc.constant('read' as const), since: fc.integer({ min: 0, max: 60 }), limit: fc.integer({ min: 0, max: 30 }) }),
 );
 
