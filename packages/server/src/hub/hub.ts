@@ -74,6 +74,14 @@ export interface Prepared {
   subscriber: Subscriber;
 }
 
+/** No publications to send with a reply: shared, and frozen so that nobody fills it by mistake. */
+const NO_PUBLICATIONS = Object.freeze([]) as unknown as ServerPublication[];
+
+/** A subscribe outcome with no recovered publications; one literal, so every outcome has the same shape (no spreads on the connect path). */
+function outcomeAt(channel: string, recoverable: boolean, wasRecovering: boolean, epoch: string, offset: number): SubscribeOutcome {
+  return { channel, recoverable, wasRecovering, recovered: false, publications: NO_PUBLICATIONS, epoch, offset };
+}
+
 export class Hub implements EngineHandler {
   private readonly channels = new Map<string, ChannelEntry>();
   private readonly users = new Map<string, Bag<Member>>();
@@ -146,15 +154,14 @@ export class Hub implements EngineHandler {
   }
 
   private async readPosition(channel: string, since: StreamPosition | undefined, history: HistoryPolicy, maxRecover: number): Promise<SubscribeOutcome> {
-    const recoverable = history.size > 0;
-    const base = { channel, recoverable, wasRecovering: since !== undefined, recovered: false, publications: [] as ServerPublication[] };
-    if (!recoverable) return { ...base, epoch: '', offset: 0 };
+    if (history.size <= 0) return outcomeAt(channel, false, since !== undefined, '', 0);
     if (!since) {
       const { position } = await this.broker.history(channel, { limit: 0, policy: history });
-      return { ...base, ...position };
+      return outcomeAt(channel, true, false, position.epoch, position.offset);
     }
     const h = await this.broker.history(channel, { sinceOffset: since.offset, limit: maxRecover + 1, policy: history });
     const { position, publications } = h;
+    const outcome = outcomeAt(channel, true, true, position.epoch, position.offset);
     const missed = position.offset - since.offset;
     const complete =
       since.epoch === position.epoch &&
@@ -162,8 +169,11 @@ export class Hub implements EngineHandler {
       missed <= maxRecover &&
       publications.length >= missed &&
       (missed === 0 || publications[0]!.offset === since.offset + 1);
-    if (!complete) return { ...base, ...position };
-    return { ...base, ...position, recovered: true, publications: publications.slice(0, missed) };
+    if (complete) {
+      outcome.recovered = true;
+      outcome.publications = publications.slice(0, missed);
+    }
+    return outcome;
   }
 
   /**

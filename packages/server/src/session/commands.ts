@@ -72,28 +72,38 @@ async function connect(s: Session, id: number, p: ConnectParams): Promise<void> 
   if (userConnectionLimit > 0 && count > userConnectionLimit) return s.disconnect(CloseCode.ConnectionLimit, 'connection limit');
 
   const owed = serverChannels(s, identity);
-  const wanted = (p.subs ?? []).filter((sub) => !owed.includes(sub.channel));
-  const clientSubs = wanted.map((sub) => tryPrepare(s, sub.channel, sub.since, false, sub));
-  const serverSubs = owed.map((channel) => tryPrepare(s, channel, p.serverSubs?.[channel], true));
-  const results = await Promise.all([...clientSubs, ...serverSubs]);
+  const results = await prepareAll(s, p, owed);
   if (s.isClosed) return release(s, results);
 
   s.markConnected(claims);
   const { pingInterval, pongTimeout } = s.ctx.config.client;
-  const outcome = (r: Prepared | Failure) => ('error' in r ? r : r.outcome);
-  for (const r of results) if (!('error' in r)) s.track(r.outcome);
-  const reply: ConnectReply = {
-    client: s.id,
-    user: s.user,
-    ping: pingInterval / 1000,
-    pong: pongTimeout / 1000,
-    subs: results.slice(0, clientSubs.length).map(outcome),
-    serverSubs: results.slice(clientSubs.length).filter((r): r is Prepared => !('error' in r)).map((r) => r.outcome),
-  };
+  const reply: ConnectReply = { client: s.id, user: s.user, ping: pingInterval / 1000, pong: pongTimeout / 1000, subs: [], serverSubs: [] };
+  // Client subscriptions come first in `results`, then the server's; a failed server subscription is left out of the reply.
+  const clientCount = results.length - owed.length;
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
+    if (!('error' in r)) s.track(r.outcome);
+    if (i < clientCount) reply.subs.push('error' in r ? r : r.outcome);
+    else if (!('error' in r)) reply.serverSubs.push(r.outcome);
+  }
   if (claims.expiresAt !== undefined) reply.ttl = Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000));
   if (s.transport.sessionKey !== undefined) reply.session = s.transport.sessionKey;
   s.reply(id, encodeConnectResult(reply));
   for (const r of results) if (!('error' in r)) s.ctx.hub.activate(r);
+}
+
+/** The connect's subscriptions, the client's (minus those the server owes anyway) then the server's, in that order. */
+function prepareAll(s: Session, p: ConnectParams, owed: readonly string[]): Promise<Array<Prepared | Failure>> {
+  // The usual connect: no subscriptions asked for, only the personal channel owed (no array of promises to build).
+  if (p.subs === undefined && owed.length === 1) return tryPrepare(s, owed[0]!, p.serverSubs?.[owed[0]!], true).then(asList);
+  const wanted = (p.subs ?? []).filter((sub) => !owed.includes(sub.channel));
+  const clientSubs = wanted.map((sub) => tryPrepare(s, sub.channel, sub.since, false, sub));
+  const serverSubs = owed.map((channel) => tryPrepare(s, channel, p.serverSubs?.[channel], true));
+  return Promise.all([...clientSubs, ...serverSubs]);
+}
+
+function asList<T>(x: T): T[] {
+  return [x];
 }
 
 interface Identity {
@@ -131,6 +141,7 @@ async function connectByHook(s: Session, p: ConnectParams, facts: ConnectFacts |
 /** Subscriptions the server owes the connection: its personal channel and what the connect hook joined. */
 function serverChannels(s: Session, identity: Identity): string[] {
   const own = s.ctx.config.client.personalChannel ? personalChannel(identity.claims.user) : undefined;
+  if (identity.joined.length === 0) return own === undefined ? [] : [own];
   return [...new Set(own === undefined ? identity.joined : [own, ...identity.joined])];
 }
 

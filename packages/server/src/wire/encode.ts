@@ -103,11 +103,16 @@ export interface ConnectReply {
 }
 
 export function encodeConnectResult(r: ConnectReply): string {
-  const sub = (o: ConnectReply['subs'][number]) => ('error' in o ? JSON.stringify(o) : subscribeResultJson(o));
-  const ttl = r.ttl === undefined ? '' : `,"ttl":${r.ttl}`;
-  const session = r.session === undefined ? '' : `,"session":${JSON.stringify(r.session)}`;
-  return (
-    `{"client":${JSON.stringify(r.client)},"user":${JSON.stringify(r.user)},"protocol":${PROTOCOL_VERSION},"ping":${r.ping},"pong":${r.pong}${ttl},` +
-    `"subs":[${r.subs.map(sub).join(',')}],"serverSubs":[${r.serverSubs.map(subscribeResultJson).join(',')}]${session}}`
-  );
+  let out = `{"client":${JSON.stringify(r.client)},"user":${JSON.stringify(r.user)},"protocol":${PROTOCOL_VERSION},"ping":${r.ping},"pong":${r.pong}`;
+  if (r.ttl !== undefined) out += `,"ttl":${r.ttl}`;
+  out += ',"subs":[';
+  for (let i = 0; i < r.subs.length; i++) {
+    const o = r.subs[i]!;
+    out += (i > 0 ? ',' : '') + ('error' in o ? JSON.stringify(o) : subscribeResultJson(o));
+  }
+  out += '],"serverSubs":[';
+  for (let i = 0; i < r.serverSubs.length; i++) out += (i > 0 ? ',' : '') + subscribeResultJson(r.serverSubs[i]!);
+  out += ']';
+  if (r.session !== undefined) out += `,"session":${JSON.stringify(r.session)}`;
+  return `${out}}`;
 }

@@ -1,0 +1,75 @@
+/**
+ * What one connect costs each server, in CPU time rather than connects/s:
+ * a connect storm's rate on a 2-core box moves with whatever else runs and
+ * with how warm the JIT is, while the CPU a server spends per connect does
+ * not move much. Each round launches a fresh server, opens a warm-up pool and
+ * closes it, then opens N connections (TCP + WebSocket upgrade + one
+ * authenticating command with a distinct HS256 JWT, `window` in flight) and
+ * divides the server process's CPU time (utime + stime from /proc) by the
+ * connections opened. Rounds alternate between the servers; the median per
+ * server is reported.
+ *
+ * Usage: node bench/connect-cost.mjs [--servers tidings,ws] [--connections 5000]
+ *        [--window 500] [--rounds 3] [--profile DIR]
+ */
+import { parseArgs } from 'node:util';
+import { closeAll, openPool } from './generator/pool.mjs';
+import { DeliverySink } from './generator/sink.mjs';
+import { signTokens } from './lib/auth.mjs';
+import { sleep } from './lib/sys.mjs';
+import { launch } from './servers/launch.mjs';
+
+const { values: o } = parseArgs({
+  options: {
+    servers: { type: 'string', default: 'tidings,ws' },
+    connections: { type: 'string', default: '5000' },
+    window: { type: 'string', default: '500' },
+    rounds: { type: 'string', default: '3' },
+    /** Write a CPU profile of each server's round into this folder. */
+    profile: { type: 'string' },
+  },
+});
+const connections = Number(o.connections);
+const WARM_UP = 2000;
+
+async function open(server, tokens, count) {
+  const pool = await openPool({ targets: [server.target], protocol: server.protocol, sink: new DeliverySink(), count, tokens, window: Number(o.window), timeoutMs: 120_000 });
+  if (pool.failed) throw new Error(`${server.kind}: ${pool.failed} connections failed: ${JSON.stringify(pool.errors)}`);
+  return pool;
+}
+
+/** One round on a fresh server: CPU µs per connect, and the storm's rate. */
+async function round(kind, tokens) {
+  const server = await launch(kind, { profileDir: o.profile });
+  let pool;
+  try {
+    await closeAll((await open(server, tokens.warm, WARM_UP)).conns);
+    await sleep(2000); // the warm-up's closes and garbage settle before measuring
+    const before = server.stats().cpuMs;
+    pool = await open(server, tokens.storm, connections);
+    const cpuMs = server.stats().cpuMs - before;
+    return { cpuUsPerConnect: (cpuMs * 1000) / pool.opened, rate: pool.rate };
+  } finally {
+    if (pool) await closeAll(pool.conns);
+    await server.stop();
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const kinds = o.servers.split(',');
+const tokens = { warm: await signTokens(WARM_UP, 'w'), storm: await signTokens(connections) };
+const samples = Object.fromEntries(kinds.map((k) => [k, []]));
+for (let r = 0; r < Number(o.rounds); r++) {
+  for (const kind of kinds) {
+    const s = await round(kind, tokens);
+    samples[kind].push(s.cpuUsPerConnect);
+    console.log(`round ${r + 1} ${kind}: ${s.cpuUsPerConnect.toFixed(1)} µs CPU per connect (${Math.round(s.rate)} connects/s)`);
+  }
+}
+const base = median(samples[kinds.at(-1)]);
+console.log(`\n| server | CPU µs per connect (median of ${o.rounds}) | runs | × ${kinds.at(-1)} |\n|---|---:|---|---:|`);
+for (const kind of kinds) {
+  const m = median(samples[kind]);
+  console.log(`| ${kind} | ${m.toFixed(1)} | ${samples[kind].map((x) => x.toFixed(1)).join(', ')} | ${(m / base).toFixed(2)} |`);
+}
