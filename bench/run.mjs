@@ -64,12 +64,15 @@ const fanoutParams = {
   ),
   stepSeconds: pick(3, 10, 1),
   p99Limit: 50,
+  /** Bisection steps after the first failure (lib/meter.mjs, climbLadder). */
+  refine: pick(2, 3, 0),
 };
 const channelsParams = {
   connections: pick(10_000, 10_000, 1000),
   rates: pick([1e3, 2e3, 4e3, 8e3, 16e3, 32e3], [1e3, 2e3, 4e3, 6e3, 8e3, 12e3, 16e3, 24e3, 32e3], [1e3, 2e3]),
   stepSeconds: pick(2, 10, 1),
   p99Limit: 50,
+  refine: pick(2, 3, 0),
 };
 /** Issue 15 wants batches at 5× ws's single-publish ceiling: the same ladder, continued past 32 k. */
 const batchRates = [...channelsParams.rates, ...pick([64e3, 128e3], [48e3, 64e3, 96e3, 128e3, 160e3], [4e3])];

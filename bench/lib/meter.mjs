@@ -38,29 +38,56 @@ export const DISTURBED = 10;
  * (after waiting, bounded, for quiet if something else loaded the machine):
  * on a shared VM a single scheduling hiccup can push a p99 past the limit.
  */
-export async function measureStep(run, { quietWaitMs = 30_000, log = () => {} } = {}) {
+export async function measureStep(run, { quietWaitMs = 30_000, settleMs = 2000, log = () => {} } = {}) {
   const row = await run();
   if (row.ok) return row;
   log(`  step failed (p99 ${row.p99} ms, lost ${row.lost}, other load ${row.otherCpu}%): confirming`);
-  await sleep(2000); // let stragglers of the failed step arrive before counting again
+  await sleep(settleMs); // let stragglers of the failed step arrive before counting again
   if (row.otherCpu > DISTURBED) await waitQuiet({ log, timeoutMs: quietWaitMs });
   return { ...(await run()), retried: true };
 }
 
 /**
  * A rate ladder: one short warm-up step (JIT, not kept), then `runAt(level)`
- * for each level, each confirmed by measureStep, until one fails. Returns the
- * rows and the highest rate delivered by a passing step.
+ * for each level, each confirmed by measureStep, until one fails. Then
+ * `refine` bisection steps between the last level that passed and the one
+ * that failed (geometric midpoints, rounded to 100): with steps ×2 apart, a
+ * ceiling read from the ladder alone is only known to within a factor of 2,
+ * and a ratio of two such ceilings reads 0.5 or 1.0 whatever the truth.
+ * Returns the rows (by level) and the highest rate delivered by a passing step.
  */
-export async function climbLadder(levels, runAt, { name, unit, ...opts }) {
+export async function climbLadder(levels, runAt, { name, unit, refine = 0, ...opts }) {
   await runAt(levels[0], 1);
   const rows = [];
-  for (const level of levels) {
+  const measure = async (level, refined = false) => {
     const row = await measureStep(() => runAt(level), opts);
+    if (refined) row.refined = true;
     rows.push(row);
-    opts.log(`  ${name} ${level.toLocaleString('en-US')}${unit}: p99 ${row.p99} ms, lost ${row.lost}, server ${row.serverCpu}% gen ${row.genCpu}% other ${row.otherCpu}%`);
-    if (!row.ok) break;
+    opts.log(`  ${name} ${level.toLocaleString('en-US')}${unit}: p99 ${row.p99} ms, lost ${row.lost}, server ${row.serverCpu}% gen ${row.genCpu}% other ${row.otherCpu}%${row.refined ? ' (bisection)' : ''}`);
+    return row;
+  };
+  let passed = 0;
+  let failed = 0;
+  for (const level of levels) {
+    if ((await measure(level)).ok) passed = level;
+    else {
+      failed = level;
+      break;
+    }
   }
-  const passed = rows.filter((r) => r.ok);
-  return { rows, maxSustained: passed.length ? Math.max(...passed.map((r) => r.achieved)) : 0 };
+  for (let i = 0; i < refine && passed > 0 && failed > 0; i++) {
+    const mid = Math.round(Math.sqrt(passed * failed) / 100) * 100;
+    if (mid <= passed || mid >= failed) break;
+    const row = await measure(mid, true);
+    if (row.ok) passed = mid;
+    else failed = mid;
+  }
+  rows.sort((a, b) => a.offered - b.offered);
+  const ok = rows.filter((r) => r.ok);
+  return { rows, maxSustained: ok.length ? Math.max(...ok.map((r) => r.achieved)) : 0 };
+}
+
+/** A step's verdict for the tables: ok or FAIL, and which steps were bisection steps. */
+export function verdictOf(step) {
+  return `${step.ok ? 'ok' : 'FAIL'}${step.refined ? ' (bisection)' : ''}`;
 }

@@ -12,7 +12,7 @@ import { HttpPublisher } from '../generator/publisher.mjs';
 import { closeAll, openPool } from '../generator/pool.mjs';
 import { DeliverySink } from '../generator/sink.mjs';
 import { API_KEY } from '../lib/auth.mjs';
-import { climbLadder, startMeter } from '../lib/meter.mjs';
+import { climbLadder, startMeter, verdictOf } from '../lib/meter.mjs';
 import { makePayload } from '../lib/payload.mjs';
 import { sleep, waitFor, waitQuiet } from '../lib/sys.mjs';
 
@@ -118,6 +118,6 @@ export const columns = [
 export function rowsOf(result, label = (server) => server) {
   return Object.entries(result.servers).flatMap(([kind, r]) => {
     const server = label(kind);
-    return r.error ? [{ server, verdict: `error: ${r.error}` }] : r.steps.map((s) => ({ server, ...s, verdict: s.ok ? 'ok' : 'FAIL' }));
+    return r.error ? [{ server, verdict: `error: ${r.error}` }] : r.steps.map((s) => ({ server, ...s, verdict: verdictOf(s) }));
   });
 }

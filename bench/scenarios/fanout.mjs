@@ -8,7 +8,7 @@ import { HttpPublisher } from '../generator/publisher.mjs';
 import { closeAll, openPool } from '../generator/pool.mjs';
 import { DeliverySink } from '../generator/sink.mjs';
 import { API_KEY } from '../lib/auth.mjs';
-import { climbLadder, startMeter } from '../lib/meter.mjs';
+import { climbLadder, startMeter, verdictOf } from '../lib/meter.mjs';
 import { makePayload } from '../lib/payload.mjs';
 import { waitFor } from '../lib/sys.mjs';
 
@@ -88,6 +88,6 @@ export const columns = [
 
 export function rowsOf(result) {
   return Object.entries(result.servers).flatMap(([server, r]) =>
-    r.error ? [{ server, verdict: `error: ${r.error}` }] : r.steps.map((s) => ({ server, ...s, verdict: s.ok ? 'ok' : 'FAIL' })),
+    r.error ? [{ server, verdict: `error: ${r.error}` }] : r.steps.map((s) => ({ server, ...s, verdict: verdictOf(s) })),
   );
 }
