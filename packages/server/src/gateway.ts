@@ -99,7 +99,7 @@ export class Gateway {
       disconnects: new Map(),
       counters: new NodeCounters(),
     };
-    this.server = createServer(httpTimeouts(config), (req, res) => void this.onRequest(req, res));
+    this.server = createServer(httpTimeouts(config), (req, res) => this.onRequest(req, res));
     // Malformed requests and header or request timeouts: a status that names it, then the socket is closed.
     this.server.on('clientError', refuseClientError);
     this.admission = new Admission(config.limits);
@@ -231,25 +231,35 @@ export class Gateway {
     };
   }
 
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Not async: the API's publish answers without a promise of ours per request (the publish path's garbage). */
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const path = pathOf(req.url);
     this.bodyIdle.watch(req, res);
     try {
-      if (path.startsWith('/api/')) return await this.api.handle(req, res, path);
-      if (path === '/sse' || path.startsWith('/sse/')) return await this.sse.handle(req, res, path);
-      if (path === '/admin' || path.startsWith('/admin/')) return await this.admin.handle(req, res, path);
-      if (this.pusher?.owns(path)) return await this.pusher.handle(req, res, path);
-      if (req.method !== 'GET') throw new HttpError(404, ErrorCode.MethodNotFound, `no route ${req.method} ${path}`);
-      if (path === '/') return serveLanding(req, res, this.nodeInfo(), this.ctx.accepting && this.ctx.engine.ready(), this.ctx.config);
-      if (path === '/health') return sendJson(res, 200, { status: 'ok' });
-      if (path === '/ready') return this.ready(res);
-      if (path === '/metrics') return await this.metrics.serve(res);
-      throw new HttpError(404, ErrorCode.MethodNotFound, `no route GET ${path}`);
+      this.route(req, res, path)?.catch((err: unknown) => this.requestFailed(res, err, path));
     } catch (err) {
-      if (err instanceof HttpError) return sendError(res, err);
-      this.ctx.log.error({ err, path }, 'request failed');
-      if (!res.headersSent) sendError(res, new HttpError(500, ErrorCode.Internal, 'internal error'));
+      this.requestFailed(res, err, path);
     }
+  }
+
+  /** Answer `req`; a route that answers later returns its promise. */
+  private route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> | void {
+    if (path.startsWith('/api/')) return this.api.handle(req, res, path);
+    if (path === '/sse' || path.startsWith('/sse/')) return this.sse.handle(req, res, path);
+    if (path === '/admin' || path.startsWith('/admin/')) return this.admin.handle(req, res, path);
+    if (this.pusher?.owns(path)) return this.pusher.handle(req, res, path);
+    if (req.method !== 'GET') throw new HttpError(404, ErrorCode.MethodNotFound, `no route ${req.method} ${path}`);
+    if (path === '/') return serveLanding(req, res, this.nodeInfo(), this.ctx.accepting && this.ctx.engine.ready(), this.ctx.config);
+    if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/ready') return this.ready(res);
+    if (path === '/metrics') return this.metrics.serve(res);
+    throw new HttpError(404, ErrorCode.MethodNotFound, `no route GET ${path}`);
+  }
+
+  private requestFailed(res: ServerResponse, err: unknown, path: string): void {
+    if (err instanceof HttpError) return sendError(res, err);
+    this.ctx.log.error({ err, path }, 'request failed');
+    if (!res.headersSent) sendError(res, new HttpError(500, ErrorCode.Internal, 'internal error'));
   }
 
   private ready(res: ServerResponse): void {

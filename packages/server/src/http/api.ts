@@ -96,6 +96,12 @@ function publishTarget(body: unknown, strict = false): { channel: string; key: s
   return { channel: p.channel, key: p.idempotencyKey };
 }
 
+/** Send a route's result, now or once its promise settles. */
+function answer(res: ServerResponse, result: unknown): Promise<void> | void {
+  if (result instanceof Promise) return result.then((r: unknown) => sendJson(res, 200, r));
+  sendJson(res, 200, result);
+}
+
 export class Api {
   private readonly keyDigest: Buffer;
 
@@ -114,12 +120,17 @@ export class Api {
     if (!ok) throw new HttpError(401, ErrorCode.Unauthorized, 'missing or wrong API key');
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  /**
+   * Answer an API request. Not async, and the answer is written as soon as
+   * the route has it: a publish costs the body's read and the engine's
+   * promise, no promise of ours around them (the publish path's garbage). A
+   * refusal is thrown, or rejects what is returned.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> | void {
     this.authorize(req);
     const route = `${req.method} ${path}`;
-    const body = req.method === 'POST' ? await readJson(req, this.ctx.config.api.maxBodyBytes) : {};
-    const result = await this.route(route, body);
-    sendJson(res, 200, result);
+    if (req.method !== 'POST') return answer(res, this.route(route, {}));
+    return readJson(req, this.ctx.config.api.maxBodyBytes).then((body) => answer(res, this.route(route, body)));
   }
 
   private route(route: string, body: unknown): Promise<unknown> | unknown {
