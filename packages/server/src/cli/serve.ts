@@ -6,6 +6,7 @@ import { CliError, EXIT } from './errors.js';
 import { configFor, durationSeconds, localHost } from './options.js';
 import { redisTopology } from '../engine/redis-topology.js';
 import { waitForRedis } from './redis-probe.js';
+import { setHeapGrowth } from './heap-growth.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -25,6 +26,7 @@ export const serveCommand: Command = {
     'TIDINGS_REDIS_PREFIX', 'TIDINGS_DATA_DIR', 'TIDINGS_HOOKS_SECRET',
   ],
   async run(values) {
+    setHeapGrowth();
     const waitMs = durationSeconds(values['redis-wait'], 0, '--redis-wait') * 1000;
     const { config, devSecretsFile, loopbackOnly } = configFor(values, 'create');
     const log = createLogger({ level: config.log.level });

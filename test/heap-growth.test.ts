@@ -1,0 +1,63 @@
+/**
+ * `tidings serve` lets the old generation grow to 3× what a full collection
+ * kept (cli/heap-growth.ts), unless node was started with its own
+ * `--heap-growing-percent`. Checked where the setting shows: in a child
+ * process that keeps ~43 MB, then makes garbage that lives long enough to be
+ * promoted, the old generation reaches about 3× what it kept before the next
+ * full collection (V8's own factor varies with how fast its collections run,
+ * so only the setting's fixed factor is asserted).
+ */
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { setHeapGrowth } from '../packages/server/src/cli/heap-growth.js';
+
+const DIST = new URL('../packages/server/dist/cli/heap-growth.js', import.meta.url).href;
+
+const SCRIPT = `
+const { setHeapGrowth } = await import(${JSON.stringify(DIST)});
+setHeapGrowth(process.execArgv);
+const { getHeapSpaceStatistics } = await import('node:v8');
+const { PerformanceObserver } = await import('node:perf_hooks');
+globalThis.keep = Array.from({ length: 80 }, () => Array.from({ length: 12500 }, (x, i) => ({ i })));
+gc();
+const old = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_used_size;
+let majors = 0;
+new PerformanceObserver((list) => { for (const e of list.getEntries()) if (e.detail?.kind === 4) majors++; }).observe({ entryTypes: ['gc'] });
+await new Promise((r) => setTimeout(r, 50)); // the observer hears of gc() a tick late
+majors = 0;
+const kept = old();
+let peak = kept;
+const hold = [];
+for (let i = 0; i < 6000 && majors === 0; i++) {
+  hold.push(Array.from({ length: 2500 }, (x, j) => ({ j })));
+  if (hold.length > 200) hold.shift();
+  peak = Math.max(peak, old());
+  await new Promise((r) => setImmediate(r));
+}
+console.log(JSON.stringify({ ratio: peak / kept, majors }));
+`;
+
+/** How far old space grew, relative to what a full collection kept, before the next full collection. */
+function growthBeforeFullCollection(nodeFlags: string[]): number {
+  const out = execFileSync(process.execPath, ['--expose-gc', ...nodeFlags, '--input-type=module', '-e', SCRIPT], { encoding: 'utf8', timeout: 90_000 });
+  const { ratio, majors } = JSON.parse(out.trim().split('\n').at(-1)!) as { ratio: number; majors: number };
+  expect(majors).toBe(1);
+  return ratio;
+}
+
+describe('heap growth for tidings serve', () => {
+  it('is applied unless node was started with its own --heap-growing-percent', () => {
+    expect(setHeapGrowth(['--heap-growing-percent=50'])).toBe(false);
+    expect(setHeapGrowth(['--heap_growing_percent=50'])).toBe(false);
+    expect(setHeapGrowth(['--max-old-space-size=4096'])).toBe(true);
+  });
+
+  it('lets the old generation reach about 3× what was kept, or what node was told instead', () => {
+    const ours = growthBeforeFullCollection([]);
+    expect(ours).toBeGreaterThan(2.6);
+    expect(ours).toBeLessThan(3.8);
+    const theirs = growthBeforeFullCollection(['--heap-growing-percent=50']);
+    expect(theirs).toBeGreaterThan(1.3);
+    expect(theirs).toBeLessThan(2.1);
+  }, 120_000);
+});
