@@ -17,6 +17,7 @@ import { closeAll, openPool } from './generator/pool.mjs';
 import { DeliverySink } from './generator/sink.mjs';
 import { signTokens } from './lib/auth.mjs';
 import { sleep } from './lib/sys.mjs';
+import { alternateRounds } from './lib/rounds.mjs';
 import { launch } from './servers/launch.mjs';
 
 const { values: o } = parseArgs({
@@ -55,21 +56,8 @@ async function round(kind, tokens) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-const kinds = o.servers.split(',');
 const tokens = { warm: await signTokens(WARM_UP, 'w'), storm: await signTokens(connections) };
-const samples = Object.fromEntries(kinds.map((k) => [k, []]));
-for (let r = 0; r < Number(o.rounds); r++) {
-  for (const kind of kinds) {
-    const s = await round(kind, tokens);
-    samples[kind].push(s.cpuUsPerConnect);
-    console.log(`round ${r + 1} ${kind}: ${s.cpuUsPerConnect.toFixed(1)} µs CPU per connect (${Math.round(s.rate)} connects/s)`);
-  }
-}
-const base = median(samples[kinds.at(-1)]);
-console.log(`\n| server | CPU µs per connect (median of ${o.rounds}) | runs | × ${kinds.at(-1)} |\n|---|---:|---|---:|`);
-for (const kind of kinds) {
-  const m = median(samples[kind]);
-  console.log(`| ${kind} | ${m.toFixed(1)} | ${samples[kind].map((x) => x.toFixed(1)).join(', ')} | ${(m / base).toFixed(2)} |`);
-}
+await alternateRounds(o.servers.split(','), Number(o.rounds), async (kind) => {
+  const s = await round(kind, tokens);
+  return { value: s.cpuUsPerConnect, line: `${s.cpuUsPerConnect.toFixed(1)} µs CPU per connect (${Math.round(s.rate)} connects/s)` };
+}, 'CPU µs per connect');

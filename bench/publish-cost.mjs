@@ -19,6 +19,7 @@ import { DeliverySink } from './generator/sink.mjs';
 import { API_KEY, signTokens } from './lib/auth.mjs';
 import { makePayload } from './lib/payload.mjs';
 import { sleep, waitFor } from './lib/sys.mjs';
+import { alternateRounds } from './lib/rounds.mjs';
 import { launch } from './servers/launch.mjs';
 
 const { values: o } = parseArgs({
@@ -65,21 +66,8 @@ async function round(kind, tokens) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-const kinds = o.servers.split(',');
 const tokens = await signTokens(connections);
-const samples = Object.fromEntries(kinds.map((k) => [k, []]));
-for (let r = 0; r < Number(o.rounds); r++) {
-  for (const kind of kinds) {
-    const s = await round(kind, tokens);
-    samples[kind].push(s.cpuUsPerPub);
-    console.log(`round ${r + 1} ${kind}: ${s.cpuUsPerPub.toFixed(1)} µs CPU per publication, lost ${s.lost}, failed ${s.failed}`);
-  }
-}
-const base = median(samples[kinds.at(-1)]);
-console.log(`\n| server | CPU µs per publication (median of ${o.rounds}) | runs | × ${kinds.at(-1)} |\n|---|---:|---|---:|`);
-for (const kind of kinds) {
-  const m = median(samples[kind]);
-  console.log(`| ${kind} | ${m.toFixed(1)} | ${samples[kind].map((x) => x.toFixed(1)).join(', ')} | ${(m / base).toFixed(2)} |`);
-}
+await alternateRounds(o.servers.split(','), Number(o.rounds), async (kind) => {
+  const s = await round(kind, tokens);
+  return { value: s.cpuUsPerPub, line: `${s.cpuUsPerPub.toFixed(1)} µs CPU per publication, lost ${s.lost}, failed ${s.failed}` };
+}, 'CPU µs per publication');

@@ -79,6 +79,7 @@ export class MemoryStream {
     // All expired: give the bytes back (a channel whose history expired holds no buffer).
     if (this.length === 0) this.bytes = NO_BYTES;
   }
+
   /** Milliseconds since the last publication (or creation), at `now`. */
   idleFor(now: number): number {
     return now - (LOADED_AT + this.activeAt * 1000);
@@ -148,7 +149,12 @@ export class MemoryStream {
     return this.writeAt;
   }
 
-  /** Copy the records, oldest first, into a buffer with room for `size` more. */
+  /**
+   * Copy the records, oldest first, into a buffer twice as large (or as large
+   * as they and the next `size` bytes need). It does not shrink while
+   * anything is kept: a channel gives its buffer back when its history
+   * expires (trimAge).
+   */
   private regrow(size: number): void {
     let used = 0;
     for (let i = 0; i < this.length; i++) used += this.fields[((this.head + i) % this.slots) * FIELDS + BYTE_LENGTH]!;

@@ -94,16 +94,10 @@ async function connect(s: Session, id: number, p: ConnectParams): Promise<void> 
 
 /** The connect's subscriptions, the client's (minus those the server owes anyway) then the server's, in that order. */
 function prepareAll(s: Session, p: ConnectParams, owed: readonly string[]): Promise<Array<Prepared | Failure>> {
-  // The usual connect: no subscriptions asked for, only the personal channel owed (no array of promises to build).
-  if (p.subs === undefined && owed.length === 1) return tryPrepare(s, owed[0]!, p.serverSubs?.[owed[0]!], true).then(asList);
-  const wanted = (p.subs ?? []).filter((sub) => !owed.includes(sub.channel));
-  const clientSubs = wanted.map((sub) => tryPrepare(s, sub.channel, sub.since, false, sub));
-  const serverSubs = owed.map((channel) => tryPrepare(s, channel, p.serverSubs?.[channel], true));
-  return Promise.all([...clientSubs, ...serverSubs]);
-}
-
-function asList<T>(x: T): T[] {
-  return [x];
+  const pending: Array<Promise<Prepared | Failure>> = [];
+  for (const sub of p.subs ?? []) if (!owed.includes(sub.channel)) pending.push(tryPrepare(s, sub.channel, sub.since, false, sub));
+  for (const channel of owed) pending.push(tryPrepare(s, channel, p.serverSubs?.[channel], true));
+  return Promise.all(pending);
 }
 
 interface Identity {
