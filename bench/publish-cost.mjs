@@ -9,7 +9,10 @@
  * box where the latency ladder of `run.mjs` does not. Rounds alternate
  * between the servers; the median per server is reported.
  *
- * Usage: node bench/publish-cost.mjs [--servers tidings,ws] [--connections 2000]
+ * `tidings-redis` is a Tidings node on the Redis engine, with its own
+ * redis-server on core 0 (the node's CPU is counted, Redis's is not).
+ *
+ * Usage: node bench/publish-cost.mjs [--servers tidings,ws,tidings-redis] [--connections 2000]
  *        [--publications 20000] [--rate 4000] [--rounds 3] [--profile DIR]
  */
 import { parseArgs } from 'node:util';
@@ -20,6 +23,7 @@ import { API_KEY, signTokens } from './lib/auth.mjs';
 import { makePayload } from './lib/payload.mjs';
 import { sleep, waitFor } from './lib/sys.mjs';
 import { alternateRounds } from './lib/rounds.mjs';
+import { startRedis } from './lib/redis.mjs';
 import { launch } from './servers/launch.mjs';
 
 const { values: o } = parseArgs({
@@ -39,8 +43,15 @@ const channelOf = (i) => `job:${i}`;
 const body = (seq, us) => `{"channel":"${channelOf((seq * 7919) % connections)}","data":${makePayload(us, seq, 200)}}`;
 
 /** One round on a fresh server: CPU µs per delivered publication, and what was lost. */
+/** The server under test, and what else has to stop with it. */
+async function start(kind) {
+  if (kind !== 'tidings-redis') return { server: await launch(kind, { profileDir: o.profile }), redis: null };
+  const redis = await startRedis({ cpu: 0 });
+  return { server: await launch('tidings', { profileDir: o.profile, args: ['--engine', 'redis', '--redis-url', redis.url] }), redis };
+}
+
 async function round(kind, tokens) {
-  const server = await launch(kind, { profileDir: o.profile });
+  const { server, redis } = await start(kind);
   const sink = new DeliverySink();
   const pool = await openPool({ targets: [server.target], protocol: server.protocol, sink, count: connections, tokens, channelOf, sampleEvery: 1, timeoutMs: 120_000 });
   const pub = new HttpPublisher({ endpoints: [server.target], apiKey: API_KEY, socketsPerEndpoint: 8 });
@@ -63,6 +74,7 @@ async function round(kind, tokens) {
     pub.close();
     await closeAll(pool.conns);
     await server.stop();
+    await redis?.stop();
   }
 }
 
