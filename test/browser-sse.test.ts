@@ -80,11 +80,21 @@ describe.skipIf(skipWithoutChromium)('SSE in headless Chromium', () => {
 
     for (const s of t.gw.sessions()) if (s.user === 'browser-raw') s.transport.abort();
     for (let i = 5; i < 10; i++) await t.publish('braw', { i });
-    await page.waitForFunction(() => (window as any).raw.frames.filter((f: any) => f.frame.id === 1).length === 2, null, { timeout: 10_000 });
-    const resumed = await page.evaluate(() => (window as any).raw.frames.filter((f: any) => f.frame.id === 1)[1].frame.result.subs);
-    const braw = resumed.find((r: any) => r.channel === 'braw');
-    expect(braw).toMatchObject({ wasRecovering: true, recovered: true });
-    expect(braw.publications.map((p: any) => p.data.i)).toEqual([5, 6, 7, 8, 9]);
+    // The EventSource may come back before the last publications are made:
+    // what the resume recovered plus what arrived live after it must be
+    // 5..9, each once, in order.
+    const afterResume = `(() => {
+      const frames = window.raw.frames;
+      const at = frames.findLastIndex((f) => f.frame.id === 1);
+      if (at < 0 || frames.filter((f) => f.frame.id === 1).length < 2) return null;
+      const sub = frames[at].frame.result.subs.find((r) => r.channel === 'braw');
+      const live = frames.slice(at + 1).filter((f) => f.frame.type === 'pub' && f.frame.channel === 'braw').map((f) => f.frame.data.i);
+      return { subs: frames[at].frame.result.subs, seen: sub.publications.map((p) => p.data.i).concat(live) };
+    })()`;
+    await page.waitForFunction(`(${afterResume})?.seen.length >= 5`, null, { timeout: 10_000 });
+    const { subs: resumed, seen } = await page.evaluate(afterResume);
+    expect(resumed.find((r: any) => r.channel === 'braw')).toMatchObject({ wasRecovering: true, recovered: true });
+    expect(seen).toEqual([5, 6, 7, 8, 9]);
     expect(resumed.find((r: any) => r.channel === 'braw2')).toMatchObject({ wasRecovering: true, recovered: true, offset: 1 });
     expect(errors).toEqual([]);
   });
