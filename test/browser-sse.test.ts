@@ -92,7 +92,7 @@ describe.skipIf(skipWithoutChromium)('SSE in headless Chromium', () => {
       return { subs: frames[at].frame.result.subs, seen: sub.publications.map((p) => p.data.i).concat(live) };
     })()`;
     await page.waitForFunction(`(${afterResume})?.seen.length >= 5`, null, { timeout: 10_000 });
-    const { subs: resumed, seen } = await page.evaluate(afterResume);
+    const { subs: resumed, seen } = (await page.evaluate(afterResume)) as { subs: any[]; seen: number[] };
     expect(resumed.find((r: any) => r.channel === 'braw')).toMatchObject({ wasRecovering: true, recovered: true });
     expect(seen).toEqual([5, 6, 7, 8, 9]);
     expect(resumed.find((r: any) => r.channel === 'braw2')).toMatchObject({ wasRecovering: true, recovered: true, offset: 1 });
