@@ -5,11 +5,14 @@
  * to a plain array of the publications appended: for any appends (with and
  * without info, any JSON data), size and age limits and reads, what comes
  * back is what went in, field for field, and its cached frame is the text a
- * fresh encoding gives.
+ * fresh encoding gives. Three streams share one arena and take turns, so a
+ * block one of them still uses being handed to the other shows up as a
+ * wrong read.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ServerPublication } from '../packages/server/src/engine/broker.js';
+import { HistoryArena } from '../packages/server/src/engine/broker-memory-arena.js';
 import { MemoryStream } from '../packages/server/src/engine/broker-memory-stream.js';
 import { publicationText } from '../packages/server/src/engine/publication-text.js';
 
@@ -21,34 +24,41 @@ const payload = fc.oneof(
 );
 
 const step = fc.oneof(
-  fc.record({ kind: fc.constant('append' as const), data: payload, info: fc.option(fc.record({ user: fc.string({ maxLength: 8 }), client: fc.string({ maxLength: 8 }) }), { nil: undefined }), dt: fc.integer({ min: 0, max: 400 }) }),
-  fc.record({ kind: fc.constant('read' as const), since: fc.integer({ min: 0, max: 60 }), limit: fc.integer({ min: 0, max: 30 }) }),
+  fc.record({ kind: fc.constant('append' as const), which: fc.integer({ min: 0, max: 2 }), data: payload, info: fc.option(fc.record({ user: fc.string({ maxLength: 8 }), client: fc.string({ maxLength: 8 }) }), { nil: undefined }), dt: fc.integer({ min: 0, max: 400 }) }),
+  fc.record({ kind: fc.constant('read' as const), which: fc.integer({ min: 0, max: 2 }), since: fc.integer({ min: 0, max: 60 }), limit: fc.integer({ min: 0, max: 30 }) }),
 );
 
 describe('MemoryStream', () => {
   it('gives back what was appended, within the size and age limits', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 100, max: 3000 }), fc.array(step, { maxLength: 80 }), (size, ttlMs, steps) => {
-        const stream = new MemoryStream('ep1');
-        const model: ServerPublication[] = [];
+        const arena = new HistoryArena();
+        const streams = [new MemoryStream('ep1', arena), new MemoryStream('ep2', arena), new MemoryStream('ep3', arena)];
+        const models: ServerPublication[][] = [[], [], []];
         let now = 1_000_000;
         for (const s of steps) {
+          const stream = streams[s.which]!;
+          const model = models[s.which]!;
+          const channel = `jobs:${s.which}`;
+          const epoch = `ep${s.which + 1}`;
           if (s.kind === 'append') {
             now += s.dt;
-            const pub: ServerPublication = { channel: 'jobs:1', offset: stream.top + 1, epoch: 'ep1', data: JSON.stringify(s.data), time: now };
+            const pub: ServerPublication = { channel, offset: stream.top + 1, epoch, data: JSON.stringify(s.data), time: now };
             if (s.info) pub.info = s.info;
             stream.append(pub, { size, ttlMs }, now);
             model.push({ ...pub, encoded: undefined });
             while (model.length > size) model.shift();
-            while (model.length > 0 && model[0]!.time < now - ttlMs) model.shift();
+            for (const m of models) while (m.length > 0 && m[0]!.time < now - ttlMs) m.shift();
+            // The other stream's expired entries go when it is next used (the broker's sweep), so trim it too.
+            for (const other of streams) other.trimAge(now - ttlMs);
             expect(pub.encoded).toBe(publicationText({ ...pub, encoded: undefined }));
           } else {
-            const got = stream.after('jobs:1', s.since, s.limit);
+            const got = stream.after(channel, s.since, s.limit);
             const want = model.filter((p) => p.offset > s.since).slice(0, s.limit);
             expect(got.map(({ encoded: _e, ...p }) => p)).toEqual(want.map(({ encoded: _e, ...p }) => p));
             for (const p of got) expect(p.encoded).toBe(publicationText({ ...p, encoded: undefined }));
           }
-          expect(stream.size).toBe(model.length);
+          for (const [i, other] of streams.entries()) expect(other.size).toBe(models[i]!.length);
         }
       }),
       { numRuns: 300 },

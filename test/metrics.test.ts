@@ -98,6 +98,9 @@ describe('/metrics', () => {
     expect(sample(text, 'tidings_sent_bytes_total{transport="sse"}')).toBeGreaterThan(20 * 100);
     expect(sample(text, 'tidings_channels')).toBe(t.gw.ctx.hub.channelCount);
     expect(sample(text, 'tidings_connection_addresses')).toBe(1);
+    // The 20 publications are in the history: some blocks held, in one step of the default size.
+    expect(sample(text, 'tidings_history_memory_bytes{state="held"}')).toBeGreaterThan(0);
+    expect(sample(text, 'tidings_history_memory_bytes{state="reserved"}')).toBe(256 * 1_048_576);
     a2.close();
     b2.close();
   });

@@ -110,6 +110,7 @@ export class Gateway {
       census: () => census(this.ws.sessions),
       traffic: () => [{ transport: 'websocket', ...this.ws.traffic() }, { transport: 'sse', ...this.sse.traffic() }],
       addresses: () => this.admission.addresses,
+      ...(engine instanceof MemoryEngine && { historyMemory: () => engine.broker.historyMemory }),
     });
     this.ctx.hooks.metrics.registerOn(this.metrics.registry);
     this.webhooks = Webhooks.create({
@@ -325,7 +326,7 @@ function httpTimeouts(config: Config) {
 /** The engine the configuration asks for. */
 export function createEngine(config: Config, log: Logger): Engine {
   const { engine } = config;
-  if (engine.type === 'memory') return new MemoryEngine({ idempotencyWindowMs: config.idempotencyWindow });
+  if (engine.type === 'memory') return new MemoryEngine({ idempotencyWindowMs: config.idempotencyWindow, historyReserveBytes: engine.historyReserveBytes });
   return new RedisEngine({
     url: engine.redisUrl,
     topology: redisTopology(config),

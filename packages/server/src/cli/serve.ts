@@ -7,6 +7,7 @@ import { configFor, durationSeconds, localHost } from './options.js';
 import { redisTopology } from '../engine/redis-topology.js';
 import { waitForRedis } from './redis-probe.js';
 import { setHeapGrowth } from './heap-growth.js';
+import { turnOffPretenuring } from './pretenuring.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -27,6 +28,7 @@ export const serveCommand: Command = {
   ],
   async run(values) {
     setHeapGrowth();
+    turnOffPretenuring();
     const waitMs = durationSeconds(values['redis-wait'], 0, '--redis-wait') * 1000;
     const { config, devSecretsFile, loopbackOnly } = configFor(values, 'create');
     const log = createLogger({ level: config.log.level });

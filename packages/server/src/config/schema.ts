@@ -13,6 +13,9 @@ import { flowFields } from './flow.js';
 import { ADMIN_DEFAULTS, adminSchema } from './admin.js';
 import { pusherSchema } from './pusher.js';
 
+/** 256 MiB, the memory engine's own default (engine/broker-memory-arena.ts). */
+const DEFAULT_HISTORY_RESERVE = 268_435_456;
+
 export { parseDuration } from './duration.js';
 
 const historySchema = z
@@ -106,10 +109,12 @@ export const configSchema = z
         prefix: z.string().default('tidings:'),
         /** Presence entries of a node that stops refreshing them disappear after this. */
         presenceTtl: duration.default(30_000),
+        /** Memory engine: history memory is reserved in steps of this size (address space; resident only once used). */
+        historyReserveBytes: z.number().int().min(1_048_576).max(1_073_741_824).default(DEFAULT_HISTORY_RESERVE),
         redis: redisTopologySchema(duration).default(REDIS_TOPOLOGY_DEFAULTS),
       })
       .strict()
-      .default({ type: 'memory', redisUrl: 'redis://127.0.0.1:6379', prefix: 'tidings:', presenceTtl: 30_000, redis: REDIS_TOPOLOGY_DEFAULTS }),
+      .default({ type: 'memory', redisUrl: 'redis://127.0.0.1:6379', prefix: 'tidings:', presenceTtl: 30_000, historyReserveBytes: DEFAULT_HISTORY_RESERVE, redis: REDIS_TOPOLOGY_DEFAULTS }),
     /** Refuse channels whose namespace is not listed (otherwise they follow the "" namespace's rules). */
     strictNamespaces: z.boolean().default(false),
     /** Channel rules by namespace; `""` is channels without a `ns:` prefix. */

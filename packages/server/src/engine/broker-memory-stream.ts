@@ -6,7 +6,8 @@
  * text its subscribers were sent), kept as UTF-8 bytes in one buffer per
  * stream, outside the JS heap, with its time, where its bytes sit and where
  * its data and info sit in its text in one typed array (FIELDS numbers per
- * slot). Kept on the heap, as objects and later as one string each, the
+ * slot). Both are blocks of the broker's arena (broker-memory-arena.ts), given
+ * back when they are outgrown or the history expires. Kept on the heap, as objects and later as one string each, the
  * history was what made the old generation grow: with thousands of busy
  * channels every full collection marked it again, and on one core those
  * collections stopped the event loop for 100 ms or more, which set the p99
@@ -15,6 +16,7 @@
  * text, with the text as their cached frame, so recovery encodes nothing.
  */
 import type { HistoryPolicy, ServerPublication } from './broker.js';
+import { HistoryArena } from './broker-memory-arena.js';
 import { SPAN_FIELDS, publicationText } from './publication-text.js';
 
 /** The buffers of a stream that keeps nothing (now), shared: most channels never publish (memory per idle channel). */
@@ -28,13 +30,19 @@ const BYTE_LENGTH = BYTE_START + 1;
 const FIRST_CAPACITY = 16;
 const FIRST_BYTES = 1024;
 
+/** For streams made without one (tests, bench/history-gc.mjs). */
+const DEFAULT_ARENA = new HistoryArena();
+
 const LOADED_AT = Date.now();
 function secondsNow(now: number): number {
   return Math.floor((now - LOADED_AT) / 1000);
 }
 
 export class MemoryStream {
-  constructor(readonly epoch: string) {}
+  constructor(
+    readonly epoch: string,
+    private readonly arena: HistoryArena = DEFAULT_ARENA,
+  ) {}
 
   top = 0;
   /** Seconds since LOADED_AT: a small integer, where a ms timestamp would be a boxed double per stream. */
@@ -46,7 +54,7 @@ export class MemoryStream {
   /** Where the next record's bytes go. */
   private writeAt = 0;
   /** FIELDS per slot: its publication's time, where data and info sit in its text, where its bytes are. */
-  private fields = NO_FIELDS;
+  private fields: Float64Array = NO_FIELDS;
   private head = 0;
   private length = 0;
 
@@ -76,8 +84,16 @@ export class MemoryStream {
   trimAge(cutoff: number): void {
     if (this.length === 0) return;
     while (this.length > 0 && this.fields[this.head * FIELDS]! < cutoff) this.dropOldest();
-    // All expired: give the bytes back (a channel whose history expired holds no buffer).
-    if (this.length === 0) this.bytes = NO_BYTES;
+    if (this.length === 0) this.giveBack();
+  }
+
+  /** All expired: a channel whose history expired holds no blocks. */
+  private giveBack(): void {
+    if (this.bytes !== NO_BYTES) this.arena.release(this.bytes);
+    if (this.fields !== NO_FIELDS) this.arena.release(this.fields);
+    this.bytes = NO_BYTES;
+    this.fields = NO_FIELDS;
+    this.head = 0;
   }
 
   /** Milliseconds since the last publication (or creation), at `now`. */
@@ -120,11 +136,12 @@ export class MemoryStream {
     const cap = this.slots;
     if (cap >= max) return;
     const next = Math.min(max, Math.max(FIRST_CAPACITY, cap * 2));
-    const fields = new Float64Array(next * FIELDS);
+    const fields = this.arena.floats(next * FIELDS);
     for (let i = 0; i < this.length; i++) {
       const from = (this.head + i) % cap;
       fields.set(this.fields.subarray(from * FIELDS, (from + 1) * FIELDS), i * FIELDS);
     }
+    if (this.fields !== NO_FIELDS) this.arena.release(this.fields);
     this.fields = fields;
     this.head = 0;
   }
@@ -138,7 +155,7 @@ export class MemoryStream {
   private placeFor(size: number): number {
     if (this.length === 0) {
       this.writeAt = 0;
-      if (this.bytes.length < size) this.bytes = Buffer.allocUnsafeSlow(Math.max(FIRST_BYTES, size));
+      if (this.bytes.length < size) this.replaceBytes(this.arena.bytes(Math.max(FIRST_BYTES, size)));
       return 0;
     }
     const oldest = this.fields[this.head * FIELDS + BYTE_START]!;
@@ -158,7 +175,7 @@ export class MemoryStream {
   private regrow(size: number): void {
     let used = 0;
     for (let i = 0; i < this.length; i++) used += this.fields[((this.head + i) % this.slots) * FIELDS + BYTE_LENGTH]!;
-    const bytes = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, used + size));
+    const bytes = this.arena.bytes(Math.max(this.bytes.length * 2, used + size));
     let to = 0;
     for (let i = 0; i < this.length; i++) {
       const at = ((this.head + i) % this.slots) * FIELDS;
@@ -168,8 +185,13 @@ export class MemoryStream {
       this.fields[at + BYTE_START] = to;
       to += n;
     }
-    this.bytes = bytes;
+    this.replaceBytes(bytes);
     this.writeAt = to;
+  }
+
+  private replaceBytes(bytes: Buffer): void {
+    if (this.bytes !== NO_BYTES) this.arena.release(this.bytes);
+    this.bytes = bytes;
   }
 
   private dropOldest(): void {

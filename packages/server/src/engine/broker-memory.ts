@@ -7,6 +7,7 @@
 import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
 import { newEpoch } from '@tidings/streams';
 import type { Broker, BrokerHandler, HistoryQuery, HistoryResult, PublishOptions, ServerPublication } from './broker.js';
+import { HistoryArena } from './broker-memory-arena.js';
 import { MemoryStream } from './broker-memory-stream.js';
 
 export interface MemoryBrokerOptions {
@@ -14,6 +15,8 @@ export interface MemoryBrokerOptions {
   idempotencyWindowMs?: number;
   /** A stream's epoch and offset survive this long without publications. */
   streamMetaTtlMs?: number;
+  /** History memory is asked for in steps of this many bytes (broker-memory-arena.ts). */
+  historyReserveBytes?: number;
 }
 
 const MAX_IDEMPOTENCY_KEYS = 100_000;
@@ -34,6 +37,8 @@ const RESOLVED = Promise.resolve();
 export class MemoryBroker implements Broker {
   handler?: BrokerHandler;
   private readonly streams = new Map<string, MemoryStream>();
+  /** Where the streams keep their entries' bytes. */
+  private readonly arena: HistoryArena;
   private emptyEpoch = newEpoch();
   private readonly idempotency = new Map<string, { pos: StreamPosition; expires: number }>();
   private readonly windowMs: number;
@@ -42,6 +47,7 @@ export class MemoryBroker implements Broker {
   constructor(opts: MemoryBrokerOptions = {}) {
     this.windowMs = opts.idempotencyWindowMs ?? 300_000;
     this.metaTtlMs = opts.streamMetaTtlMs ?? 24 * 3_600_000;
+    this.arena = new HistoryArena(opts.historyReserveBytes);
   }
 
   /** Nothing to join in one process. */
@@ -58,6 +64,11 @@ export class MemoryBroker implements Broker {
   /** Streams held (for tests and metrics). */
   get streamCount(): number {
     return this.streams.size;
+  }
+
+  /** Bytes the history holds in blocks, and in the slabs they come from (for tests and metrics). */
+  get historyMemory(): { held: number; reserved: number } {
+    return this.arena.usage;
   }
 
   async publish(channel: string, data: string, opts: PublishOptions): Promise<StreamPosition> {
@@ -103,7 +114,7 @@ export class MemoryBroker implements Broker {
 
   private streamFor(channel: string, ttlMs: number): MemoryStream {
     let stream = this.streams.get(channel);
-    if (!stream) this.streams.set(channel, (stream = new MemoryStream(`${this.emptyEpoch}.${nameHash(channel)}`)));
+    if (!stream) this.streams.set(channel, (stream = new MemoryStream(`${this.emptyEpoch}.${nameHash(channel)}`, this.arena)));
     stream.ttlMs = ttlMs;
     return stream;
   }
@@ -126,6 +137,7 @@ export class MemoryBroker implements Broker {
       if (stream.top > 0 && stream.epoch.startsWith(`${this.emptyEpoch}.`)) this.emptyEpoch = newEpoch();
     }
     for (const [key, seen] of this.idempotency) if (seen.expires <= now) this.idempotency.delete(key);
+    this.arena.trim();
   }
 }
 

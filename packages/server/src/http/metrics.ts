@@ -35,6 +35,8 @@ export interface MetricSources {
   traffic(): TrafficRow[];
   /** Source addresses with an open connection. */
   addresses(): number;
+  /** The memory engine's history: bytes in blocks held, and in the steps reserved (absent on Redis). */
+  historyMemory?: () => { held: number; reserved: number };
 }
 
 type Labels = Record<string, string>;
@@ -118,6 +120,13 @@ export class Metrics {
     gauge(r, 'tidings_subscriptions', 'Subscriptions of open connections', ['transport'], () => census().map((c) => [{ transport: c.transport }, c.subscriptions]));
     gauge(r, 'tidings_channels', 'Channels with local subscribers', [], () => [[{}, hub.channelCount]]);
     gauge(r, 'tidings_connection_addresses', 'Source addresses with an open connection', [], () => [[{}, this.src.addresses()]]);
+    const history = this.src.historyMemory;
+    if (history) {
+      gauge(r, 'tidings_history_memory_bytes', 'Memory engine history: bytes in blocks held, and in the steps reserved (engine.historyReserveBytes; resident only once used)', ['state'], () => {
+        const { held, reserved } = history();
+        return [[{ state: 'held' }, held], [{ state: 'reserved' }, reserved]];
+      });
+    }
   }
 
   private trafficCounters(): void {
