@@ -12,8 +12,11 @@
  * `tidings-redis` is a Tidings node on the Redis engine, with its own
  * redis-server on core 0 (the node's CPU is counted, Redis's is not).
  *
+ * `--channels 1` puts every connection on one channel: the fan-out pattern,
+ * reported per delivery (each of 2,000 subscribers receiving a publication).
+ *
  * Usage: node bench/publish-cost.mjs [--servers tidings,ws,tidings-redis] [--connections 2000]
- *        [--publications 20000] [--rate 4000] [--rounds 3] [--profile DIR]
+ *        [--channels N] [--publications 20000] [--rate 4000] [--rounds 3] [--profile DIR]
  */
 import { parseArgs } from 'node:util';
 import { HttpPublisher } from './generator/publisher.mjs';
@@ -33,14 +36,20 @@ const { values: o } = parseArgs({
     publications: { type: 'string', default: '20000' },
     rate: { type: 'string', default: '4000' },
     rounds: { type: 'string', default: '3' },
+    /** Channels the connections are spread over (default: one each); 1 measures fan-out, per delivery. */
+    channels: { type: 'string' },
     /** Write a CPU profile of each server's round into this folder. */
     profile: { type: 'string' },
   },
 });
 const connections = Number(o.connections);
 const publications = Number(o.publications);
-const channelOf = (i) => `job:${i}`;
-const body = (seq, us) => `{"channel":"${channelOf((seq * 7919) % connections)}","data":${makePayload(us, seq, 200)}}`;
+const channels = Number(o.channels ?? connections);
+if (!(channels >= 1 && channels <= connections && connections % channels === 0)) throw new Error('--channels must divide --connections');
+/** Deliveries per publication. */
+const fanout = connections / channels;
+const channelOf = (i) => `job:${i % channels}`;
+const body = (seq, us) => `{"channel":"${channelOf((seq * 7919) % channels)}","data":${makePayload(us, seq, 200)}}`;
 
 /** One round on a fresh server: CPU µs per delivered publication, and what was lost. */
 /** The server under test, and what else has to stop with it. */
@@ -60,16 +69,16 @@ async function round(kind, tokens) {
     // Unmeasured first: the publish path compiled and its first garbage collected, so the round measures a warm server.
     const warm = await pub.run({ rate: Number(o.rate), count: Math.round(publications / 4), makeBody: body });
     await pub.drain(10_000);
-    await waitFor(() => sink.received >= warm.sent, 10_000, 5);
+    await waitFor(() => sink.received >= warm.sent * fanout, 10_000, 5);
     await sleep(2000); // let the connects' and the warm-up's garbage be collected before measuring
     sink.swap();
     const before = server.stats().cpuMs;
     const { sent } = await pub.run({ rate: Number(o.rate), count: publications, makeBody: body });
     await pub.drain(10_000);
-    await waitFor(() => sink.received >= sent, 10_000, 5);
+    await waitFor(() => sink.received >= sent * fanout, 10_000, 5);
     const cpuMs = server.stats().cpuMs - before;
     const { received } = sink.swap();
-    return { cpuUsPerPub: (cpuMs * 1000) / Math.max(1, received), lost: sent - received, failed: pub.failed };
+    return { cpuUsPerPub: (cpuMs * 1000) / Math.max(1, received), lost: sent * fanout - received, failed: pub.failed };
   } finally {
     pub.close();
     await closeAll(pool.conns);
@@ -78,8 +87,9 @@ async function round(kind, tokens) {
   }
 }
 
+const UNIT = fanout === 1 ? 'publication' : 'delivery';
 const tokens = await signTokens(connections);
 await alternateRounds(o.servers.split(','), Number(o.rounds), async (kind) => {
   const s = await round(kind, tokens);
-  return { value: s.cpuUsPerPub, line: `${s.cpuUsPerPub.toFixed(1)} µs CPU per publication, lost ${s.lost}, failed ${s.failed}` };
-}, 'CPU µs per publication');
+  return { value: s.cpuUsPerPub, line: `${s.cpuUsPerPub.toFixed(2)} µs CPU per ${UNIT}, lost ${s.lost}, failed ${s.failed}` };
+}, `CPU µs per ${UNIT}`);
