@@ -33,7 +33,7 @@ const NOT_RUN_HERE: Record<string, string> = {
 const RUN_HERE = [
   'serve-help', 'dev-key-export', 'exit-code-script', 'error-examples',
   'node-hs256', 'python-hs256', 'node-rs256', 'jwks-config', 'get-token-ts',
-  'embed-app', 'embed-client-ts',
+  'embed-app', 'embed-client-ts', 'embed-gc-flags',
 ];
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tidings-docs-'));
@@ -166,11 +166,13 @@ describe('doc snippets', () => {
   });
 
   describe('docs/embedding.md', () => {
-    it('embed-app runs: its RPC handlers answer (streamed), it published, and SIGTERM drains it', async () => {
+    it('embed-app, started as embed-gc-flags says, runs: its RPC handlers answer (streamed), it published, and SIGTERM drains it', async () => {
       const port = await freePort();
       const ports = { '7070': port };
       const file = moduleFile('embed-app', code('embed-app'), ports);
-      const app = await startShell(`node ${file}`, { ports, env: { TIDINGS_API_KEY: 'embed-api-key-0123456789', TIDINGS_TOKEN_SECRET: SECRET } }, 'gateway listening on');
+      const line = code('embed-gc-flags').trim();
+      expect(line).toMatch(/^node .* app\.js$/);
+      const app = await startShell(line.replace(/app\.js$/, file), { ports, env: { TIDINGS_API_KEY: 'embed-api-key-0123456789', TIDINGS_TOKEN_SECRET: SECRET } }, 'gateway listening on');
       running.push(app);
       const t = { wsUrl: `ws://127.0.0.1:${port}/ws` };
       const { signToken } = await import('@tidings/server');
