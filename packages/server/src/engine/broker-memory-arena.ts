@@ -11,7 +11,11 @@
  * V8 for memory a region at a time (`regionBytes`, 256 MiB unless
  * configured): one report per region instead of one per 64 MB. The pages of
  * a region become resident only as slabs are first used, so a region costs
- * address space, not RSS, until the history fills it.
+ * address space, not RSS, until the history fills it. A step that large
+ * makes V8 run young collections back to back, which with allocation-site
+ * pretenuring on can leave it allocating request objects in the old
+ * generation for good; `tidings serve` turns pretenuring off
+ * (cli/pretenuring.ts).
  *
  * Contract: `bytes(n)` and `floats(n)` return a view of at least n bytes /
  * exactly n floats, not zeroed, that no other caller holds until it is given

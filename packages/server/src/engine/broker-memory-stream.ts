@@ -7,11 +7,11 @@
  * stream, outside the JS heap, with its time, where its bytes sit and where
  * its data and info sit in its text in one typed array (FIELDS numbers per
  * slot). Both are blocks of the broker's arena (broker-memory-arena.ts), given
- * back when they are outgrown or the history expires. Kept on the heap, as objects and later as one string each, the
- * history was what made the old generation grow: with thousands of busy
- * channels every full collection marked it again, and on one core those
- * collections stopped the event loop for 100 ms or more, which set the p99
- * (bench/RESULTS.md). Offsets are dense, so they are not stored: the oldest
+ * back when they are outgrown or the history expires. Kept on the heap, as
+ * objects and later as one string each, the history was what made the old
+ * generation grow: with thousands of busy channels every full collection
+ * marked it again, and on one core those collections stopped the event loop
+ * for 100 ms or more, which set the p99 (bench/RESULTS.md). Offsets are dense, so they are not stored: the oldest
  * entry is `top - length + 1`. Publications read back are rebuilt from the
  * text, with the text as their cached frame, so recovery encodes nothing.
  */
