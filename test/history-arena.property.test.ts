@@ -81,7 +81,11 @@ describe('HistoryArena', () => {
     const view = arena.floats(100);
     arena.release(view);
     expect(() => arena.release(view)).toThrow(/not out/);
-    expect(() => arena.release(Buffer.alloc(10))).toThrow(/does not hold/);
+    expect(() => arena.release(Buffer.alloc(10))).toThrow(/not out/);
+    const large = arena.bytes(3 * SLAB);
+    arena.release(large);
+    expect(() => arena.release(large)).toThrow(/not out/);
+    expect(() => arena.release(Buffer.alloc(3 * SLAB))).toThrow(/not out/);
     expect(arena.usage.held).toBe(0);
   });
 });

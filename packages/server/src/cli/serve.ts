@@ -6,8 +6,7 @@ import { CliError, EXIT } from './errors.js';
 import { configFor, durationSeconds, localHost } from './options.js';
 import { redisTopology } from '../engine/redis-topology.js';
 import { waitForRedis } from './redis-probe.js';
-import { setHeapGrowth } from './heap-growth.js';
-import { turnOffPretenuring } from './pretenuring.js';
+import { setHeapGrowth, turnOffPretenuring } from './v8-settings.js';
 
 export const serveCommand: Command = {
   name: 'serve',

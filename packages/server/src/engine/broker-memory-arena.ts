@@ -3,19 +3,20 @@
  * of power-of-two sizes, carved from 1 MiB slabs, carved from large regions,
  * handed out as views and reused as soon as they are given back.
  *
- * Every ArrayBuffer V8 hands out counts as external memory, and each 64 MB or
- * so of external growth since the last full collection starts the next one.
+ * Every ArrayBuffer V8 hands out counts as external memory, and its growth
+ * starts full collections: with slabs of 1 MiB, one after every 19–60 MB of
+ * it in the batch ladder (bench/RESULTS.md).
  * On a busy node with thousands of connections that collection holds the
  * event loop for tens of milliseconds (bench/RESULTS.md, the batch ladder),
  * and a history that is filling up is exactly such growth. So the arena asks
  * V8 for memory a region at a time (`regionBytes`, 256 MiB unless
- * configured): one report per region instead of one per 64 MB. The pages of
+ * configured): one report per region instead of a stream of them. The pages of
  * a region become resident only as slabs are first used, so a region costs
  * address space, not RSS, until the history fills it. A step that large
  * makes V8 run young collections back to back, which with allocation-site
  * pretenuring on can leave it allocating request objects in the old
  * generation for good; `tidings serve` turns pretenuring off
- * (cli/pretenuring.ts).
+ * (cli/v8-settings.ts).
  *
  * Contract: `bytes(n)` and `floats(n)` return a view of at least n bytes /
  * exactly n floats, not zeroed, that no other caller holds until it is given
@@ -32,7 +33,7 @@ const MIN_BLOCK_SHIFT = 10;
 const SLAB_SHIFT = 20;
 const SLAB_BYTES = 2 ** SLAB_SHIFT;
 const CLASSES = SLAB_SHIFT - MIN_BLOCK_SHIFT + 1;
-export const DEFAULT_REGION_BYTES = 256 * SLAB_BYTES;
+const DEFAULT_REGION_BYTES = 256 * SLAB_BYTES;
 
 interface Region {
   readonly memory: ArrayBuffer;
@@ -60,6 +61,8 @@ export class HistoryArena {
   /** Per size class: its slabs with a free block. */
   private readonly roomy: Slab[][] = Array.from({ length: CLASSES }, () => []);
   private readonly slabsPerRegion: number;
+  /** Blocks larger than a slab, each its own buffer. */
+  private readonly large = new Set<ArrayBuffer>();
   private held = 0;
 
   constructor(regionBytes = DEFAULT_REGION_BYTES) {
@@ -84,7 +87,7 @@ export class HistoryArena {
     const region = this.regions.get(view.buffer as ArrayBuffer);
     if (!region) {
       // Larger than a slab: its own buffer, freed with the view.
-      if (size <= SLAB_BYTES) throw new Error('history arena: released a block it does not hold');
+      if (!this.large.delete(view.buffer as ArrayBuffer)) throw new Error('history arena: released a block that is not out');
       this.held -= size;
       return;
     }
@@ -120,13 +123,19 @@ export class HistoryArena {
   private take(size: number): { memory: ArrayBuffer; offset: number; length: number } {
     const shift = shiftFor(size);
     this.held += 2 ** shift;
-    if (shift > SLAB_SHIFT) return { memory: new ArrayBuffer(2 ** shift), offset: 0, length: 2 ** shift };
+    if (shift > SLAB_SHIFT) return this.takeLarge(shift);
     const roomy = this.roomy[shift - MIN_BLOCK_SHIFT]!;
     const slab = roomy[roomy.length - 1] ?? this.newSlab(shift, roomy);
     const index = slab.free.pop()!;
     slab.out[index] = 1;
     if (slab.free.length === 0) roomy.pop();
     return { memory: slab.region.memory, offset: slab.index * SLAB_BYTES + index * 2 ** shift, length: 2 ** shift };
+  }
+
+  private takeLarge(shift: number): { memory: ArrayBuffer; offset: number; length: number } {
+    const memory = new ArrayBuffer(2 ** shift);
+    this.large.add(memory);
+    return { memory, offset: 0, length: 2 ** shift };
   }
 
   private newSlab(shift: number, roomy: Slab[]): Slab {

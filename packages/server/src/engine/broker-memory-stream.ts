@@ -16,7 +16,7 @@
  * text, with the text as their cached frame, so recovery encodes nothing.
  */
 import type { HistoryPolicy, ServerPublication } from './broker.js';
-import { HistoryArena } from './broker-memory-arena.js';
+import type { HistoryArena } from './broker-memory-arena.js';
 import { SPAN_FIELDS, publicationText } from './publication-text.js';
 
 /** The buffers of a stream that keeps nothing (now), shared: most channels never publish (memory per idle channel). */
@@ -30,9 +30,6 @@ const BYTE_LENGTH = BYTE_START + 1;
 const FIRST_CAPACITY = 16;
 const FIRST_BYTES = 1024;
 
-/** For streams made without one (tests, bench/history-gc.mjs). */
-const DEFAULT_ARENA = new HistoryArena();
-
 const LOADED_AT = Date.now();
 function secondsNow(now: number): number {
   return Math.floor((now - LOADED_AT) / 1000);
@@ -41,7 +38,7 @@ function secondsNow(now: number): number {
 export class MemoryStream {
   constructor(
     readonly epoch: string,
-    private readonly arena: HistoryArena = DEFAULT_ARENA,
+    private readonly arena: HistoryArena,
   ) {}
 
   top = 0;

@@ -1,17 +1,23 @@
 /**
- * `tidings serve` lets the old generation grow to 3× what a full collection
- * kept (cli/heap-growth.ts), unless node was started with its own
- * `--heap-growing-percent`. Checked where the setting shows: in a child
+ * The V8 settings of `tidings serve` (cli/v8-settings.ts), each unless node
+ * was started with its own choice.
+ *
+ * Heap growth: the old generation grows to 3× what a full collection kept,
+ * unless node has its own `--heap-growing-percent`. Checked where the setting shows: in a child
  * process that keeps ~43 MB, then makes garbage that lives long enough to be
  * promoted, the old generation reaches about 3× what it kept before the next
  * full collection (V8's own factor varies with how fast its collections run,
  * so only the setting's fixed factor is asserted).
+ *
+ * Pretenuring off: what it prevents (young collections slowed tenfold) is
+ * measured in bench/RESULTS.md; here, node's own flag wins, and this node's
+ * V8 takes the flag (it prints "unrecognized flag" for one it does not know).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { setHeapGrowth } from '../packages/server/src/cli/heap-growth.js';
+import { setHeapGrowth, turnOffPretenuring } from '../packages/server/src/cli/v8-settings.js';
 
-const DIST = new URL('../packages/server/dist/cli/heap-growth.js', import.meta.url).href;
+const DIST = new URL('../packages/server/dist/cli/v8-settings.js', import.meta.url).href;
 
 const SCRIPT = `
 const { setHeapGrowth } = await import(${JSON.stringify(DIST)});
@@ -60,4 +66,19 @@ describe('heap growth for tidings serve', () => {
     expect(theirs).toBeGreaterThan(1.3);
     expect(theirs).toBeLessThan(2.1);
   }, 120_000);
+});
+
+describe('pretenuring for tidings serve', () => {
+  it('is left to node when its flags choose', () => {
+    expect(turnOffPretenuring(['--allocation-site-pretenuring'])).toBe(false);
+    expect(turnOffPretenuring(['--no-allocation-site-pretenuring'])).toBe(false);
+    expect(turnOffPretenuring(['--no-allocation_site_pretenuring'])).toBe(false);
+  });
+
+  it('is turned off otherwise, with a flag this V8 knows', () => {
+    const script = `const { turnOffPretenuring } = await import(${JSON.stringify(DIST)}); console.log(turnOffPretenuring(process.execArgv));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('true');
+  });
 });
