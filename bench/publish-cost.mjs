@@ -12,10 +12,13 @@
  * `tidings-redis` is a Tidings node on the Redis engine, with its own
  * redis-server on core 0 (the node's CPU is counted, Redis's is not).
  *
+ * `tidings-node-http` is Tidings with its HTTP fast lane off (every API
+ * request through node:http), for an A/B within one build.
+ *
  * `--channels 1` puts every connection on one channel: the fan-out pattern,
  * reported per delivery (each of 2,000 subscribers receiving a publication).
  *
- * Usage: node bench/publish-cost.mjs [--servers tidings,ws,tidings-redis] [--connections 2000]
+ * Usage: node bench/publish-cost.mjs [--servers tidings,ws,tidings-redis,tidings-node-http] [--connections 2000]
  *        [--channels N] [--publications 20000] [--rate 4000] [--rounds 3] [--profile DIR]
  */
 import { parseArgs } from 'node:util';

@@ -17,6 +17,11 @@ const TIDINGS_BIN = resolve(here, '../../packages/server/bin/tidings.js');
 /** The servers under test: how to start each and which generator adapter speaks to it. */
 export const SERVERS = {
   tidings: { protocol: protocols.tidings, args: (port) => [TIDINGS_BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'] },
+  /** Tidings with its HTTP fast lane off: every API request through node:http (an A/B within one build). */
+  'tidings-node-http': {
+    protocol: protocols.tidings,
+    args: (port) => [TIDINGS_BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--config', resolve(here, 'tidings-node-http.json')],
+  },
   socketio: { protocol: protocols.socketio, args: (port) => [resolve(here, 'socketio.mjs'), '--port', String(port)] },
   ws: { protocol: protocols.ws, args: (port) => [resolve(here, 'ws-broadcast.mjs'), '--port', String(port)] },
   'ws-coalesce': { protocol: protocols.ws, args: (port) => [resolve(here, 'ws-broadcast.mjs'), '--port', String(port), '--coalesce'] },

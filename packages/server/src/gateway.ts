@@ -22,6 +22,7 @@ import { redisTopology } from './engine/redis-topology.js';
 import type { NodeInfo } from './engine/nodes.js';
 import { Api } from './http/api.js';
 import { refuseClientError } from './http/client-error.js';
+import { FastLane, partialWait } from './http/fast-lane/lane.js';
 import { HttpError, sendError, sendJson } from './http/json.js';
 import { serveLanding } from './http/landing.js';
 import { Metrics } from './http/metrics.js';
@@ -65,6 +66,8 @@ export class Gateway {
   private readonly sse: SseEndpoint;
   private readonly pusher?: PusherEndpoint;
   private readonly api: Api;
+  /** Absent when `api.fastLane` is off. */
+  private readonly lane?: FastLane;
   private readonly metrics: Metrics;
   private readonly admission: Admission;
   private readonly bodyIdle: BodyIdleWatch;
@@ -137,8 +140,20 @@ export class Gateway {
       const { disconnects, publications, deliveries } = this.stats();
       return { ...this.nodeInfo(), disconnects, publications, deliveries };
     });
+    if (config.api.fastLane) this.lane = this.fastLane();
     this.admin = new AdminRoutes(this.ctx, config.admin);
     if (config.admin.secret) this.adminStats = new StatsPublisher(config.admin, engine.broker, () => this.adminCounters(), log);
+  }
+
+  /** The HTTP fast lane in front of node:http: plain API requests with the same routes, and WebSocket upgrades. */
+  private fastLane(): FastLane {
+    const { headersTimeout, requestTimeout, bodyIdleTimeout } = this.ctx.config.limits;
+    return new FastLane(this.server, {
+      maxBodyBytes: this.ctx.config.api.maxBodyBytes,
+      partialMs: partialWait([headersTimeout, requestTimeout, bodyIdleTimeout]),
+      answer: (head, body) => this.api.answer(head.method, pathOf(head.target), head.authorization, body),
+      failed: (err) => this.ctx.log.error({ err }, 'request failed'),
+    });
   }
 
   /** What this node reports to the admin dashboard each second. */
@@ -227,6 +242,8 @@ export class Gateway {
       sseStreams: this.sse.streams(),
       disconnects: Object.fromEntries(this.ctx.disconnects) as Record<number, number>,
       maxQueuedBytes,
+      /** The most HTTP answer bytes one fast-lane connection holds unsent (a client not reading them). */
+      maxApiBacklogBytes: this.lane?.maxWriteBacklog ?? 0,
       publications: this.ctx.hub.publications,
       deliveries: this.ctx.hub.deliveries,
     };
@@ -293,9 +310,11 @@ export class Gateway {
     this.adminStats?.stop();
     const deadline = Date.now() + timeoutMs;
     const serverClosed = new Promise<void>((r) => this.server.close(() => r()));
+    this.lane?.closeIdle();
     await this.disconnectAll(this.ctx.config.shutdown.batchSize);
     while (this.ws.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.server.closeAllConnections();
+    this.lane?.close();
     this.ws.close();
     this.pusher?.close();
     let timer: NodeJS.Timeout | undefined;

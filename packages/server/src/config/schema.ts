@@ -120,9 +120,13 @@ export const configSchema = z
     /** Channel rules by namespace; `""` is channels without a `ns:` prefix. */
     namespaces: z.record(z.string().regex(/^[A-Za-z0-9_.\-]*$/, 'namespace names use A-Z a-z 0-9 _ . -'), namespaceSchema).default({}),
     api: z
-      .object({ maxBodyBytes: z.number().int().min(1024).default(1_048_576) })
+      .object({
+        maxBodyBytes: z.number().int().min(1024).default(1_048_576),
+        /** Parse and answer plain API requests in the gateway's own HTTP fast lane instead of node:http (docs/api.md). */
+        fastLane: z.boolean().default(true),
+      })
       .strict()
-      .default({ maxBodyBytes: 1_048_576 }),
+      .default({ maxBodyBytes: 1_048_576, fastLane: true }),
     /** The SSE transport: GET /sse and POST /sse/command. */
     sse: z
       .object({

@@ -12,7 +12,7 @@ import type { ServerPublication } from '../engine/broker.js';
 import type { NodeInfo } from '../engine/nodes.js';
 import type { NodeContext } from '../node/context.js';
 import { encodeSignal } from '../wire/encode.js';
-import { HttpError, readJson, sendJson } from './json.js';
+import { HttpError, parseJsonBody, readJson, sendJson } from './json.js';
 
 /** Publications in one `POST /api/batch`. */
 const MAX_BATCH = 1000;
@@ -112,8 +112,7 @@ export class Api {
   }
 
   /** Constant-time check of `Authorization: apikey <key>` (the scheme in any case). */
-  private authorize(req: IncomingMessage): void {
-    const header = req.headers.authorization ?? '';
+  private authorize(header = ''): void {
     const ok = header.length > SCHEME.length && isScheme(header) && this.isKey(header.slice(SCHEME.length));
     if (!ok) throw new HttpError(401, ErrorCode.Unauthorized, 'missing or wrong API key');
   }
@@ -139,10 +138,20 @@ export class Api {
    * refusal is thrown, or rejects what is returned.
    */
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> | void {
-    this.authorize(req);
+    this.authorize(req.headers.authorization);
     const route = `${req.method} ${path}`;
     if (req.method !== 'POST') return answer(res, this.route(route, {}));
     return readJson(req, this.ctx.config.api.maxBodyBytes).then((body) => answer(res, this.route(route, body)));
+  }
+
+  /**
+   * The same routes and checks for a request the HTTP fast lane parsed
+   * (http/fast-lane): its result, or a promise of it; a refusal is thrown or
+   * rejects. `body` is the whole body, already read.
+   */
+  answer(method: string, path: string, authorization: string | undefined, body: string): Promise<unknown> | unknown {
+    this.authorize(authorization);
+    return this.route(`${method} ${path}`, method === 'POST' ? parseJsonBody(body) : {});
   }
 
   private route(route: string, body: unknown): Promise<unknown> | unknown {

@@ -68,10 +68,19 @@ export function readJson(req: IncomingMessage, limit: number): Promise<unknown> 
 }
 
 function settle(text: string, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
-  if (text.trim() === '') return resolve({});
   try {
-    resolve(JSON.parse(text) as unknown);
+    resolve(parseJsonBody(text));
+  } catch (err) {
+    reject(err);
+  }
+}
+
+/** A request body as JSON: an empty one is `{}`, one that does not parse a 400. */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
   } catch {
-    reject(new HttpError(400, ErrorCode.BadRequest, 'body is not valid JSON'));
+    throw new HttpError(400, ErrorCode.BadRequest, 'body is not valid JSON');
   }
 }
