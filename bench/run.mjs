@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { signTokens } from './lib/auth.mjs';
 import { nofileLimit, pin, waitQuiet } from './lib/sys.mjs';
-import { SERVERS, launch } from './servers/launch.mjs';
+import { AB_ONLY, SERVERS, launch } from './servers/launch.mjs';
 import { tidings as tidingsProtocol } from './generator/protocols.mjs';
 import * as fanout from './scenarios/fanout.mjs';
 import * as channels from './scenarios/channels.mjs';
@@ -37,7 +37,7 @@ const { values: o } = parseArgs({
     long: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     only: { type: 'string', default: 'fanout,fanoutredis,channels,channelsbatch,channelsredis,idle,connect,recovery,polling,scaleout' },
-    servers: { type: 'string', default: Object.keys(SERVERS).join(',') },
+    servers: { type: 'string', default: Object.keys(SERVERS).filter((k) => !AB_ONLY.has(k)).join(',') },
     profile: { type: 'boolean', default: false },
     heap: { type: 'boolean', default: false },
     gateways: { type: 'string' },

@@ -27,6 +27,9 @@ export const SERVERS = {
   'ws-coalesce': { protocol: protocols.ws, args: (port) => [resolve(here, 'ws-broadcast.mjs'), '--port', String(port), '--coalesce'] },
 };
 
+/** Kinds for an A/B within one build, run only when named (`--servers`), never in the default suite. */
+export const AB_ONLY = new Set(['tidings-node-http']);
+
 /**
  * @param {keyof SERVERS} kind
  * @param {{cpu?: number, profileDir?: string, env?: object, args?: string[]}} [opts]
