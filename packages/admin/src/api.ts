@@ -8,8 +8,20 @@ import { UnauthorizedError } from '@tidings/client';
 export class SignedOut extends Error {}
 
 let csrf: string | undefined;
+/** Set when the user signs out: a reload still scheduled (the channel view's) must not reach the server and be refused. */
+let signedOut = false;
+/** Calls on their way: signing out waits for them, so none is answered 401 by the session it revokes. */
+const pending = new Set<Promise<unknown>>();
 
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  if (signedOut) return Promise.reject(new SignedOut('You signed out.'));
+  const p = request<T>(method, path, body);
+  pending.add(p);
+  void p.finally(() => pending.delete(p)).catch(() => {});
+  return p;
+}
+
+async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method === 'POST') {
     headers['content-type'] = 'application/json';
@@ -50,7 +62,12 @@ export const api = {
   channel: (channel: string) => call<ChannelView>('POST', '/admin/api/channel', { channel }),
   publish: (channel: string, data: unknown) => call<{ offset: number; epoch: string }>('POST', '/admin/api/publish', { channel, data }),
   disconnect: (user: string, reconnect: boolean) => call<object>('POST', '/admin/api/disconnect', { user, reconnect }),
-  logout: () => call<object>('POST', '/admin/logout', {}),
+  async logout(): Promise<void> {
+    const token = await csrfToken();
+    signedOut = true;
+    await Promise.race([Promise.allSettled([...pending]), new Promise((done) => setTimeout(done, 2000))]);
+    await fetch('/admin/logout', { method: 'POST', headers: { 'content-type': 'application/json', 'x-tidings-csrf': token }, credentials: 'same-origin', body: '{}' });
+  },
   /** For the client's getToken: a signed-out session stops the client for good (state `failed`). */
   async token(): Promise<string> {
     try {
