@@ -10,7 +10,10 @@
  * server is reported.
  *
  * Usage: node bench/connect-cost.mjs [--servers tidings,ws] [--connections 5000]
- *        [--window 500] [--rounds 3] [--profile DIR]
+ *        [--window 500] [--rounds 3] [--warm-up 2000] [--profile DIR]
+ *
+ * `--warm-up 0` measures a cold server, as the storm of bench/run.mjs does
+ * (and as a fleet of clients reconnecting after a restart meets it).
  */
 import { parseArgs } from 'node:util';
 import { closeAll, openPool } from './generator/pool.mjs';
@@ -26,12 +29,13 @@ const { values: o } = parseArgs({
     connections: { type: 'string', default: '5000' },
     window: { type: 'string', default: '500' },
     rounds: { type: 'string', default: '3' },
+    'warm-up': { type: 'string', default: '2000' },
     /** Write a CPU profile of each server's round into this folder. */
     profile: { type: 'string' },
   },
 });
 const connections = Number(o.connections);
-const WARM_UP = 2000;
+const WARM_UP = Number(o['warm-up']);
 
 async function open(server, tokens, count) {
   const pool = await openPool({ targets: [server.target], protocol: server.protocol, sink: new DeliverySink(), count, tokens, window: Number(o.window), timeoutMs: 120_000 });
@@ -44,8 +48,10 @@ async function round(kind, tokens) {
   const server = await launch(kind, { profileDir: o.profile });
   let pool;
   try {
-    await closeAll((await open(server, tokens.warm, WARM_UP)).conns);
-    await sleep(2000); // the warm-up's closes and garbage settle before measuring
+    if (WARM_UP > 0) {
+      await closeAll((await open(server, tokens.warm, WARM_UP)).conns);
+      await sleep(2000); // the warm-up's closes and garbage settle before measuring
+    }
     const before = server.stats().cpuMs;
     pool = await open(server, tokens.storm, connections);
     const cpuMs = server.stats().cpuMs - before;
@@ -56,7 +62,7 @@ async function round(kind, tokens) {
   }
 }
 
-const tokens = { warm: await signTokens(WARM_UP, 'w'), storm: await signTokens(connections) };
+const tokens = { warm: await signTokens(Math.max(WARM_UP, 1), 'w'), storm: await signTokens(connections) };
 await alternateRounds(o.servers.split(','), Number(o.rounds), async (kind) => {
   const s = await round(kind, tokens);
   return { value: s.cpuUsPerConnect, line: `${s.cpuUsPerConnect.toFixed(1)} µs CPU per connect (${Math.round(s.rate)} connects/s)` };

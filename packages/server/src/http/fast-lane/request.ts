@@ -33,14 +33,14 @@ export interface RequestLimits {
   maxBodyBytes: number;
 }
 
-export const CR = 13;
-export const LF = 10;
-export const SPACE = 32;
+const CR = 13;
+const LF = 10;
+const SPACE = 32;
 const TAB = 9;
 export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const POST = Buffer.from('POST /api/', 'latin1');
 const GET = Buffer.from('GET /api/', 'latin1');
-export const VERSION = Buffer.from(' HTTP/1.1\r\n', 'latin1');
+const VERSION = Buffer.from(' HTTP/1.1\r\n', 'latin1');
 /** Longest request target the lane takes (API paths and a short query are far shorter). */
 export const MAX_TARGET = 2048;
 /** More digits than any body the limits allow. */
@@ -146,13 +146,13 @@ function headers(buf: Buffer, at: number, stop: number, out: RequestHead): numbe
 }
 
 /** The colon ending a non-empty token name that starts the line at `at`, or -1. */
-export function headerName(buf: Buffer, at: number, stop: number): number {
+function headerName(buf: Buffer, at: number, stop: number): number {
   let i = at;
   while (i < stop && TOKEN[buf[i]!] === 1) i++;
   return i > at && buf[i] === 58 ? i : -1;
 }
 
-export function visible(buf: Buffer, from: number, to: number): boolean {
+function visible(buf: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = buf[i]!;
     if ((c < SPACE && c !== TAB) || c > 126) return false;
@@ -161,7 +161,7 @@ export function visible(buf: Buffer, from: number, to: number): boolean {
 }
 
 /** Space or tab: what surrounds a header value and is not part of it. */
-export function isBlank(c: number): boolean {
+function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
 }
 
@@ -202,7 +202,7 @@ function headerOf(buf: Buffer, from: number, to: number): Header {
 }
 
 /** `buf` at `from` spells `lower`, letters in either case. */
-export function sameLowercase(buf: Buffer, from: number, lower: string): boolean {
+function sameLowercase(buf: Buffer, from: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) if ((buf[from + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   return true;
 }
