@@ -6,24 +6,22 @@
  * Heap growth: how far the old generation may grow between full
  * collections. V8 picks the next full collection's limit from how fast its
  * collections ran, and starts marking before it is reached: in a node holding
- * ten thousand connections the limit came to 1.4× what was kept (60 → 84 MB),
+ * ten thousand connections that limit came to little more than what was kept,
  * and it started a full collection every few seconds under a steady publish
  * rate, because each young-generation collection promotes the requests still
  * in flight. On the core the node runs on, each of those stopped the event
- * loop for 100 ms or more, which set the p99 far below the node's CPU limit.
- * With room for 3× what was kept, the same load passes without one
- * (bench/RESULTS.md).
+ * loop long enough to set the p99 far below the node's CPU limit. With room
+ * for 3× what was kept, the same load passes without one (bench/RESULTS.md,
+ * "what stalls the many-channels p99").
  *
  * Pretenuring off: V8 moves an allocation site's objects straight to the old
  * generation once it sees most of them survive a young collection. After the
  * young collections that V8 runs back to back when a large amount of external
  * memory appears at once (a step of history memory, engine/broker-memory-arena.ts),
  * the node's per-request objects, which die within a millisecond, went on
- * being allocated old: from then on each young collection took about 12 ms
- * instead of 1.3 ms, and a publication cost about 13 % more CPU, for the rest
- * of the process's life. With pretenuring off that did not happen, and with
- * 256 MiB steps both the publish cost and the fan-out ladder were better
- * with it off than on (bench/RESULTS.md).
+ * being allocated old, and every young collection and every publication cost
+ * more for the rest of the process's life. With pretenuring off that did not
+ * happen (bench/RESULTS.md, "why pretenuring is off").
  */
 import { setFlagsFromString } from 'node:v8';
 

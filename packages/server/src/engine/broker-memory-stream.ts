@@ -11,9 +11,10 @@
  * objects and later as one string each, the history was what made the old
  * generation grow: with thousands of busy channels every full collection
  * marked it again, and on one core those collections stopped the event loop
- * for 100 ms or more, which set the p99 (bench/RESULTS.md). Offsets are dense, so they are not stored: the oldest
- * entry is `top - length + 1`. Publications read back are rebuilt from the
- * text, with the text as their cached frame, so recovery encodes nothing.
+ * long enough to set the p99 (bench/RESULTS.md). Offsets are dense, so they
+ * are not stored: the oldest entry is `top - length + 1`. Publications read
+ * back are rebuilt from the text, with the text as their cached frame, so
+ * recovery encodes nothing.
  */
 import type { HistoryPolicy, ServerPublication } from './broker.js';
 import type { HistoryArena } from './broker-memory-arena.js';
