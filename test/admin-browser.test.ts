@@ -9,7 +9,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, chromiumAvailable, launchChromium, skipWithoutChromium } from './browser-helpers.js';
 import { type RawPeer, type TestGateway, connectedPeer, freePort, startTestGateway } from './helpers.js';
@@ -146,11 +146,15 @@ describe.skipIf(skipWithoutChromium)('admin dashboard (headless Chromium)', () =
 
   it('signs out, back to the login form, with no request refused on the way', async () => {
     // An action just before: the channel view has a reload on its way (held back 300 ms here, as a
-    // slow network would) and another one scheduled. Neither may reach the server after the sign-out.
-    await page.route('**/admin/api/channel', async (route) => {
-      await new Promise((done) => setTimeout(done, 300));
+    // slow network would) and another one scheduled for 500 ms later. The page after the sign-out is
+    // held back 1.5 s, so the old page is still there when both would run: neither may reach the
+    // server once the session is revoked.
+    const later = (ms: number) => async (route: Route) => {
+      await new Promise((done) => setTimeout(done, ms));
       await route.continue();
-    });
+    };
+    await page.route('**/admin/api/channel', later(300));
+    await page.route('**/admin', later(1500));
     await page.fill('[data-testid=disconnect-user]', 'nobody');
     await page.click('[data-testid=disconnect-form] button[type=submit]');
     await page.waitForSelector('[data-testid=disconnect-result]:has-text("nobody")');
