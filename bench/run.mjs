@@ -94,7 +94,7 @@ const PLANS = {
     module: idle,
     params: { requested: [5000, 20_000, 50_000], levels: idle.reachableLevels([5000, 20_000, 50_000], fdLimit), settleMs: long ? 5000 : 1000, fdLimit },
   },
-  connect: { module: connectStorm, params: { connections: long ? Math.min(19_000, fdLimit - 400) : 5000, window: 500 } },
+  connect: { module: connectStorm, params: { connections: long ? Math.min(19_000, fdLimit - 400) : 5000, window: 500, rounds: pick(3, 3, 1) } },
   recovery: { module: recovery, params: { clients: 5000, missed: 100, jitters: [0, 500] } },
   scaleout: {
     module: scaleOut,
@@ -126,12 +126,13 @@ const PLANS = {
 async function runScenario(name, plan, tokens, profileDir) {
   const { module: m, params } = plan;
   if (m.runAll) {
-    // Scenarios that start their own servers (scale-out: Redis and several nodes).
+    // Scenarios that start their own servers (scale-out: Redis and several nodes; the connect storm: a fresh server per round).
     log(`\n== ${m.title}`);
     if (!o.servers.split(',').includes('tidings')) return { scenario: name, title: m.title, params, servers: {} };
     await waitQuiet({ log, timeoutMs: o['quiet-wait'] * 1000 });
+    const kinds = o.servers.split(',').filter((k) => !m.only || m.only.includes(k));
     try {
-      return { scenario: name, title: m.title, params, ...(await m.runAll({ ...params, tokens, log, quietWaitMs: o['quiet-wait'] * 1000 })) };
+      return { scenario: name, title: m.title, params, ...(await m.runAll({ ...params, kinds, tokens, log, quietWaitMs: o['quiet-wait'] * 1000 })) };
     } catch (err) {
       log(`  ${err.stack ?? err}`);
       return { scenario: name, title: m.title, params, servers: { tidings: { error: String(err.message ?? err) } } };
