@@ -36,3 +36,32 @@ it('examples/python/publish.py publishes with the standard library only', async 
   expect(got).toHaveLength(1);
   client.disconnect();
 });
+
+it('examples/python/publish.py --batch publishes a JSON array from stdin in one request, one result per item', async () => {
+  const client = createClient({ url: t.wsUrl, getToken: () => t.token('py') });
+  const got: Array<[string, unknown]> = [];
+  const subs = ['jobs:41', 'jobs:42'].map((channel) => client.subscribe(channel, { onPublication: (p) => void got.push([channel, p.data]) }));
+  client.connect();
+  await until(() => subs.every((s) => s.state === 'subscribed'), 5000, 'subscribed');
+  const items = [
+    { channel: 'jobs:41', data: { progress: 40 } },
+    { channel: 'bad channel!', data: 0 },
+    { channel: 'jobs:42', data: { progress: 15 } },
+    { channel: 'jobs:41', data: { progress: 45 } },
+  ];
+  const child = execFile('python3', ['-I', SCRIPT, '--batch'], { env: { PATH: process.env.PATH, TIDINGS_URL: t.httpUrl, TIDINGS_API_KEY: API_KEY } });
+  let stdout = '';
+  child.stdout!.on('data', (c: Buffer) => void (stdout += c));
+  child.stdin!.end(JSON.stringify(items));
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  expect(code).toBe(0);
+  const results = JSON.parse(stdout) as Array<{ offset?: number; error?: { code: number } }>;
+  expect(results.map((r) => r.offset ?? r.error?.code)).toEqual([1, 102, 1, 2]);
+  await until(() => got.length === 3, 5000, 'deliveries');
+  expect(got).toEqual([
+    ['jobs:41', { progress: 40 }],
+    ['jobs:42', { progress: 15 }],
+    ['jobs:41', { progress: 45 }],
+  ]);
+  client.disconnect();
+});

@@ -37,6 +37,12 @@ class AsyncApiTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual([(r.channel, r.ok) for r in results], [(a, True), ("nowhere:2", False)])
         self.assertEqual(results[1].error.code, 102)
 
+    async def test_publish_batch(self):
+        a = unique("news:batch-async-")
+        results = await self.client.publish_batch([{"channel": a, "data": 1}, {"channel": "nowhere:2", "data": 2}, {"channel": a, "data": 3}])
+        self.assertEqual([(r.channel, r.ok, r.offset) for r in results], [(a, True, 1), ("nowhere:2", False, None), (a, True, 2)])
+        self.assertEqual(results[1].error.code, 102)
+
     async def test_presence_publish_to_user_and_signal(self):
         users = [c["user"] for c in await self.client.presence("chat:py")]
         self.assertIn("alice", users)

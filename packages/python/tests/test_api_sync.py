@@ -7,7 +7,7 @@ peers after this run: alice, bob-sync and carol-sync.
 import unittest
 
 from support import gateway, unique
-from tidings import BadRequest, BroadcastResult, History, NotFound, Position, Tidings, Unauthorized, personal_channel
+from tidings import BadRequest, BatchResult, BroadcastResult, History, NotFound, Position, Tidings, Unauthorized, personal_channel
 
 
 class SyncApiTest(unittest.TestCase):
@@ -52,6 +52,33 @@ class SyncApiTest(unittest.TestCase):
         self.assertIsInstance(results[2].error, BadRequest)
         self.assertEqual(results[2].error.code, 102)
         self.assertEqual(self.client.history(a).publications[0]["data"], {"hello": True})
+
+    def test_publish_batch_reports_each_publication_in_order(self):
+        a, b = unique("news:batch-a-"), unique("news:batch-b-")
+        results = self.client.publish_batch([
+            {"channel": a, "data": {"progress": 10}},
+            {"channel": b, "data": {"progress": 20}, "idempotency_key": "tick-1-b"},
+            {"channel": a, "data": {"progress": 30}},
+            {"channel": "bad channel!", "data": 1},
+            {"user": "alice", "data": {"notice": "batch"}},
+        ])
+        self.assertTrue(all(isinstance(r, BatchResult) for r in results))
+        self.assertEqual([(r.channel, r.user, r.ok) for r in results], [(a, None, True), (b, None, True), (a, None, True), ("bad channel!", None, False), (None, "alice", True)])
+        self.assertEqual([r.offset for r in results[:3]], [1, 1, 2])
+        self.assertIsInstance(results[3].error, BadRequest)
+        self.assertEqual(results[3].error.code, 102)
+        self.assertEqual([p["data"] for p in self.client.history(a).publications], [{"progress": 10}, {"progress": 30}])
+        # The caller's key: the same item again publishes nothing new.
+        again = self.client.publish_batch([{"channel": b, "data": {"progress": 20}, "idempotency_key": "tick-1-b"}])
+        self.assertEqual((again[0].offset, again[0].epoch), (results[1].offset, results[1].epoch))
+        self.assertEqual(len(self.client.history(b).publications), 1)
+        history = self.client.history("#alice", since=(results[4].offset - 1, results[4].epoch))
+        self.assertEqual(history.publications[0]["data"], {"notice": "batch"})
+
+    def test_publish_batch_refuses_a_malformed_batch_before_sending(self):
+        for bad in ([], [{"channel": "a"}], [{"channel": "a", "user": "b", "data": 1}], [{"channel": "a", "data": 1, "extra": 2}], "jobs:1", [1], [{"channel": "a", "data": 1}] * 1001):
+            with self.assertRaises(ValueError, msg=repr(bad)[:60]):
+                self.client.publish_batch(bad)
 
     def test_presence_lists_the_subscribers_with_their_info(self):
         clients = self.client.presence("chat:py")

@@ -50,6 +50,21 @@ class SyncRetryTest(unittest.TestCase):
         self.assertEqual([p["data"] for p in history.publications], [{"job": 1}])
         self.assertEqual(position, (1, history.epoch))
 
+    def test_a_retried_batch_sends_the_same_keys_and_publishes_each_item_once(self):
+        front = self.front(["lose_answer", "unavailable"])
+        a, b = unique("news:batch-retry-a-"), unique("news:batch-retry-b-")
+        with Tidings(front.url, self.key, retries=3, **FAST) as client:
+            results = client.publish_batch([{"channel": a, "data": 1}, {"channel": b, "data": 2}, {"user": "dave", "data": 3, "idempotency_key": "mine-b"}])
+        sent = [[item["idempotencyKey"] for item in body["publications"]] for _, _, body, _ in front.requests]
+        self.assertEqual(len(sent), 3)
+        self.assertEqual(sent[0], sent[1])
+        self.assertEqual(sent[0], sent[2])
+        self.assertEqual(sent[0][2], "mine-b")
+        self.assertEqual(len(set(sent[0])), 3)
+        self.assertEqual([r.offset for r in results[:2]], [1, 1])
+        self.assertEqual([p["data"] for p in self.direct.history(a).publications], [1])
+        self.assertEqual([p["data"] for p in self.direct.history(b).publications], [2])
+
     def test_the_callers_key_is_the_one_retried(self):
         front = self.front(["unavailable"])
         with Tidings(front.url, self.key, retries=1, **FAST) as client:

@@ -23,12 +23,13 @@ from .errors import (
     Unavailable,
 )
 from .tokens import sign_token
-from .types import BroadcastResult, History, Position
+from .types import BatchResult, BroadcastResult, History, Position
 from .webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
     "AsyncTidings",
     "BadRequest",
+    "BatchResult",
     "BroadcastResult",
     "ErrorCode",
     "History",

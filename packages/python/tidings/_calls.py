@@ -10,7 +10,7 @@ import uuid
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from .errors import InvalidResponse, error_for
-from .types import BroadcastResult, History, Position
+from .types import BatchResult, BroadcastResult, History, Position
 
 SinceLike = Union[Position, Tuple[int, str], Mapping[str, Any]]
 
@@ -58,12 +58,17 @@ def _nothing(answer: Any) -> None:
     return None
 
 
+def _item_error(item: Any) -> Optional[Exception]:
+    """The typed error of one result of a broadcast or a batch, or None when it succeeded."""
+    err = item.get("error") if isinstance(item, dict) else None
+    return error_for(None, err.get("code"), str(err.get("message", "failed"))) if isinstance(err, dict) else None
+
+
 def _broadcast_results(answer: Any) -> List[BroadcastResult]:
     out = []
     for item in _field(answer, "results", list):
-        err = item.get("error") if isinstance(item, dict) else None
-        if isinstance(err, dict):
-            error = error_for(None, err.get("code"), str(err.get("message", "failed")))
+        error = _item_error(item)
+        if error is not None:
             out.append(BroadcastResult(_field(item, "channel", str), None, None, error))
         else:
             out.append(BroadcastResult(_field(item, "channel", str), _field(item, "offset", int), _field(item, "epoch", str), None))
@@ -95,6 +100,54 @@ def broadcast(channels: Sequence[str], data: Any, idempotency_key: Optional[str]
     names = [_text("channel", c) for c in channels]
     body = {"channels": names, "data": data, "idempotencyKey": _key(idempotency_key)}
     return Call("POST", "/api/broadcast", _encode(body), _broadcast_results)
+
+
+#: The most publications one batch request may carry (the gateway answers 400 beyond it).
+MAX_BATCH = 1000
+_BATCH_FIELDS = frozenset({"channel", "user", "data", "idempotency_key"})
+
+
+def _batch_item(item: Any) -> Dict[str, Any]:
+    """One publication of a batch, as the API takes it: to a channel or a user, with a key (the caller's or a random one)."""
+    if not isinstance(item, Mapping):
+        raise ValueError(f"each publication must be a dict with 'channel' or 'user' and 'data', got {item!r:.100}")
+    unknown = set(item) - _BATCH_FIELDS
+    if unknown:
+        raise ValueError(f"unknown publication field(s) {sorted(unknown)}; expected channel or user, data, idempotency_key")
+    if ("channel" in item) == ("user" in item):
+        raise ValueError(f"each publication needs exactly one of 'channel' and 'user', got {sorted(item)}")
+    if "data" not in item:
+        raise ValueError("each publication needs 'data' (any JSON value)")
+    target = {"channel": _text("channel", item["channel"])} if "channel" in item else {"user": _text("user", item["user"])}
+    return {**target, "data": item["data"], "idempotencyKey": _key(item.get("idempotency_key"))}
+
+
+def _batch_results(targets: List[Tuple[Optional[str], Optional[str]]]) -> Callable[[Any], List[BatchResult]]:
+    def read(answer: Any) -> List[BatchResult]:
+        results = _field(answer, "results", list)
+        if len(results) != len(targets):
+            raise InvalidResponse(f"a batch of {len(targets)} got {len(results)} results")
+        out = []
+        for (channel, user), item in zip(targets, results):
+            error = _item_error(item)
+            if error is not None:
+                out.append(BatchResult(channel, user, None, None, error))
+            else:
+                out.append(BatchResult(channel, user, _field(item, "offset", int), _field(item, "epoch", str), None))
+        return out
+
+    return read
+
+
+def publish_batch(publications: Iterable[Mapping[str, Any]]) -> Call:
+    if isinstance(publications, (str, bytes, Mapping)) or not isinstance(publications, Iterable):
+        raise ValueError("publications must be a list of dicts")
+    items = [_batch_item(p) for p in publications]
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise ValueError(f"a batch carries 1 to {MAX_BATCH} publications, got {len(items)}")
+    targets = [(i.get("channel"), i.get("user")) for i in items]
+    # Every item has its key, so a retry of the whole request publishes only what the first attempt did not.
+    return Call("POST", "/api/batch", _encode({"publications": items}), _batch_results(targets))
 
 
 def publish_to_user(user: str, data: Any, idempotency_key: Optional[str]) -> Call:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import ssl
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from . import _calls
 from ._calls import Call, SinceLike
 from ._http import headers_for, read_answer, settings
 from .errors import NetworkError, TidingsError
-from .types import BroadcastResult, History, Position
+from .types import BatchResult, BroadcastResult, History, Position
 
 #: Largest answer read; a history answer is the biggest the API sends.
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -87,6 +87,9 @@ class AsyncTidings:
 
     async def broadcast(self, channels: Sequence[str], data: Any, idempotency_key: Optional[str] = None) -> List[BroadcastResult]:
         return await self._call(_calls.broadcast(channels, data, idempotency_key))
+
+    async def publish_batch(self, publications: Iterable[Mapping[str, Any]]) -> List[BatchResult]:
+        return await self._call(_calls.publish_batch(publications))
 
     async def publish_to_user(self, user: str, data: Any, idempotency_key: Optional[str] = None) -> Position:
         return await self._call(_calls.publish_to_user(user, data, idempotency_key))

@@ -9,13 +9,13 @@ import socket
 import ssl
 import threading
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from . import _calls
 from ._calls import Call, SinceLike
 from ._http import Target, headers_for, read_answer, settings
 from .errors import NetworkError, TidingsError
-from .types import BroadcastResult, History, Position
+from .types import BatchResult, BroadcastResult, History, Position
 
 #: Failures that, on a reused connection before any answer, mean the server had closed it while idle.
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
@@ -112,6 +112,11 @@ class Tidings:
     def broadcast(self, channels: Sequence[str], data: Any, idempotency_key: Optional[str] = None) -> List[BroadcastResult]:
         """Publish the same data to several channels; one result (position or error) per channel."""
         return self._call(_calls.broadcast(channels, data, idempotency_key))
+
+    def publish_batch(self, publications: Iterable[Mapping[str, Any]]) -> List[BatchResult]:
+        """Publish many publications in one request: each a dict with ``channel`` (or ``user``), ``data`` and an
+        optional ``idempotency_key``. One result (position or error) per publication, in the order given."""
+        return self._call(_calls.publish_batch(publications))
 
     def publish_to_user(self, user: str, data: Any, idempotency_key: Optional[str] = None) -> Position:
         """Publish to the user's personal channel ``#<user>``: every connection of the user gets it."""

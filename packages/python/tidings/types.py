@@ -26,6 +26,22 @@ class BroadcastResult(NamedTuple):
         return self.error is None
 
 
+class BatchResult(NamedTuple):
+    """One publication's outcome in a batch, in the order given: a position, or the error for that item."""
+
+    #: The item's channel, or None for an item sent to a ``user``.
+    channel: Optional[str]
+    #: The item's user, or None for an item sent to a ``channel``.
+    user: Optional[str]
+    offset: Optional[int]
+    epoch: Optional[str]
+    error: Optional[TidingsError]
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
 class History(NamedTuple):
     """The stream's current position and the publications asked for (dicts as the API sends them)."""
 
