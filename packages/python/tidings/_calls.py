@@ -9,7 +9,7 @@ import json
 import uuid
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
-from .errors import InvalidResponse, error_for
+from .errors import InvalidResponse, TidingsError, error_for
 from .types import BatchResult, BroadcastResult, History, Position
 
 SinceLike = Union[Position, Tuple[int, str], Mapping[str, Any]]
@@ -58,7 +58,7 @@ def _nothing(answer: Any) -> None:
     return None
 
 
-def _item_error(item: Any) -> Optional[Exception]:
+def _item_error(item: Any) -> Optional[TidingsError]:
     """The typed error of one result of a broadcast or a batch, or None when it succeeded."""
     err = item.get("error") if isinstance(item, dict) else None
     return error_for(None, err.get("code"), str(err.get("message", "failed"))) if isinstance(err, dict) else None
