@@ -62,7 +62,7 @@ async function round(kind, tokens) {
   }
 }
 
-const tokens = { warm: await signTokens(Math.max(WARM_UP, 1), 'w'), storm: await signTokens(connections) };
+const tokens = { warm: await signTokens(WARM_UP, 'w'), storm: await signTokens(connections) };
 await alternateRounds(o.servers.split(','), Number(o.rounds), async (kind) => {
   const s = await round(kind, tokens);
   return { value: s.cpuUsPerConnect, line: `${s.cpuUsPerConnect.toFixed(1)} µs CPU per connect (${Math.round(s.rate)} connects/s)` };

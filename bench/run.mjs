@@ -126,13 +126,12 @@ const PLANS = {
 async function runScenario(name, plan, tokens, profileDir) {
   const { module: m, params } = plan;
   if (m.runAll) {
-    // Scenarios that start their own servers (scale-out: Redis and several nodes; the connect storm: a fresh server per round).
+    // Scenarios that start their own servers (scale-out: Redis and several nodes).
     log(`\n== ${m.title}`);
     if (!o.servers.split(',').includes('tidings')) return { scenario: name, title: m.title, params, servers: {} };
     await waitQuiet({ log, timeoutMs: o['quiet-wait'] * 1000 });
-    const kinds = o.servers.split(',').filter((k) => !m.only || m.only.includes(k));
     try {
-      return { scenario: name, title: m.title, params, ...(await m.runAll({ ...params, kinds, tokens, log, quietWaitMs: o['quiet-wait'] * 1000 })) };
+      return { scenario: name, title: m.title, params, ...(await m.runAll({ ...params, tokens, log, quietWaitMs: o['quiet-wait'] * 1000 })) };
     } catch (err) {
       log(`  ${err.stack ?? err}`);
       return { scenario: name, title: m.title, params, servers: { tidings: { error: String(err.message ?? err) } } };
@@ -141,21 +140,30 @@ async function runScenario(name, plan, tokens, profileDir) {
   const kinds = o.servers.split(',').filter((k) => !m.only || m.only.includes(k));
   const result = { scenario: name, title: m.title, params, servers: {} };
   log(`\n== ${m.title} (${kinds.join(', ')})`);
-  for (const kind of kinds) {
+  /** One run of the scenario on a fresh server of `kind`. */
+  const runOn = async (kind) => {
     let server;
     try {
       await waitQuiet({ log, timeoutMs: o['quiet-wait'] * 1000 });
       const heapDir = o.heap && name === 'idle' ? join(o.out, 'heap') : undefined;
       if (heapDir) mkdirSync(heapDir, { recursive: true });
       server = await launch(kind, { profileDir: kind === 'tidings' ? profileDir?.(name) : undefined, env: heapDir ? { BENCH_HEAP_DIR: heapDir } : {} });
-      result.servers[kind] = await m.runOne(server, { ...params, tokens, log, out: o.out, heap: Boolean(heapDir), quietWaitMs: o['quiet-wait'] * 1000 });
+      return await m.runOne(server, { ...params, tokens, log, out: o.out, heap: Boolean(heapDir), quietWaitMs: o['quiet-wait'] * 1000 });
     } catch (err) {
       log(`  ${kind}: ${err.stack ?? err}`);
-      result.servers[kind] = { error: String(err.message ?? err) };
+      return { error: String(err.message ?? err) };
     } finally {
       await server?.stop();
     }
+  };
+  // `params.rounds` > 1: the servers take turns, round after round, and the scenario's fromRounds makes each server's row.
+  const rounds = params.rounds ?? 1;
+  const runs = Object.fromEntries(kinds.map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++) {
+    if (rounds > 1) log(`  round ${r + 1} of ${rounds}`);
+    for (const kind of kinds) runs[kind].push(await runOn(kind));
   }
+  for (const kind of kinds) result.servers[kind] = rounds > 1 ? m.fromRounds(runs[kind]) : runs[kind][0];
   // REDIS HOOK: the many-channels scenario also runs against externally started gateways (e.g. two nodes on Redis).
   if (name === 'channels' && o.gateways) {
     const targets = o.gateways.split(',').map((a) => ({ host: a.split(':')[0], port: Number(a.split(':')[1]) }));

@@ -153,13 +153,21 @@ describe.skipIf(skipWithoutChromium)('admin dashboard (headless Chromium)', () =
       await new Promise((done) => setTimeout(done, ms));
       await route.continue();
     };
-    await page.route('**/admin/api/channel', later(300));
+    const channelRequests: number[] = [];
+    await page.route('**/admin/api/channel', (route) => {
+      channelRequests.push(Date.now());
+      return later(300)(route);
+    });
     await page.route('**/admin', later(1500));
     await page.fill('[data-testid=disconnect-user]', 'nobody');
     await page.click('[data-testid=disconnect-form] button[type=submit]');
     await page.waitForSelector('[data-testid=disconnect-result]:has-text("nobody")');
+    const signedOutAt = Date.now();
     await page.click('[data-testid=sign-out]');
     await page.waitForSelector('form[action="/admin/login"]');
+    // The reload due after the sign-out never became a request: the page refused it itself.
+    expect(channelRequests.length).toBeGreaterThan(0);
+    expect(channelRequests.filter((at) => at > signedOutAt)).toEqual([]);
     expect((await page.context().cookies()).find((c) => c.name === 'tidings_admin')).toBeUndefined();
     expect(errors, errors.join("\n")).toEqual([]);
   });
