@@ -29,45 +29,84 @@ export function channelKeys(prefix: string, channel: string) {
 }
 
 /**
+ * One publication, as a Lua function both publish scripts share. Atomic
+ * within its script: next offset, XADD, pub/sub, in one step, so delivery
+ * order is offset order; a lost meta hash starts a new epoch and drops the
+ * stale stream, so old positions can never match new data. A stream behind
+ * the fence in the fence's epoch was rolled back (a failover lost writes): it
+ * starts a new epoch too, so no offset is given twice. Returns "<offset>:<epoch>".
+ */
+const PUBLISH_ONE = `
+local function publish_one(k_stream, k_meta, k_idem, k_pubsub, tail, size, ttl, meta_ttl, idem_ttl, new_epoch, publish_cmd, fence_epoch, fence_offset)
+  idem_ttl = tonumber(idem_ttl)
+  if idem_ttl > 0 then
+    local seen = redis.call('GET', k_idem)
+    if seen then return seen end
+  end
+  size = tonumber(size)
+  local offset, epoch = 0, ''
+  if size > 0 then
+    local meta = redis.call('HMGET', k_meta, 'e', 'o')
+    epoch = meta[1]
+    if epoch and epoch == fence_epoch and tonumber(meta[2] or '0') < tonumber(fence_offset) then epoch = nil end
+    if not epoch then
+      epoch = new_epoch
+      redis.call('DEL', k_stream)
+      redis.call('HSET', k_meta, 'e', epoch, 'o', 0)
+    end
+    offset = redis.call('HINCRBY', k_meta, 'o', 1)
+    redis.call('EXPIRE', k_meta, meta_ttl)
+  end
+  local msg = offset .. '\\n' .. epoch .. '\\n' .. tail
+  if size > 0 then
+    redis.call('XADD', k_stream, 'MAXLEN', size, offset .. '-0', 'p', msg)
+    redis.call('EXPIRE', k_stream, ttl)
+  end
+  redis.call(publish_cmd, k_pubsub, msg)
+  local result = offset .. ':' .. epoch
+  if idem_ttl > 0 then redis.call('SET', k_idem, result, 'EX', idem_ttl) end
+  return result
+end
+`;
+
+/**
  * KEYS: stream, meta, idempotency key, pub/sub channel.
  * ARGV: payload tail ("<time>\n<info>\n<data>"), history size, history ttl (s),
  *       meta ttl (s), idempotency ttl (s, 0 = none), epoch to use if the stream
  *       is new, publish command (SPUBLISH or PUBLISH), and optionally the
  *       position the caller has already seen ("fence": epoch, offset).
- * Returns "<offset>:<epoch>". Atomic: next offset, XADD, pub/sub, in one step,
- * so delivery order is offset order; a lost meta hash starts a new epoch and
- * drops the stale stream, so old positions can never match new data. A
- * stream behind the fence in the fence's epoch was rolled back (a failover
- * lost writes): it starts a new epoch too, so no offset is given twice.
+ * Returns "<offset>:<epoch>" (publish_one above).
  */
-export const PUBLISH_SCRIPT = `
-local idem_ttl = tonumber(ARGV[5])
-if idem_ttl > 0 then
-  local seen = redis.call('GET', KEYS[3])
-  if seen then return seen end
+export const PUBLISH_SCRIPT = `${PUBLISH_ONE}
+return publish_one(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] or '', ARGV[9] or '0')
+`;
+
+/** Keys and arguments per publication in PUBLISH_BATCH_SCRIPT. */
+export const BATCH_KEYS_PER_ITEM = 4;
+export const BATCH_ARGS_PER_ITEM = 8;
+
+/**
+ * Many publications in one call, in order: the same work as PUBLISH_SCRIPT
+ * once per publication, one script call instead of N (all keys must hash to
+ * one slot on a cluster).
+ * KEYS: 4 per publication (stream, meta, idempotency key, pub/sub channel).
+ * ARGV[1]: publish command; then 8 per publication: payload tail, history
+ *       size, history ttl, meta ttl, idempotency ttl, new epoch, fence epoch,
+ *       fence offset.
+ * Returns one string per publication: "<offset>:<epoch>", or "E" and the error
+ * for a publication that failed (the others still happen).
+ */
+export const PUBLISH_BATCH_SCRIPT = `${PUBLISH_ONE}
+local out = {}
+local n = #KEYS / 4
+for j = 0, n - 1 do
+  local k, a = j * 4, 1 + j * 8
+  local ok, res = pcall(publish_one, KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[1], ARGV[a + 7], ARGV[a + 8])
+  if ok then out[j + 1] = res
+  elseif type(res) == 'table' then out[j + 1] = 'E' .. tostring(res.err)
+  else out[j + 1] = 'E' .. tostring(res) end
 end
-local size = tonumber(ARGV[2])
-local offset, epoch = 0, ''
-if size > 0 then
-  epoch = redis.call('HGET', KEYS[2], 'e')
-  if epoch and epoch == ARGV[8] and tonumber(redis.call('HGET', KEYS[2], 'o') or '0') < tonumber(ARGV[9]) then epoch = nil end
-  if not epoch then
-    epoch = ARGV[6]
-    redis.call('DEL', KEYS[1])
-    redis.call('HSET', KEYS[2], 'e', epoch, 'o', 0)
-  end
-  offset = redis.call('HINCRBY', KEYS[2], 'o', 1)
-  redis.call('EXPIRE', KEYS[2], ARGV[4])
-end
-local msg = offset .. '\\n' .. epoch .. '\\n' .. ARGV[1]
-if size > 0 then
-  redis.call('XADD', KEYS[1], 'MAXLEN', size, offset .. '-0', 'p', msg)
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-end
-redis.call(ARGV[7], KEYS[4], msg)
-local result = offset .. ':' .. epoch
-if idem_ttl > 0 then redis.call('SET', KEYS[3], result, 'EX', idem_ttl) end
-return result
+return out
 `;
 
 /**

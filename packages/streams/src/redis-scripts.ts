@@ -7,7 +7,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { newEpoch } from './epoch.js';
-import { PUBLISH_SCRIPT, channelKeys, payloadTail } from './redis-layout.js';
+import { PUBLISH_BATCH_SCRIPT, PUBLISH_SCRIPT, channelKeys, payloadTail } from './redis-layout.js';
 
 export interface HistoryPolicySeconds {
   size: number;
@@ -16,6 +16,7 @@ export interface HistoryPolicySeconds {
 
 export type ScriptClient = (Redis | Cluster) & {
   tidingsPublish(...args: Array<string | number>): Promise<string>;
+  tidingsPublishBatch(...args: Array<string | number>): Promise<string[]>;
 };
 
 /** Whether this server has sharded pub/sub (Redis ≥ 7). */
@@ -28,6 +29,8 @@ export async function supportsShardedPubSub(redis: Redis | Cluster): Promise<boo
 export function defineScripts(redis: Redis | Cluster): ScriptClient {
   const client = redis as ScriptClient;
   if (typeof client.tidingsPublish !== 'function') client.defineCommand('tidingsPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
+  // The key count varies with the batch: it is the call's first argument.
+  if (typeof client.tidingsPublishBatch !== 'function') client.defineCommand('tidingsPublishBatch', { lua: PUBLISH_BATCH_SCRIPT });
   return client;
 }
 
@@ -78,6 +81,29 @@ function publishArgs(p: RawPublish): Array<string | number> {
     p.fence?.offset ?? 0,
   ];
 }
+
+/**
+ * Run the batch script: every publication of `batch` in order, in one call.
+ * All share `sharded`; on a cluster their keys must hash to one slot. The
+ * answer has one entry per publication, its position or its error; the call
+ * itself rejects only when Redis did not run it.
+ */
+export async function runPublishBatch(redis: ScriptClient, batch: readonly RawPublish[]): Promise<Array<StreamPositionOrError>> {
+  const keys: string[] = [];
+  const args: Array<string | number> = [batch[0]?.sharded ? 'SPUBLISH' : 'PUBLISH'];
+  for (const p of batch) {
+    const a = publishArgs(p);
+    keys.push(a[0] as string, a[1] as string, a[2] as string, a[3] as string);
+    args.push(a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[11]!, a[12]!);
+  }
+  const replies = await redis.tidingsPublishBatch(keys.length, ...keys, ...args);
+  return batch.map((_, i) => {
+    const reply = String(replies[i] ?? 'Eno reply');
+    return reply.startsWith('E') ? new Error(reply.slice(1)) : position(reply);
+  });
+}
+
+export type StreamPositionOrError = { offset: number; epoch: string } | Error;
 
 function position(result: string): { offset: number; epoch: string } {
   const colon = result.indexOf(':');

@@ -21,11 +21,12 @@
  * subscribers leaving and coming back across a failover do not wipe it.
  */
 import type { PresenceEntry, StreamPosition } from '@tidings/protocol';
-import { HISTORY_SCRIPT, ReplicaWaitError, type ScriptClient, VERIFY_SCRIPT, channelKeys, decodePayload, newEpoch, runPublish } from '@tidings/streams';
+import { HISTORY_SCRIPT, type RawPublish, ReplicaWaitError, type ScriptClient, VERIFY_SCRIPT, channelKeys, decodePayload, newEpoch, runPublish } from '@tidings/streams';
 import type { Logger } from 'pino';
 import type { Broker, BrokerHandler, HistoryQuery, HistoryResult, PublishOptions, ServerPublication } from './broker.js';
 import { EngineUnavailable } from './engine.js';
 import type { PubSubLink } from './redis-pubsub.js';
+import { PublishWindow } from './redis-publish-window.js';
 
 export interface RedisBrokerOptions {
   prefix: string;
@@ -83,6 +84,8 @@ export class RedisBroker implements Broker {
   private readonly held = new Map<string, Held>();
   /** Fences of channels unsubscribed lately, by pub/sub key, oldest first (bounded by RECENT_FENCES). */
   private readonly recent = new Map<string, Held>();
+  /** Publishes coalesce into batch script calls while one is in flight. */
+  private readonly window: PublishWindow;
   /** `cmd` runs commands (scripts defined on it); `link` is this broker's own pub/sub. */
   constructor(
     cmd: ScriptClient,
@@ -90,6 +93,7 @@ export class RedisBroker implements Broker {
     private readonly opts: RedisBrokerOptions,
   ) {
     this.cmd = cmd as HistoryClient;
+    this.window = new PublishWindow(cmd, cmd.isCluster);
     if (typeof this.cmd.tidingsHistory !== 'function') this.cmd.defineCommand('tidingsHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
     if (typeof this.cmd.tidingsVerify !== 'function') this.cmd.defineCommand('tidingsVerify', { numberOfKeys: 2, lua: VERIFY_SCRIPT });
   }
@@ -142,7 +146,7 @@ export class RedisBroker implements Broker {
     const fence = (this.held.get(key) ?? this.recent.get(key))?.fence;
     const waitReplicas = this.opts.waitReplicas ?? 0;
     try {
-      const position = await runPublish(this.cmd, {
+      const raw: RawPublish = {
         prefix: this.opts.prefix,
         channel,
         data,
@@ -154,7 +158,9 @@ export class RedisBroker implements Broker {
         sharded: this.link.sharded,
         ...(fence && fence.offset > 0 ? { fence } : {}),
         ...(waitReplicas > 0 ? { wait: { replicas: waitReplicas, timeoutMs: this.opts.waitTimeoutMs ?? 1000 } } : {}),
-      });
+      };
+      // A publish that waits for replicas keeps its own pipeline (script, then WAIT).
+      const position = raw.wait ? await runPublish(this.cmd, raw) : await this.window.publish(raw);
       // Raised for a channel released lately too: its fence is what a resubscribe starts from.
       const known = this.held.get(key) ?? this.recent.get(key);
       if (known) raise(known.fence, position);
