@@ -10,7 +10,8 @@
  * between the servers; the median per server is reported.
  *
  * `tidings-redis` is a Tidings node on the Redis engine, with its own
- * redis-server on core 0 (the node's CPU is counted, Redis's is not).
+ * redis-server on core 0 (the node's CPU is what is compared; Redis's own
+ * CPU per publication is printed beside it in each round's line).
  *
  * `tidings-node-http` is Tidings with its HTTP fast lane off (every API
  * request through node:http), for an A/B within one build.
@@ -27,7 +28,7 @@ import { closeAll, openPool } from './generator/pool.mjs';
 import { DeliverySink } from './generator/sink.mjs';
 import { API_KEY, signTokens } from './lib/auth.mjs';
 import { makePayload } from './lib/payload.mjs';
-import { sleep, waitFor } from './lib/sys.mjs';
+import { procStats, sleep, waitFor } from './lib/sys.mjs';
 import { alternateRounds } from './lib/rounds.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { launch } from './servers/launch.mjs';
@@ -76,12 +77,15 @@ async function round(kind, tokens) {
     await sleep(2000); // let the connects' and the warm-up's garbage be collected before measuring
     sink.swap();
     const before = server.stats().cpuMs;
+    const redisBefore = redis ? procStats(redis.pid).cpuMs : 0;
     const { sent } = await pub.run({ rate: Number(o.rate), count: publications, makeBody: body });
     await pub.drain(10_000);
     await waitFor(() => sink.received >= sent * fanout, 10_000, 5);
     const cpuMs = server.stats().cpuMs - before;
+    const redisMs = redis ? procStats(redis.pid).cpuMs - redisBefore : undefined;
     const { received } = sink.swap();
-    return { cpuUsPerPub: (cpuMs * 1000) / Math.max(1, received), lost: sent * fanout - received, failed: pub.failed };
+    const perPub = (ms) => (ms * 1000) / Math.max(1, received);
+    return { cpuUsPerPub: perPub(cpuMs), redisUsPerPub: redisMs === undefined ? undefined : perPub(redisMs), lost: sent * fanout - received, failed: pub.failed };
   } finally {
     pub.close();
     await closeAll(pool.conns);
@@ -94,5 +98,6 @@ const UNIT = fanout === 1 ? 'publication' : 'delivery';
 const tokens = await signTokens(connections);
 await alternateRounds(o.servers.split(','), Number(o.rounds), async (kind) => {
   const s = await round(kind, tokens);
-  return { value: s.cpuUsPerPub, line: `${s.cpuUsPerPub.toFixed(2)} µs CPU per ${UNIT}, lost ${s.lost}, failed ${s.failed}` };
+  const redisCpu = s.redisUsPerPub === undefined ? '' : ` (Redis ${s.redisUsPerPub.toFixed(2)} µs)`;
+  return { value: s.cpuUsPerPub, line: `${s.cpuUsPerPub.toFixed(2)} µs CPU per ${UNIT}${redisCpu}, lost ${s.lost}, failed ${s.failed}` };
 }, `CPU µs per ${UNIT}`);

@@ -66,6 +66,45 @@ describe.skipIf(skipWithoutRedisTools)('redis engine on Redis Cluster', () => {
     }
   });
 
+  it('batches concurrent publishes per hash slot over every primary (two channels of one slot among them): no cross-slot call, offsets in call order, far fewer script calls', async () => {
+    const prefix = `b${Math.random().toString(36).slice(2, 8)}:`;
+    const engine = new RedisEngine({ url: 'redis://127.0.0.1', topology: { kind: 'cluster', url: 'redis://127.0.0.1', nodes: cluster.nodes }, prefix });
+    await engine.start({ onPublication() {}, onResync() {}, onJoin() {}, onLeave() {}, onSignal() {}, onControl() {} });
+    const nodes = cluster.ports.map((port) => new Redis(port, '127.0.0.1'));
+    try {
+      // Two channels whose keys share a slot (found among candidates), and channels on every primary.
+      const slotOf = (ch: string) => keySlot(`${prefix}{${ch}}:s`);
+      const bySlot = new Map<number, string>();
+      let pair: string[] = [];
+      for (let i = 0; pair.length === 0; i++) {
+        const ch = `jobs:${i}`;
+        const other = bySlot.get(slotOf(ch));
+        if (other) pair = [other, ch];
+        else bySlot.set(slotOf(ch), ch);
+      }
+      const spread = Array.from({ length: 30 }, (_, i) => `spread:${i}`);
+      const owners = await cluster.ownersOf(spread.map(slotOf));
+      expect(new Set(owners)).toEqual(new Set(cluster.ports));
+      const channels = [...pair, ...spread];
+      const history = { history: { size: 100, ttlMs: 60_000 } };
+      for (const ch of channels) await engine.broker.publish(ch, '0', history); // scripts loaded everywhere
+      await Promise.all(nodes.map((n) => n.call('CONFIG', 'RESETSTAT')));
+      const rounds = 20;
+      const calls = Array.from({ length: rounds }, () => channels).flat();
+      const acks = await Promise.all(calls.map((ch, i) => engine.broker.publish(ch, String(i), history)));
+      for (const ch of channels) expect(acks.filter((_, i) => calls[i] === ch).map((a) => a.offset)).toEqual(Array.from({ length: rounds }, (_, k) => k + 2));
+      const scripts = (await Promise.all(nodes.map(async (n) => String(await n.call('INFO', 'commandstats'))))).reduce(
+        (sum, info) => sum + [...info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0),
+        0,
+      );
+      // Without batching: one script call per publication (640).
+      expect(scripts).toBeLessThan(calls.length / 4);
+    } finally {
+      for (const n of nodes) n.disconnect();
+      await engine.close();
+    }
+  });
+
   it('computes the slot the cluster computes for any key (CLUSTER KEYSLOT)', async () => {
     expect(keySlot('123456789')).toBe(12739); // the CRC16/XMODEM check value, mod 16384
     const node = new Redis(cluster.ports[0]!, '127.0.0.1');

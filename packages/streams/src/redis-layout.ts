@@ -81,27 +81,20 @@ export const PUBLISH_SCRIPT = `${PUBLISH_ONE}
 return publish_one(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] or '', ARGV[9] or '0')
 `;
 
-/** Keys and arguments per publication in PUBLISH_BATCH_SCRIPT. */
-export const BATCH_KEYS_PER_ITEM = 4;
-export const BATCH_ARGS_PER_ITEM = 8;
-
 /**
- * Many publications in one call, in order: the same work as PUBLISH_SCRIPT
- * once per publication, one script call instead of N (all keys must hash to
- * one slot on a cluster).
- * KEYS: 4 per publication (stream, meta, idempotency key, pub/sub channel).
- * ARGV[1]: publish command; then 8 per publication: payload tail, history
- *       size, history ttl, meta ttl, idempotency ttl, new epoch, fence epoch,
- *       fence offset.
+ * Many publications in one call, in order: PUBLISH_SCRIPT's work once per
+ * publication, one script call instead of N (on a cluster, all keys must hash
+ * to one slot).
+ * KEYS: PUBLISH_SCRIPT's 4 keys per publication; ARGV: its 9 arguments per
+ * publication, in the same order.
  * Returns one string per publication: "<offset>:<epoch>", or "E" and the error
  * for a publication that failed (the others still happen).
  */
 export const PUBLISH_BATCH_SCRIPT = `${PUBLISH_ONE}
 local out = {}
-local n = #KEYS / 4
-for j = 0, n - 1 do
-  local k, a = j * 4, 1 + j * 8
-  local ok, res = pcall(publish_one, KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[1], ARGV[a + 7], ARGV[a + 8])
+for j = 0, #KEYS / 4 - 1 do
+  local k, a = j * 4, j * 9
+  local ok, res = pcall(publish_one, KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], unpack(ARGV, a + 1, a + 9))
   if ok then out[j + 1] = res
   elseif type(res) == 'table' then out[j + 1] = 'E' .. tostring(res.err)
   else out[j + 1] = 'E' .. tostring(res) end

@@ -5,6 +5,7 @@
  * ioredis sends scripts by SHA (EVALSHA) and falls back to EVAL on NOSCRIPT,
  * on every node of a cluster.
  */
+import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { newEpoch } from './epoch.js';
 import { PUBLISH_BATCH_SCRIPT, PUBLISH_SCRIPT, channelKeys, payloadTail } from './redis-layout.js';
@@ -16,8 +17,10 @@ export interface HistoryPolicySeconds {
 
 export type ScriptClient = (Redis | Cluster) & {
   tidingsPublish(...args: Array<string | number>): Promise<string>;
-  tidingsPublishBatch(...args: Array<string | number>): Promise<string[]>;
 };
+
+/** PUBLISH_SCRIPT's keys, first in publishArgs(). */
+const PUBLISH_KEYS = 4;
 
 /** Whether this server has sharded pub/sub (Redis ≥ 7). */
 export async function supportsShardedPubSub(redis: Redis | Cluster): Promise<boolean> {
@@ -28,9 +31,7 @@ export async function supportsShardedPubSub(redis: Redis | Cluster): Promise<boo
 
 export function defineScripts(redis: Redis | Cluster): ScriptClient {
   const client = redis as ScriptClient;
-  if (typeof client.tidingsPublish !== 'function') client.defineCommand('tidingsPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
-  // The key count varies with the batch: it is the call's first argument.
-  if (typeof client.tidingsPublishBatch !== 'function') client.defineCommand('tidingsPublishBatch', { lua: PUBLISH_BATCH_SCRIPT });
+  if (typeof client.tidingsPublish !== 'function') client.defineCommand('tidingsPublish', { numberOfKeys: PUBLISH_KEYS, lua: PUBLISH_SCRIPT });
   return client;
 }
 
@@ -62,6 +63,7 @@ export class ReplicaWaitError extends Error {
   }
 }
 
+/** PUBLISH_SCRIPT's keys then its arguments. */
 function publishArgs(p: RawPublish): Array<string | number> {
   const keys = channelKeys(p.prefix, p.channel);
   const idem = p.idempotencyKey === undefined ? keys.meta : keys.idempotency(p.idempotencyKey);
@@ -83,24 +85,39 @@ function publishArgs(p: RawPublish): Array<string | number> {
 }
 
 /**
- * Run the batch script: every publication of `batch` in order, in one call.
- * All share `sharded`; on a cluster their keys must hash to one slot. The
- * answer has one entry per publication, its position or its error; the call
- * itself rejects only when Redis did not run it.
+ * Run the batch script: every publication of `batch` in order, in one call
+ * (on a cluster their keys must hash to one slot). The answer has one entry
+ * per publication, its position or its error; the call itself rejects only
+ * when Redis did not run it.
  */
-export async function runPublishBatch(redis: ScriptClient, batch: readonly RawPublish[]): Promise<Array<StreamPositionOrError>> {
-  const keys: string[] = [];
-  const args: Array<string | number> = [batch[0]?.sharded ? 'SPUBLISH' : 'PUBLISH'];
+export async function runPublishBatch(redis: ScriptClient, batch: readonly RawPublish[]): Promise<StreamPositionOrError[]> {
+  const keys: Array<string | number> = [];
+  const args: Array<string | number> = [];
   for (const p of batch) {
     const a = publishArgs(p);
-    keys.push(a[0] as string, a[1] as string, a[2] as string, a[3] as string);
-    args.push(a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[11]!, a[12]!);
+    for (let i = 0; i < a.length; i++) (i < PUBLISH_KEYS ? keys : args).push(a[i]!);
   }
-  const replies = await redis.tidingsPublishBatch(keys.length, ...keys, ...args);
+  const replies = await evalBatch(redis, keys.length, [...keys, ...args]);
   return batch.map((_, i) => {
     const reply = String(replies[i] ?? 'Eno reply');
     return reply.startsWith('E') ? new Error(reply.slice(1)) : position(reply);
   });
+}
+
+const BATCH_SHA = createHash('sha1').update(PUBLISH_BATCH_SCRIPT).digest('hex');
+
+/**
+ * EVALSHA, then EVAL where the server lacks the script. Not a defineCommand():
+ * its key count varies, and ioredis would route a custom command with a
+ * leading key count by that count, not by its first key, on a cluster.
+ */
+async function evalBatch(redis: ScriptClient, numKeys: number, args: Array<string | number>): Promise<unknown[]> {
+  try {
+    return (await redis.evalsha(BATCH_SHA, numKeys, ...args)) as unknown[];
+  } catch (err) {
+    if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+    return (await redis.eval(PUBLISH_BATCH_SCRIPT, numKeys, ...args)) as unknown[];
+  }
 }
 
 export type StreamPositionOrError = { offset: number; epoch: string } | Error;

@@ -160,7 +160,7 @@ export class RedisBroker implements Broker {
         ...(waitReplicas > 0 ? { wait: { replicas: waitReplicas, timeoutMs: this.opts.waitTimeoutMs ?? 1000 } } : {}),
       };
       // A publish that waits for replicas keeps its own pipeline (script, then WAIT).
-      const position = raw.wait ? await runPublish(this.cmd, raw) : await this.window.publish(raw);
+      const position = raw.wait ? await runPublish(this.cmd, raw) : await this.window.publish(raw, key);
       // Raised for a channel released lately too: its fence is what a resubscribe starts from.
       const known = this.held.get(key) ?? this.recent.get(key);
       if (known) raise(known.fence, position);

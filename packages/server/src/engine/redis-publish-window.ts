@@ -37,8 +37,9 @@ export class PublishWindow {
     private readonly slotted: boolean,
   ) {}
 
-  publish(p: RawPublish): Promise<StreamPosition> {
-    const id = this.slotted ? keySlot(`{${p.channel}}`) : 0;
+  /** `key`: one of the publication's keys (on a cluster, its slot is the group). */
+  publish(p: RawPublish, key: string): Promise<StreamPosition> {
+    const id = this.slotted ? keySlot(key) : 0;
     let group = this.groups.get(id);
     if (!group) {
       group = { inFlight: false, queue: [] };
@@ -71,10 +72,7 @@ export class PublishWindow {
   private async send(batch: Waiting[]): Promise<void> {
     let results: StreamPositionOrError[];
     try {
-      results = await runPublishBatch(
-        this.redis,
-        batch.map((w) => w.publish),
-      );
+      results = await runPublishBatch(this.redis, batch.map((w) => w.publish));
     } catch (err) {
       for (const w of batch) w.reject(err as Error);
       return;
