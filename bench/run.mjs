@@ -8,6 +8,7 @@
  *                      [--servers tidings,socketio,ws,ws-coalesce] [--profile] [--heap]
  *                      [--gateways host:port,host:port] [--no-pin] [--quiet-wait S] [--out DIR]
  *                      [--node-cores 0.3]   (scale-out: CPU budget per node; 0 = uncapped)
+ *                      [--redis-core 1]     (fanoutredis, channelsredis: redis-server on the generator's core 1, or 0 with the node)
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -44,6 +45,8 @@ const { values: o } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
     'quiet-wait': { type: 'string', default: '30' },
     'node-cores': { type: 'string', default: '0.3' },
+    /** Where fanoutredis/channelsredis pin redis-server: 1 = the generator's core (a server of its own), 0 = the node's core. */
+    'redis-core': { type: 'string', default: '1' },
     out: { type: 'string', default: resolve(import.meta.dirname, 'results') },
   },
 });
@@ -82,13 +85,13 @@ const PLANS = {
   fanout: { module: fanout, params: fanoutParams },
   fanoutredis: {
     module: onRedis(fanout, { title: 'Fan-out: one channel, one Tidings node on Redis', publicationsPerDelivery: (p) => 1 / p.subscribers }),
-    params: fanoutParams,
+    params: { ...fanoutParams, redisCore: Number(o['redis-core']) },
   },
   channels: { module: channels, params: channelsParams },
   channelsbatch: { module: channelsBatch, params: { ...channelsParams, rates: batchRates, batch: 100 } },
   channelsredis: {
     module: onRedis(channels, { title: 'Many channels: one subscriber per channel, one Tidings node on Redis', publicationsPerDelivery: () => 1 }),
-    params: channelsParams,
+    params: { ...channelsParams, redisCore: Number(o['redis-core']) },
   },
   idle: {
     module: idle,

@@ -152,6 +152,8 @@ export class Gateway {
       maxBodyBytes: this.ctx.config.api.maxBodyBytes,
       partialMs: partialWait([headersTimeout, requestTimeout, bodyIdleTimeout]),
       answer: (head, body) => this.api.answer(head.method, pathOf(head.target), head.authorization, body),
+      // A publish answers with its position (or an error): a few dozen bytes.
+      smallAnswer: (head) => head.method === 'POST' && pathOf(head.target) === '/api/publish',
       failed: (err) => this.ctx.log.error({ err }, 'request failed'),
     });
   }

@@ -1,21 +1,29 @@
 /**
- * Publications to Redis, coalesced while a script call is in flight: the
- * first publish goes out at once (no added latency when idle); those that
- * arrive before its answer wait for it and then go as one batch script call
- * (PUBLISH_BATCH_SCRIPT), one write and one reply for all of them. Under load
- * the batches grow with the rate, so what a publication costs the node and
- * Redis in socket writes, command objects and script calls falls as the rate
- * rises, and it never waits longer than one round trip to Redis.
+ * Publications to Redis, coalesced while script calls are in flight: a
+ * publish goes out at once while fewer than MAX_IN_FLIGHT calls of its group
+ * are (no added latency when idle); those that arrive while the group is at
+ * that limit wait for one of its calls to answer and then go as one batch
+ * script call (PUBLISH_BATCH_SCRIPT), one write and one reply for all of
+ * them. Under load the batches grow with the rate, so what a publication
+ * costs the node and Redis in socket writes, command objects and script calls
+ * falls as the rate rises, and it never waits longer than one round trip to
+ * Redis. Two calls in flight rather than one let Redis run one batch while the
+ * node reads the answers of the other: with one, the two took turns, and a
+ * node with Redis on another core stopped short of its own CPU.
  *
- * Order is arrival order: one call in flight per group, groups drained first
- * in, first out. On a cluster, a group is a hash slot (a script's keys must
- * share one); on one server, everything is one group.
+ * Order is arrival order: every call of a group goes on the same connection
+ * (Redis runs them in the order sent), and what waits goes first in, first
+ * out, before any later publish. On a cluster, a group is a hash slot (a
+ * script's keys must share one); on one server, everything is one group.
  */
 import { type RawPublish, type ScriptClient, type StreamPositionOrError, keySlot, runPublish, runPublishBatch } from '@tidings/streams';
 import type { StreamPosition } from '@tidings/protocol';
 
 /** Publications per script call: bounds the call's size and how long Redis is busy with it. */
 export const MAX_BATCH = 256;
+
+/** Script calls of one group in flight at once. */
+export const MAX_IN_FLIGHT = 2;
 
 interface Waiting {
   publish: RawPublish;
@@ -24,7 +32,8 @@ interface Waiting {
 }
 
 interface Group {
-  inFlight: boolean;
+  /** Calls sent and not answered; `queue` is empty unless this is MAX_IN_FLIGHT. */
+  inFlight: number;
   queue: Waiting[];
 }
 
@@ -42,15 +51,15 @@ export class PublishWindow {
     const id = this.slotted ? keySlot(key) : 0;
     let group = this.groups.get(id);
     if (!group) {
-      group = { inFlight: false, queue: [] };
+      group = { inFlight: 0, queue: [] };
       this.groups.set(id, group);
     }
-    if (!group.inFlight) return this.single(id, group, p);
+    if (group.inFlight < MAX_IN_FLIGHT) return this.single(id, group, p);
     return new Promise((resolve, reject) => group.queue.push({ publish: p, resolve, reject }));
   }
 
   private async single(id: number, group: Group, p: RawPublish): Promise<StreamPosition> {
-    group.inFlight = true;
+    group.inFlight++;
     try {
       return await runPublish(this.redis, p);
     } finally {
@@ -58,11 +67,10 @@ export class PublishWindow {
     }
   }
 
-  /** The call in flight answered: send what queued meanwhile, or forget the group. */
+  /** A call answered: send what queued meanwhile in its place, or forget the group once none is in flight. */
   private next(id: number, group: Group): void {
     if (group.queue.length === 0) {
-      group.inFlight = false;
-      this.groups.delete(id);
+      if (--group.inFlight === 0) this.groups.delete(id);
       return;
     }
     const batch = group.queue.splice(0, MAX_BATCH);

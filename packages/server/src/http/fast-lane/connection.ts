@@ -19,6 +19,8 @@ export interface LaneHost {
   readonly keepAliveSeconds: number;
   /** The answer to a request: a JSON value, or a promise of one; a refusal throws or rejects. */
   answer(head: RequestHead, body: string): unknown;
+  /** Whether the request's answer is known to be small (a publish's position), so many may be pending at once. */
+  smallAnswer(head: RequestHead): boolean;
   /** A refusal that was not an HttpError (a bug): answered 500, reported here. */
   failed(err: unknown): void;
   /** A WebSocket upgrade, the connection's first request: the socket is the upgrade listener's now, `rest` what followed the head. */
@@ -30,19 +32,31 @@ export interface LaneHost {
 
 /**
  * Requests taken and not yet answered on one connection before it stops
- * taking more: what a pipelining client can make the node hold is this many
- * answers (each bounded by the configuration: history sizes, batch limits)
- * plus HIGH_WATER. Deep enough for a publisher that pipelines.
+ * taking more. Deep enough that a pipelining publisher keeps the node busy
+ * while its publications wait on a Redis round trip: with 32, 8 connections
+ * capped a node on Redis at 256 / latency publications/s, well below its CPU.
  */
-const MAX_WAITING = 32;
-/** Answer bytes unsent on one connection before it stops taking requests (node:http's is the socket's 16 KiB high-water mark). */
+const MAX_WAITING = 256;
+/**
+ * Of those, pending requests whose answer may be large (history, presence,
+ * a batch's list): what a pipelining client can make the node hold is this
+ * many such answers (each bounded by the configuration) plus HIGH_WATER.
+ */
+const MAX_WAITING_LARGE = 32;
+/** Answer bytes unsent on one connection, ready ones behind a pending answer included, before it stops taking requests (node:http's is the socket's 16 KiB high-water mark). */
 const HIGH_WATER = 64 * 1024;
+/** Body bytes of the requests one connection has taken and not answered, before it stops taking more (one larger request is still taken alone). */
+const MAX_PENDING_BODY_BYTES = 1024 * 1024;
 /** How long a refused client has to read its answer before its socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
 /** One request's place in the order of answers. */
 interface Slot {
   answer: Answer | undefined;
+  /** Counted in `largePending` until answered. */
+  large: boolean;
+  /** What the slot counts in `pendingBodyBytes` (its request's body, until answered) or `readyBytes` (its answer, once ready). */
+  bytes: number;
 }
 
 /** Reused by every connection: a request is parsed and dispatched before the next one is looked at. */
@@ -58,6 +72,12 @@ export class LaneConnection {
   private rest: Buffer | null = null;
   /** Answers in request order whose first is not ready (a promise still pending). */
   private readonly waiting: Slot[] = [];
+  /** Body bytes of the requests in `waiting` whose answer is pending. */
+  private pendingBodyBytes = 0;
+  /** Bytes of the ready answers in `waiting`, behind a pending one. */
+  private readyBytes = 0;
+  /** Pending requests in `waiting` whose answer may be large. */
+  private largePending = 0;
   /** Ready answers not yet written. */
   private out = '';
   private flushing = false;
@@ -151,7 +171,12 @@ export class LaneConnection {
 
   /** Answers the client has not read, or not been sent, past the bound. */
   private backlogged(): boolean {
-    return this.out.length + this.socket.writableLength >= HIGH_WATER || this.waiting.length >= MAX_WAITING;
+    return (
+      this.out.length + this.socket.writableLength + this.readyBytes >= HIGH_WATER ||
+      this.waiting.length >= MAX_WAITING ||
+      this.largePending >= MAX_WAITING_LARGE ||
+      this.pendingBodyBytes >= MAX_PENDING_BODY_BYTES
+    );
   }
 
   /** The connection's first bytes as a WebSocket upgrade: handed to the upgrade listener, or to node:http; or incomplete. */
@@ -181,7 +206,9 @@ export class LaneConnection {
       return this.queue(this.refusal(err, close));
     }
     if (!(result instanceof Promise)) return this.queue(this.ok(result, close));
-    const slot: Slot = { answer: undefined };
+    const slot: Slot = { answer: undefined, large: !this.host.smallAnswer(head), bytes: bodyLength };
+    this.pendingBodyBytes += bodyLength;
+    if (slot.large) this.largePending++;
     this.waiting.push(slot);
     result.then(
       (value: unknown) => this.settle(slot, this.ok(value, close)),
@@ -203,11 +230,18 @@ export class LaneConnection {
   /** A ready answer: written now if nothing before it is pending, else in its turn. */
   private queue(answer: Answer): void {
     if (this.waiting.length === 0) this.out += answer.text;
-    else this.waiting.push({ answer });
+    else {
+      this.waiting.push({ answer, large: false, bytes: answer.text.length });
+      this.readyBytes += answer.text.length;
+    }
   }
 
   private settle(slot: Slot, answer: Answer): void {
     slot.answer = answer;
+    this.pendingBodyBytes -= slot.bytes;
+    if (slot.large) this.largePending--;
+    slot.bytes = answer.text.length;
+    this.readyBytes += slot.bytes;
     if (this.waiting[0] !== slot || this.flushing) return;
     // Other answers settle in the same microtask run (a pipelined batch): write them together.
     this.flushing = true;
@@ -221,7 +255,11 @@ export class LaneConnection {
   private write(): void {
     const { waiting, socket } = this;
     let ready = 0;
-    while (ready < waiting.length && waiting[ready]!.answer) this.out += waiting[ready++]!.answer!.text;
+    while (ready < waiting.length && waiting[ready]!.answer) {
+      const slot = waiting[ready++]!;
+      this.out += slot.answer!.text;
+      this.readyBytes -= slot.bytes;
+    }
     if (ready > 0) waiting.splice(0, ready);
     if (this.out && !socket.destroyed) socket.write(this.out);
     this.out = '';

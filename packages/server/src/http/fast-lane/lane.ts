@@ -37,6 +37,8 @@ export interface FastLaneOptions {
   partialMs: number;
   /** The answer to a request: a JSON value, or a promise of one; a refusal throws or rejects (an HttpError). */
   answer(head: RequestHead, body: string): unknown;
+  /** Whether a request's answer is known to be small: many such may be pending on one connection (connection.ts). */
+  smallAnswer?(head: RequestHead): boolean;
   /** A refusal that was not an HttpError: answered 500, reported here. */
   failed(err: unknown): void;
 }
@@ -72,6 +74,10 @@ export class FastLane implements LaneHost {
 
   failed(err: unknown): void {
     this.options.failed(err);
+  }
+
+  smallAnswer(head: RequestHead): boolean {
+    return this.options.smallAnswer?.(head) ?? false;
   }
 
   upgrade(socket: Socket, head: UpgradeHead, rest: Buffer): void {
