@@ -78,30 +78,19 @@ async function answerAll(pending: Pending[], n: number, bodies: () => string[]):
   expect(bodies().map((b) => (JSON.parse(b) as { i: number }).i)).toEqual(Array.from({ length: n }, (_, i) => i));
 }
 
+const PAD = 'x'.repeat(200 * 1024);
+
 describe('fast lane read-ahead', () => {
-  it('takes up to 256 publishes ahead of their answers, then all, in order', async () => {
-    const { pending, port } = await lane();
-    const { bodies } = await pipeline(port, '/api/publish', 400, (i) => JSON.stringify({ i }));
-    await settledAt(pending, 256);
-    expect(pending.length).toBe(256);
-    await answerAll(pending, 400, bodies);
-  });
-
-  it('takes only 32 requests ahead whose answers may be large', async () => {
-    const { pending, port } = await lane();
-    const { bodies } = await pipeline(port, '/api/history', 100, (i) => JSON.stringify({ i }));
-    await settledAt(pending, 32);
-    expect(pending.length).toBe(32);
-    await answerAll(pending, 100, bodies);
-  });
-
-  it('stops taking publishes once their pending bodies reach 1 MiB', async () => {
-    const { pending, port } = await lane();
-    const pad = 'x'.repeat(200 * 1024);
-    const { bodies } = await pipeline(port, '/api/publish', 20, (i) => JSON.stringify({ i, pad }));
+  it.each([
+    { what: 'up to 256 publishes', path: '/api/publish', n: 400, pad: '', taken: 256 },
+    { what: 'only 32 requests whose answers may be large', path: '/api/history', n: 100, pad: '', taken: 32 },
     // 5 bodies of about 200 KiB are under 1 MiB, the 6th reaches it.
-    await settledAt(pending, 6);
-    expect(pending.length).toBe(6);
-    await answerAll(pending, 20, bodies);
+    { what: 'publishes until their pending bodies reach 1 MiB', path: '/api/publish', n: 20, pad: PAD, taken: 6 },
+  ])('takes $what ahead of their answers, then all, in order', async ({ path, n, pad, taken }) => {
+    const { pending, port } = await lane();
+    const { bodies } = await pipeline(port, path, n, (i) => JSON.stringify({ i, pad }));
+    await settledAt(pending, taken);
+    expect(pending.length).toBe(taken);
+    await answerAll(pending, n, bodies);
   });
 });

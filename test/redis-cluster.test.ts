@@ -12,14 +12,10 @@ import { type Ack, checkDelivery, killAllNodes, startNode } from './cluster-help
 import { engineContract } from './engine-contract.js';
 import { until } from './helpers.js';
 import { loggingClient, publishOnce, publishSeries, settleLogs } from './topology-helpers.js';
-import { type TestCluster, skipWithoutRedisTools, startRedisCluster } from './redis-server.js';
+import { SCRIPT_COMMANDS, type TestCluster, commandCalls, skipWithoutRedisTools, startRedisCluster } from './redis-server.js';
 
 /** Calls of the commands a publish makes (its script, by SHA or not, and the pub/sub it sends), from `INFO commandstats`. */
-function publishCalls(info: string): number {
-  let n = 0;
-  for (const m of info.matchAll(/^cmdstat_(evalsha|eval|spublish|publish):calls=(\d+)/gm)) n += Number(m[2]);
-  return n;
-}
+const publishCalls = (info: string) => commandCalls(info, [...SCRIPT_COMMANDS, 'spublish', 'publish']);
 
 describe.skipIf(skipWithoutRedisTools)('redis engine on Redis Cluster', () => {
   let cluster: TestCluster;
@@ -40,11 +36,16 @@ describe.skipIf(skipWithoutRedisTools)('redis engine on Redis Cluster', () => {
     },
   });
 
-  it("runs a channel's publish on its slot's primary only: the other primaries see none of it", async () => {
+  /** An engine on the cluster under a fresh prefix, and a plain connection to each primary (to read its stats). */
+  async function engineWithNodes() {
     const prefix = `c${Math.random().toString(36).slice(2, 8)}:`;
     const engine = new RedisEngine({ url: 'redis://127.0.0.1', topology: { kind: 'cluster', url: 'redis://127.0.0.1', nodes: cluster.nodes }, prefix });
     await engine.start({ onPublication() {}, onResync() {}, onJoin() {}, onLeave() {}, onSignal() {}, onControl() {} });
-    const nodes = cluster.ports.map((port) => new Redis(port, '127.0.0.1'));
+    return { engine, prefix, nodes: cluster.ports.map((port) => new Redis(port, '127.0.0.1')) };
+  }
+
+  it("runs a channel's publish on its slot's primary only: the other primaries see none of it", async () => {
+    const { engine, prefix, nodes } = await engineWithNodes();
     try {
       // 100 channels whose slots the first primary owns (their keys carry the `{channel}` hash tag).
       const candidates = Array.from({ length: 600 }, (_, i) => `jobs:${i}`);
@@ -67,10 +68,7 @@ describe.skipIf(skipWithoutRedisTools)('redis engine on Redis Cluster', () => {
   });
 
   it('batches concurrent publishes per hash slot over every primary (two channels of one slot among them): no cross-slot call, offsets in call order, far fewer script calls', async () => {
-    const prefix = `b${Math.random().toString(36).slice(2, 8)}:`;
-    const engine = new RedisEngine({ url: 'redis://127.0.0.1', topology: { kind: 'cluster', url: 'redis://127.0.0.1', nodes: cluster.nodes }, prefix });
-    await engine.start({ onPublication() {}, onResync() {}, onJoin() {}, onLeave() {}, onSignal() {}, onControl() {} });
-    const nodes = cluster.ports.map((port) => new Redis(port, '127.0.0.1'));
+    const { engine, prefix, nodes } = await engineWithNodes();
     try {
       // Two channels whose keys share a slot (found among candidates), and channels on every primary.
       const slotOf = (ch: string) => keySlot(`${prefix}{${ch}}:s`);
@@ -93,10 +91,8 @@ describe.skipIf(skipWithoutRedisTools)('redis engine on Redis Cluster', () => {
       const calls = Array.from({ length: rounds }, () => channels).flat();
       const acks = await Promise.all(calls.map((ch, i) => engine.broker.publish(ch, String(i), history)));
       for (const ch of channels) expect(acks.filter((_, i) => calls[i] === ch).map((a) => a.offset)).toEqual(Array.from({ length: rounds }, (_, k) => k + 2));
-      const scripts = (await Promise.all(nodes.map(async (n) => String(await n.call('INFO', 'commandstats'))))).reduce(
-        (sum, info) => sum + [...info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0),
-        0,
-      );
+      const infos = await Promise.all(nodes.map(async (n) => String(await n.call('INFO', 'commandstats'))));
+      const scripts = infos.reduce((sum, info) => sum + commandCalls(info, SCRIPT_COMMANDS), 0);
       // Without batching: one script call per publication (640).
       expect(scripts).toBeLessThan(calls.length / 4);
     } finally {

@@ -2,24 +2,23 @@
  * Publishes coalesced into batch script calls (engine/redis-publish-window.ts,
  * PUBLISH_BATCH_SCRIPT), on a real redis-server: publishes made together are
  * acknowledged in call order with contiguous offsets per channel, reach
- * pub/sub in that order, take fewer script calls than publications, keep
- * idempotency inside one batch, and one failing publication fails alone.
+ * pub/sub in that order, take fewer script calls than publications (at most
+ * MAX_IN_FLIGHT at once, then one batch of what waited), keep idempotency
+ * inside one batch, and one failing publication fails alone.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisEngine } from '@tidings/server';
 import { until } from './helpers.js';
-import { type TestRedis, skipWithoutRedis, startRedis } from './redis-server.js';
+import { MAX_IN_FLIGHT } from '../packages/server/src/engine/redis-publish-window.js';
+import { SCRIPT_COMMANDS, type TestRedis, commandCalls, skipWithoutRedis, startRedis } from './redis-server.js';
 
 const noop = { onPublication() {}, onResync() {}, onJoin() {}, onLeave() {}, onSignal() {}, onControl() {} };
 const history = { history: { size: 1000, ttlMs: 60_000 } };
 
-/** Script calls Redis has run so far (EVALSHA and EVAL), from INFO commandstats. */
+/** Script calls Redis has run so far (EVALSHA and EVAL). */
 async function scriptCalls(redis: TestRedis): Promise<number> {
-  const info = await redis.command('INFO', 'commandstats');
-  let calls = 0;
-  for (const m of info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) calls += Number(m[1]);
-  return calls;
+  return commandCalls(await redis.command('INFO', 'commandstats'), SCRIPT_COMMANDS);
 }
 
 describe.skipIf(skipWithoutRedis)('redis publish window', () => {
@@ -67,14 +66,33 @@ describe.skipIf(skipWithoutRedis)('redis publish window', () => {
     }
   });
 
+  /** Publishes that occupy every call a group may have in flight, so the next ones wait and go as one batch. */
+  function fillInFlight(engine: RedisEngine, channel: string) {
+    return Array.from({ length: MAX_IN_FLIGHT }, (_, i) => engine.broker.publish(channel, `"filler ${i}"`, history));
+  }
+
+  it('sends MAX_IN_FLIGHT calls at once, then what arrived meanwhile as one batch call', async () => {
+    const { engine } = await engineWith(() => {});
+    try {
+      await Promise.all([...fillInFlight(engine, 'jobs:w'), engine.broker.publish('jobs:w', '0', history)]); // both scripts loaded
+      const before = await scriptCalls(redis);
+      const n = 10;
+      const acks = await Promise.all(Array.from({ length: n }, (_, i) => engine.broker.publish('jobs:w', String(i), history)));
+      expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: n }, (_, i) => MAX_IN_FLIGHT + 2 + i));
+      expect((await scriptCalls(redis)) - before).toBe(MAX_IN_FLIGHT + 1);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('answers a repeated idempotency key inside one batch with the first position', async () => {
     const { engine } = await engineWith(() => {});
     try {
-      const first = engine.broker.publish('jobs:x', '0', history); // in flight: the next ones batch
+      const fillers = fillInFlight(engine, 'jobs:x'); // in flight: the next ones batch
       const calls = [1, 2, 3].map((i) => engine.broker.publish('jobs:x', String(i), { ...history, idempotencyKey: 'k1' }));
       const [a, b, c] = await Promise.all(calls);
-      expect((await first).offset).toBe(1);
-      expect(a!.offset).toBe(2);
+      expect((await Promise.all(fillers)).map((f) => f.offset)).toEqual(Array.from({ length: MAX_IN_FLIGHT }, (_, i) => i + 1));
+      expect(a!.offset).toBe(MAX_IN_FLIGHT + 1);
       expect(b).toEqual(a);
       expect(c).toEqual(a);
     } finally {
@@ -87,16 +105,16 @@ describe.skipIf(skipWithoutRedis)('redis publish window', () => {
     try {
       await redis.command('SET', `${prefix}{jobs:broken}:s`, 'not a stream');
       await redis.command('HSET', `${prefix}{jobs:broken}:m`, 'e', 'E1', 'o', '0');
-      const first = engine.broker.publish('jobs:ok', '0', history);
+      const fillers = fillInFlight(engine, 'jobs:ok');
       const results = await Promise.allSettled([
         engine.broker.publish('jobs:ok', '1', history),
         engine.broker.publish('jobs:broken', '1', history),
         engine.broker.publish('jobs:ok', '2', history),
       ]);
-      await first;
+      await Promise.all(fillers);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
       expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/WRONGTYPE/);
-      expect((results[2] as PromiseFulfilledResult<{ offset: number }>).value.offset).toBe(3);
+      expect((results[2] as PromiseFulfilledResult<{ offset: number }>).value.offset).toBe(MAX_IN_FLIGHT + 2);
     } finally {
       await engine.close();
     }

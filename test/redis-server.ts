@@ -28,6 +28,16 @@ async function waitForPort(port: number, up: boolean, timeoutMs = 10_000): Promi
   }
 }
 
+/** How many times Redis ran the named commands, from the text of `INFO commandstats`. */
+export function commandCalls(info: string, names: readonly string[]): number {
+  let n = 0;
+  for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) if (names.includes(m[1]!)) n += Number(m[2]);
+  return n;
+}
+
+/** PUBLISH_SCRIPT and PUBLISH_BATCH_SCRIPT calls (ioredis sends EVALSHA, EVAL after a NOSCRIPT). */
+export const SCRIPT_COMMANDS = ['evalsha', 'eval'] as const;
+
 export interface TestRedis {
   url: string;
   port: number;

@@ -153,7 +153,7 @@ export class Gateway {
       partialMs: partialWait([headersTimeout, requestTimeout, bodyIdleTimeout]),
       answer: (head, body) => this.api.answer(head.method, pathOf(head.target), head.authorization, body),
       // A publish answers with its position (or an error): a few dozen bytes.
-      smallAnswer: (head) => head.method === 'POST' && pathOf(head.target) === '/api/publish',
+      smallAnswer: (head) => head.method === 'POST' && isPublishTarget(head.target),
       failed: (err) => this.ctx.log.error({ err }, 'request failed'),
     });
   }
@@ -332,6 +332,13 @@ export class Gateway {
 }
 
 /** The request's path, without its query (no array per request, as split() made). */
+/** `/api/publish`, with or without a query, compared in place (the lane asks once per pending request). */
+function isPublishTarget(target: string): boolean {
+  const n = PUBLISH_PATH.length;
+  return target.startsWith(PUBLISH_PATH) && (target.length === n || target[n] === '?');
+}
+const PUBLISH_PATH = '/api/publish';
+
 function pathOf(url = '/'): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
