@@ -1,13 +1,15 @@
 /**
- * WebSocket transport on `ws`: the upgrade (path, Origin and connection limits), then one
- * Session per socket. `ws` parses and validates incoming frames (masking,
- * UTF-8, size → 1009); outgoing frames bypass its sender and go through our
- * Outbox straight to the socket, framed once per publication.
+ * WebSocket transport: the upgrade (path, Origin and connection limits, the
+ * handshake of ws-handshake.ts), then one Session per socket. Incoming frames
+ * are parsed by wire/ws-receiver.ts (masking, fragments, UTF-8, size → 1009);
+ * outgoing frames go through our Outbox straight to the socket, framed once
+ * per publication. No WebSocket library sits on the connection: a connect
+ * costs one handshake and two small objects, not a library's socket, parser
+ * and sender streams (bench/RESULTS.md, connect cost).
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
 import type { ConnectFacts } from '../hooks/facts.js';
 import type { NodeContext } from '../node/context.js';
@@ -15,17 +17,24 @@ import { receiveBinary, receiveText } from '../session/inbound.js';
 import { Session } from '../session/session.js';
 import type { Transport } from '../session/transport.js';
 import type { SharedFrame } from '../wire/shared-frame.js';
-import { wsBinaryFrame, wsPongFrame, wsTextFrame } from '../wire/ws-frame.js';
+import { wsBinaryFrame, wsCloseFrame, wsPongFrame, wsTextFrame } from '../wire/ws-frame.js';
+import { type FrameHandler, WsReceiver } from '../wire/ws-receiver.js';
 import type { Admission } from './admission.js';
 import { Outbox, type OverflowHandler, type Sink } from './outbox.js';
 import { type FanoutSampler, Traffic, type TrafficTotals } from './traffic.js';
+import { answerHandshake } from './ws-handshake.js';
 
 /** The source address an upgrade was admitted under, kept on its socket until the socket closes. */
 const ADMITTED = Symbol('tidings.admittedAddress');
 type AdmittedSocket = Duplex & { [ADMITTED]?: string | undefined };
+/** The transport on a socket, for the listeners every socket shares. */
+const TRANSPORT = Symbol('tidings.wsTransport');
+type WsSocket = Socket & { [TRANSPORT]?: WebSocketTransport };
 
 /** How long a closing socket may take to answer our close frame. */
 const CLOSE_GRACE_MS = 3000;
+/** What the session hears when the socket ended with no Close frame (RFC 6455 §7.1.5). */
+const ABNORMAL = 1006;
 
 /**
  * Fragments one message may come in (more: close 1008). A message counts once
@@ -37,80 +46,82 @@ function maxFragments(maxMessageBytes: number): number {
   return Math.max(64, Math.ceil(maxMessageBytes / 1024));
 }
 
-/**
- * A `ws` socket that hands its events straight to its transport. `ws`
- * reports everything through `emit`; answering there instead of through
- * listeners saves three closures and their context per connection, a share
- * of an idle connection's heap that heap snapshots show (bench/RESULTS.md).
- * Pings are answered here too
- * (autoPong is off), through the bounded outbox and the command rate limit.
- */
-class TidingsSocket extends WebSocket {
-  transport?: WebSocketTransport;
-
-  override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
-    const t = this.transport;
-    if (!t) return event === 'error' || super.emit(event, a, b);
-    switch (event) {
-      case 'message':
-        t.onMessage(a as Buffer, b as boolean);
-        return true;
-      case 'ping':
-        t.onPing(a as Buffer);
-        return true;
-      case 'close':
-        t.onClose(a as number);
-        return true;
-      case 'error':
-        t.onError(a as Error);
-        return true;
-      default:
-        return super.emit(event, a, b);
-    }
-  }
-
-  /**
-   * `ws` answers a client's Close by calling close() itself and writes its
-   * Close frame at once: first write what our outbox holds, so a pong owed
-   * for an earlier ping (RFC 6455 §5.5.2) or queued data is not lost behind it.
-   */
-  override close(code?: number, data?: string | Buffer): void {
-    this.transport?.outbox.flush();
-    super.close(code, data);
-  }
+// One listener of each kind for every socket (a closure per socket was a share of an idle connection's heap).
+function onSocketData(this: WsSocket, chunk: Buffer): void {
+  this[TRANSPORT]?.receiver.push(chunk);
+}
+function onSocketEnd(this: WsSocket): void {
+  // The client half-closed without a Close frame: end our side too.
+  this.end();
+}
+function onSocketClose(this: WsSocket): void {
+  this[TRANSPORT]?.onSocketClosed();
+}
+function onSocketError(this: WsSocket, err: Error): void {
+  this[TRANSPORT]?.onError(err);
+  this.destroy();
 }
 
-class WebSocketTransport implements Transport, OverflowHandler {
+class WebSocketTransport implements Transport, OverflowHandler, FrameHandler {
   readonly kind = 'websocket';
   readonly outbox: Outbox;
   readonly session: Session;
+  readonly receiver: WsReceiver;
+  /** Our Close frame went out: data from the client is no longer read. */
+  private closing = false;
+  private closeReceived = false;
+  /** What the session hears when the socket closes: the client's close code, a fault's, or 1006. */
+  private closeCode = ABNORMAL;
 
   constructor(
-    private readonly ws: TidingsSocket,
-    readonly socket: Socket,
+    readonly socket: WsSocket,
     private readonly endpoint: Endpoint,
     public requestFacts: ConnectFacts | undefined,
+    limits: { maxMessageBytes: number; maxFragments: number },
   ) {
     this.outbox = new Outbox(socket as Sink, endpoint.ctx.config.client.queueMaxBytes, this);
     this.session = new Session(endpoint.ctx, this);
+    this.receiver = new WsReceiver(this, limits);
   }
 
-  onMessage(data: Buffer, isBinary: boolean): void {
+  onText(data: Buffer): void {
+    if (this.closing) return;
+    this.endpoint.traffic.messagesIn++;
+    receiveText(this.session, data.toString());
+  }
+
+  onBinary(data: Buffer): void {
+    if (this.closing) return;
     this.endpoint.traffic.messagesIn++;
     // Binary messages carry rpc commands with raw bytes (docs/protocol.md, "Binary payloads").
-    if (isBinary) receiveBinary(this.session, data);
-    else receiveText(this.session, data.toString());
+    receiveBinary(this.session, data);
   }
 
   onPing(data: Buffer): void {
-    if (this.session.onPing() && this.ws.readyState === this.ws.OPEN) this.outbox.push(wsPongFrame(data));
+    if (this.session.onPing() && !this.closing) this.outbox.push(wsPongFrame(data));
   }
 
-  onClose(code: number): void {
+  /** The client's Close: answer it (after what the outbox owes, a pong for an earlier ping included, RFC 6455 §5.5.2) and end. */
+  onCloseFrame(code: number): void {
+    this.closeReceived = true;
+    this.closeCode = code;
+    this.sendClose(code === 1005 ? undefined : code, '');
+    this.socket.end();
+  }
+
+  onFault(code: number, message: string): void {
+    this.endpoint.ctx.log.debug({ code, reason: message, client: this.session.id }, 'websocket protocol error');
+    this.closeCode = code;
+    this.sendClose(code, '');
+    this.graceTimer();
+  }
+
+  onSocketClosed(): void {
+    this.socket[TRANSPORT] = undefined;
     this.outbox.close();
     this.endpoint.sessions.delete(this.session);
     this.endpoint.traffic.add(this.socket.bytesRead, this.socket.bytesWritten);
-    this.session.onTransportClosed(code);
+    this.session.onTransportClosed(this.closeCode);
   }
 
   onError(err: Error): void {
@@ -143,15 +154,28 @@ class WebSocketTransport implements Transport, OverflowHandler {
   }
 
   close(code: number, reason: string): void {
-    this.outbox.flush();
-    this.outbox.close();
-    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, reason.slice(0, 120));
-    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+    this.sendClose(code, reason);
+    if (this.closeReceived) this.socket.end();
+    this.graceTimer();
   }
 
   abort(): void {
     this.outbox.close();
-    this.ws.terminate();
+    this.socket.destroy();
+  }
+
+  /** Write what the outbox holds, then our Close frame, once; nothing more is written after it. */
+  private sendClose(code: number | undefined, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.outbox.flush();
+    this.outbox.close();
+    if (this.socket.writable) this.socket.write(wsCloseFrame(code, reason));
+  }
+
+  private graceTimer(): void {
+    const { socket } = this;
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 }
 
@@ -169,7 +193,7 @@ export interface TransportShared {
   readonly sampler: FanoutSampler;
 }
 
-/** Until `ws` takes over the socket, an error on it just ends it. */
+/** Until the handshake is answered, an error on the socket just ends it. */
 function destroyOnError(this: Duplex): void {
   this.destroy();
 }
@@ -194,15 +218,7 @@ export interface WebSocketEndpoint {
 /** Serve WebSocket clients at `path` on `server`. */
 export function attachWebSocket(server: Server, ctx: NodeContext, shared: TransportShared, path = '/ws'): WebSocketEndpoint {
   const { client } = ctx.config;
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: client.maxMessageBytes,
-    maxFragments: maxFragments(client.maxMessageBytes),
-    perMessageDeflate: false,
-    clientTracking: false,
-    autoPong: false,
-    WebSocket: TidingsSocket,
-  });
+  const limits = { maxMessageBytes: client.maxMessageBytes, maxFragments: maxFragments(client.maxMessageBytes) };
   const sessions = new Set<Session>();
   const endpoint: Endpoint = { ctx, sessions, traffic: new Traffic(), sampler: shared.sampler };
   const origins = new Set(client.allowedOrigins);
@@ -240,16 +256,32 @@ export function attachWebSocket(server: Server, ctx: NodeContext, shared: Transp
     socket.on('error', destroyOnError);
     const status = admissionStatus(req, socket);
     if (status !== 0) return refuse(socket, status);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      handshakes++;
-      // `ws` has its own error listener on the socket now.
-      socket.removeListener('error', destroyOnError);
-      const facts = ctx.hooks.requestFacts(req.socket.remoteAddress, req.headers);
-      const transport = new WebSocketTransport(ws as TidingsSocket, socket as Socket, endpoint, facts);
-      (ws as TidingsSocket).transport = transport;
-      sessions.add(transport.session);
-    });
+    // The client already sent a FIN, or the socket went away while it waited.
+    if (!socket.readable || !socket.writable) return void socket.destroy();
+    const answer = answerHandshake(req.method, req.headers);
+    if (!answer.ok) {
+      ctx.counters.refused('websocket', 400);
+      return void socket.end(answer.refusal);
+    }
+    handshakes++;
+    socket.write(answer.response);
+    open(req, socket as WsSocket, head);
   });
+
+  /** The handshake is answered: the socket is a WebSocket with a session from here on. */
+  function open(req: IncomingMessage, socket: WsSocket, head: Buffer): void {
+    socket.removeListener('error', destroyOnError);
+    socket.setNoDelay(true);
+    const facts = ctx.hooks.requestFacts(req.socket.remoteAddress, req.headers);
+    const transport = new WebSocketTransport(socket, endpoint, facts, limits);
+    socket[TRANSPORT] = transport;
+    sessions.add(transport.session);
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    if (head.length > 0) transport.receiver.push(head);
+  }
 
   return {
     sessions,
@@ -264,6 +296,6 @@ export function attachWebSocket(server: Server, ctx: NodeContext, shared: Transp
       }
       return live;
     },
-    close: () => wss.close(),
+    close: () => {},
   };
 }

@@ -48,3 +48,15 @@ export function wsBinaryFrame(headerJson: string, payload: Uint8Array): Buffer {
   buf.set(payload, head + 4 + hlen);
   return buf;
 }
+
+/** Our Close frame: the code (none for a Close that had none) and a reason of at most 123 bytes. */
+export function wsCloseFrame(code: number | undefined, reason: string): Buffer {
+  if (code === undefined) return Buffer.from([0x88, 0]);
+  let text = Buffer.from(reason, 'utf8');
+  // A control frame carries at most 125 bytes; cut the reason on a character boundary.
+  if (text.length > 123) text = Buffer.from(new TextDecoder().decode(text.subarray(0, 123)).replace(/\uFFFD$/, ''), 'utf8');
+  const [buf, head] = frameWithHeader(0x8, 2 + text.length);
+  buf.writeUInt16BE(code, head);
+  buf.set(text, head + 2);
+  return buf;
+}
