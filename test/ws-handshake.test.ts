@@ -78,6 +78,20 @@ describe('WebSocket handshake and close', () => {
     }
   });
 
+  it('drops a client that sends Close and then never closes its side', async () => {
+    const before = t.gw.connections;
+    const url = new URL(t.wsUrl);
+    const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+    socket.on('data', () => {});
+    const close = Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
+    socket.write(Buffer.concat([Buffer.from(UPGRADE('dGhlIHNhbXBsZSBub25jZQ==')), close]));
+    const ended = new Promise((r) => socket.once('end', r));
+    await ended;
+    // Our side stays open (allowHalfOpen): only the server's grace timer can free the connection.
+    await until(() => t.gw.connections === before, 10_000, 'the half-open connection dropped');
+    socket.destroy();
+  });
+
   it('refuses a wrong version with 400 and the versions it speaks', async () => {
     const answer = (await raw(UPGRADE('dGhlIHNhbXBsZSBub25jZQ==').replace('Version: 13', 'Version: 7'))).toString();
     expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);

@@ -107,6 +107,8 @@ class WebSocketTransport implements Transport, OverflowHandler, FrameHandler {
     this.closeCode = code;
     this.sendClose(code === 1005 ? undefined : code, '');
     this.socket.end();
+    // A client that never closes its side after the handshake is dropped, as after our own Close.
+    this.graceTimer();
   }
 
   onFault(code: number, message: string): void {
