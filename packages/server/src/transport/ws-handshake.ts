@@ -9,13 +9,12 @@
  */
 import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import { HTTP_TOKEN } from '../http/fast-lane/upgrade.js';
 
 /** RFC 6455 §1.3. */
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** 16 bytes in base64. */
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
-/** An HTTP token (RFC 9110 tchar). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export type Handshake = { ok: true; response: string } | { ok: false; refusal: string };
 
@@ -48,7 +47,7 @@ export function firstSubprotocol(header: string): string | undefined {
   const names = header.split(',').map((n) => n.replace(/^[ \t]+|[ \t]+$/g, ''));
   // A name may not start the header with a blank (ws reads `i !== 0` there).
   if (/^[ \t]/.test(header)) return undefined;
-  if (!names.every((n) => TOKEN.test(n))) return undefined;
+  if (!names.every((n) => HTTP_TOKEN.test(n))) return undefined;
   if (new Set(names).size !== names.length) return undefined;
   return names[0];
 }

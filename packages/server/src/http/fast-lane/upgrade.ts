@@ -20,7 +20,7 @@ const BAD_BYTES = /[^\t\x20-\x7e\r\n]|\r(?!\n)|(?<!\r)\n/;
 /** The request line, with its target: no space or tab in it, and visible ASCII as BAD_BYTES checked. */
 const REQUEST_LINE = /^GET (\/[^ \t]*) HTTP\/1\.1$/;
 /** An HTTP token (RFC 9110 tchar), the only thing a header name may be. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** The parsed upgrade request: what its listener reads of an IncomingMessage. */
 export interface UpgradeHead {
@@ -62,7 +62,7 @@ function headerObject(text: string, at: number): Record<string, string> | undefi
     if (colon < 0 || colon > eol || ++count > MAX_HEADERS) return undefined;
     const name = text.slice(line, colon);
     // A line that starts with a blank (folding) or a name with one in it fails here.
-    if (!TOKEN.test(name)) return undefined;
+    if (!HTTP_TOKEN.test(name)) return undefined;
     const key = name.toLowerCase();
     // node:http joins some repeated headers and drops others, gives Set-Cookie as an array and loses a __proto__
     // header: rules the lane does not copy.
