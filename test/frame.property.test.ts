@@ -1,7 +1,8 @@
 /** Server framing (RFC 6455 §5.2) at every length boundary: the header always tells the true payload length. */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { wsBinaryFrame, wsTextFrame } from '../packages/server/dist/wire/ws-frame.js';
+import { isUtf8 } from 'node:buffer';
+import { wsBinaryFrame, wsCloseFrame, wsTextFrame } from '../packages/server/dist/wire/ws-frame.js';
 
 function parseHeader(buf: Buffer): { fin: boolean; opcode: number; masked: boolean; len: number; head: number } {
   const b1 = buf[1]!;
@@ -42,4 +43,24 @@ it('frames binary payloads as [u32 header length][JSON header][bytes]', () => {
     }),
     { numRuns: 200 },
   );
+});
+
+it('cuts a close reason to 123 bytes on a character boundary, keeping its start', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1000, max: 4999 }), fc.string({ unit: 'grapheme', maxLength: 200 }), (code, reason) => {
+      const buf = wsCloseFrame(code, reason);
+      const h = parseHeader(buf);
+      expect(h).toMatchObject({ fin: true, opcode: 8, masked: false });
+      expect(h.len).toBeLessThanOrEqual(125);
+      expect(buf.readUInt16BE(h.head)).toBe(code);
+      const text = buf.subarray(h.head + 2);
+      expect(isUtf8(text)).toBe(true);
+      expect(Buffer.from(reason, 'utf8').subarray(0, text.length).equals(text)).toBe(true);
+      // Nothing is cut that fitted, and no more than one character's bytes (at most 3) of what did not.
+      if (Buffer.byteLength(reason) <= 123) expect(text.toString()).toBe(reason);
+      else expect(text.length).toBeGreaterThanOrEqual(120);
+    }),
+    { numRuns: 300 },
+  );
+  expect([...wsCloseFrame(undefined, 'ignored')]).toEqual([0x88, 0]);
 });

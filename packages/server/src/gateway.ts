@@ -317,7 +317,6 @@ export class Gateway {
     while (this.ws.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.server.closeAllConnections();
     this.lane?.close();
-    this.ws.close();
     this.pusher?.close();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))));

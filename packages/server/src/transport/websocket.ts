@@ -214,7 +214,6 @@ export interface WebSocketEndpoint {
   readonly handshakes: () => number;
   /** Frames and bytes through this endpoint's sockets, open and closed. */
   traffic(): TrafficTotals;
-  close(): void;
 }
 
 /** Serve WebSocket clients at `path` on `server`. */
@@ -298,6 +297,5 @@ export function attachWebSocket(server: Server, ctx: NodeContext, shared: Transp
       }
       return live;
     },
-    close: () => {},
   };
 }

@@ -53,8 +53,12 @@ export function wsBinaryFrame(headerJson: string, payload: Uint8Array): Buffer {
 export function wsCloseFrame(code: number | undefined, reason: string): Buffer {
   if (code === undefined) return Buffer.from([0x88, 0]);
   let text = Buffer.from(reason, 'utf8');
-  // A control frame carries at most 125 bytes; cut the reason on a character boundary.
-  if (text.length > 123) text = Buffer.from(new TextDecoder().decode(text.subarray(0, 123)).replace(/\uFFFD$/, ''), 'utf8');
+  // A control frame carries at most 125 bytes: cut the reason before a UTF-8 continuation byte, never inside a character.
+  if (text.length > 123) {
+    let end = 123;
+    while ((text[end]! & 0xc0) === 0x80) end--;
+    text = text.subarray(0, end);
+  }
   const [buf, head] = frameWithHeader(0x8, 2 + text.length);
   buf.writeUInt16BE(code, head);
   buf.set(text, head + 2);

@@ -107,7 +107,8 @@ export class WsReceiver {
   private fillCarry(chunk: Buffer): Buffer | undefined {
     const carry = this.carry!;
     if (this.carryTotal === 0) {
-      // Part of a header: join it to the new bytes and parse them afresh (at most 13 bytes copied twice).
+      // Part of a header (at most 13 bytes): join it to the new read and parse afresh. That copies the read once,
+      // so even a client that splits every header costs time linear in what it sends.
       this.carry = undefined;
       return Buffer.concat([carry.subarray(0, this.carried), chunk]);
     }
