@@ -22,7 +22,7 @@ import { type FrameHandler, WsReceiver } from '../wire/ws-receiver.js';
 import type { Admission } from './admission.js';
 import { Outbox, type OverflowHandler, type Sink } from './outbox.js';
 import { type FanoutSampler, Traffic, type TrafficTotals } from './traffic.js';
-import { answerHandshake } from './ws-handshake.js';
+import { answerHandshake, httpRefusal } from './ws-handshake.js';
 
 /** The source address an upgrade was admitted under, kept on its socket until the socket closes. */
 const ADMITTED = Symbol('tidings.admittedAddress');
@@ -200,13 +200,6 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
-function reject(socket: Duplex, status: number, text: string): void {
-  const retry = status === 503 || status === 429 ? 'Retry-After: 1\r\n' : '';
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${retry}Content-Length: 0\r\n\r\n`);
-}
-
-const STATUS_TEXT: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
-
 export interface WebSocketEndpoint {
   /** Open sessions on this endpoint. */
   readonly sessions: Set<Session>;
@@ -228,7 +221,7 @@ export function attachWebSocket(server: Server, ctx: NodeContext, shared: Transp
   /** Refuse before the handshake, counted by status. */
   function refuse(socket: Duplex, status: number): void {
     ctx.counters.refused('websocket', status);
-    reject(socket, status, STATUS_TEXT[status] ?? 'Refused');
+    socket.end(httpRefusal(status, '', status === 503 || status === 429 ? 'Retry-After: 1\r\n' : ''));
   }
 
   /** The status that refuses this upgrade, or 0 once it is admitted (and counted until its socket closes). */
@@ -261,7 +254,7 @@ export function attachWebSocket(server: Server, ctx: NodeContext, shared: Transp
     if (!socket.readable || !socket.writable) return void socket.destroy();
     const answer = answerHandshake(req.method, req.headers);
     if (!answer.ok) {
-      ctx.counters.refused('websocket', 400);
+      ctx.counters.refused('websocket', answer.status);
       return void socket.end(answer.refusal);
     }
     handshakes++;

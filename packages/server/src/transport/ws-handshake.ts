@@ -16,7 +16,7 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** 16 bytes in base64. */
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
 
-export type Handshake = { ok: true; response: string } | { ok: false; refusal: string };
+export type Handshake = { ok: true; response: string } | { ok: false; status: number; refusal: string };
 
 /** The 101 answer to an upgrade request, or the whole HTTP answer that refuses it. */
 export function answerHandshake(method: string | undefined, headers: Record<string, string | string[] | undefined>): Handshake {
@@ -53,9 +53,11 @@ export function firstSubprotocol(header: string): string | undefined {
 }
 
 function refuse(status: number, message: string, extra = ''): Handshake {
-  const text = STATUS_CODES[status] ?? 'Bad Request';
-  return {
-    ok: false,
-    refusal: `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n${extra}\r\n${message}`,
-  };
+  return { ok: false, status, refusal: httpRefusal(status, message, extra) };
+}
+
+/** A whole HTTP answer that refuses an upgrade and closes: `message` as its plain-text body, `extra` as header lines. */
+export function httpRefusal(status: number, message = '', extra = ''): string {
+  const type = message === '' ? '' : 'Content-Type: text/plain\r\n';
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}\r\nConnection: close\r\n${extra}${type}Content-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`;
 }

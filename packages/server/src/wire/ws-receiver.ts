@@ -103,7 +103,7 @@ export class WsReceiver {
     this.parse(data);
   }
 
-  /** Feed the carried frame; returns what is left to parse (the completed carry first), or undefined while it is still short. */
+  /** Add the read to the carried bytes. Once the carried frame is whole it is handled here; returns the rest of the read to parse, or undefined while the frame is short or after the stream ended. */
   private fillCarry(chunk: Buffer): Buffer | undefined {
     const carry = this.carry!;
     if (this.carryTotal === 0) {
@@ -125,7 +125,7 @@ export class WsReceiver {
     let at = 0;
     while (at < buf.length && !this.done) {
       const size = this.frameSize(buf, at);
-      if (size < 0) return this.keep(buf, at, 0);
+      if (size < 0) return this.done ? undefined : this.keep(buf, at, 0);
       if (size > buf.length - at) return this.keep(buf, at, size);
       if (!this.frameAt(buf, at)) return;
       at += size;
@@ -134,7 +134,6 @@ export class WsReceiver {
 
   /** Keep the bytes from `at` on until the rest of their frame (`total` bytes, or 0: a header still short) arrives. */
   private keep(buf: Buffer, at: number, total: number): void {
-    if (this.done) return;
     const have = buf.length - at;
     this.carry = Buffer.allocUnsafe(total === 0 ? MAX_HEADER : total);
     buf.copy(this.carry, 0, at);
@@ -145,7 +144,7 @@ export class WsReceiver {
   /**
    * The full size of the frame at `at`, or -1 when its header is not all
    * there yet. Checks what the header alone can tell; a fault ends the stream
-   * and returns -1 too.
+   * (`done`) and returns -1 too.
    */
   private frameSize(buf: Buffer, at: number): number {
     try {
