@@ -98,6 +98,22 @@ describe('WebSocket handshake and close', () => {
     expect(answer).toContain('Sec-WebSocket-Version: 13, 8');
   });
 
+  it('counts each refused handshake under its own status in tidings_refusals_total', async () => {
+    const counted = async (code: number) => {
+      const text = await (await fetch(`${t.httpUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`tidings_refusals_total{transport="websocket",code="${code}"} `));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const [before405, before400] = [await counted(405), await counted(400)];
+    const post = (await raw(UPGRADE('dGhlIHNhbXBsZSBub25jZQ==').replace('GET /ws', 'POST /ws'))).toString();
+    expect(post).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+    const badKey = (await raw(UPGRADE('not-a-key'))).toString();
+    expect(badKey).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(badKey).not.toMatch(/Retry-After/i);
+    expect(await counted(405)).toBe(before405 + 1);
+    expect(await counted(400)).toBe(before400 + 1);
+  });
+
   it('reads a frame that arrives in the same packet as the upgrade request', async () => {
     // A masked ping ("hi") right behind the request: the server must answer 101, then a pong carrying "hi".
     const ping = Buffer.from([0x89, 0x82, 1, 2, 3, 4, 'h'.charCodeAt(0) ^ 1, 'i'.charCodeAt(0) ^ 2]);

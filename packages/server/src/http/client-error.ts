@@ -5,10 +5,11 @@
  * is logged, since this is expected misbehaviour of clients.
  */
 import type { Duplex } from 'node:stream';
+import { httpRefusal } from './refusal.js';
 
-const STATUS_OF: Record<string, string> = {
-  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
-  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+const STATUS_OF: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
 };
 
 /** A `clientError` listener for a node:http server. */
@@ -16,8 +17,7 @@ export function refuseClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   // A response already under way (a keep-alive request that went wrong midway) gets no second status line.
   const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
   if (socket.writable && !started) {
-    const status = STATUS_OF[err.code ?? ''] ?? '400 Bad Request';
-    socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.write(httpRefusal(STATUS_OF[err.code ?? ''] ?? 400));
   }
   socket.destroy();
 }

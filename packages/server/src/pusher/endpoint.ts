@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@tidings/protocol';
+import { httpRefusal } from '../http/refusal.js';
 import type { NodeContext } from '../node/context.js';
 import type { Session } from '../session/session.js';
 import { type PusherApp, PusherApps } from './apps.js';
@@ -45,7 +46,7 @@ function admitted(admission: Admission, req: IncomingMessage, socket: Duplex): b
   const address = admission.sourceAddress(req);
   const refused = admission.admit(address);
   if (refused) {
-    socket.end(`HTTP/1.1 ${refused.status} ${refused.status === 429 ? 'Too Many Requests' : 'Service Unavailable'}\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n`);
+    socket.end(httpRefusal(refused.status));
     return false;
   }
   socket.once('close', () => admission.release(address));

@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '@tidings/protocol';
 import type { ConnectFacts } from '../hooks/facts.js';
+import { httpRefusal } from '../http/refusal.js';
 import type { NodeContext } from '../node/context.js';
 import { receiveBinary, receiveText } from '../session/inbound.js';
 import { Session } from '../session/session.js';
@@ -22,7 +23,7 @@ import { type FrameHandler, WsReceiver } from '../wire/ws-receiver.js';
 import type { Admission } from './admission.js';
 import { Outbox, type OverflowHandler, type Sink } from './outbox.js';
 import { type FanoutSampler, Traffic, type TrafficTotals } from './traffic.js';
-import { answerHandshake, httpRefusal } from './ws-handshake.js';
+import { answerHandshake } from './ws-handshake.js';
 
 /** The source address an upgrade was admitted under, kept on its socket until the socket closes. */
 const ADMITTED = Symbol('tidings.admittedAddress');
@@ -221,7 +222,7 @@ export function attachWebSocket(server: Server, ctx: NodeContext, shared: Transp
   /** Refuse before the handshake, counted by status. */
   function refuse(socket: Duplex, status: number): void {
     ctx.counters.refused('websocket', status);
-    socket.end(httpRefusal(status, '', status === 503 || status === 429 ? 'Retry-After: 1\r\n' : ''));
+    socket.end(httpRefusal(status));
   }
 
   /** The status that refuses this upgrade, or 0 once it is admitted (and counted until its socket closes). */

@@ -8,8 +8,8 @@
  * agreed: permessage-deflate stays off, so every publication is framed once.
  */
 import { createHash } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import { HTTP_TOKEN } from '../http/fast-lane/upgrade.js';
+import { httpRefusal } from '../http/refusal.js';
 
 /** RFC 6455 §1.3. */
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -54,10 +54,4 @@ export function firstSubprotocol(header: string): string | undefined {
 
 function refuse(status: number, message: string, extra = ''): Handshake {
   return { ok: false, status, refusal: httpRefusal(status, message, extra) };
-}
-
-/** A whole HTTP answer that refuses an upgrade and closes: `message` as its plain-text body, `extra` as header lines. */
-export function httpRefusal(status: number, message = '', extra = ''): string {
-  const type = message === '' ? '' : 'Content-Type: text/plain\r\n';
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}\r\nConnection: close\r\n${extra}${type}Content-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`;
 }
