@@ -10,8 +10,10 @@
  * between the servers; the median per server is reported.
  *
  * `tidings-redis` is a Tidings node on the Redis engine, with its own
- * redis-server on core 0 (the node's CPU is what is compared; Redis's own
- * CPU per publication is printed beside it in each round's line).
+ * redis-server on core 0, or on the core `--redis-core` names (the node's CPU
+ * is what is compared; Redis's own CPU per publication is printed beside it in
+ * each round's line). On core 0 a CPU profile of the node counts the time
+ * Redis runs while the node waits in a socket write as the write's own.
  *
  * `tidings-node-http` is Tidings with its HTTP fast lane off (every API
  * request through node:http), for an A/B within one build.
@@ -20,7 +22,7 @@
  * reported per delivery (each of 2,000 subscribers receiving a publication).
  *
  * Usage: node bench/publish-cost.mjs [--servers tidings,ws,tidings-redis,tidings-node-http] [--connections 2000]
- *        [--channels N] [--publications 20000] [--rate 4000] [--rounds 3] [--profile DIR]
+ *        [--channels N] [--publications 20000] [--rate 4000] [--rounds 3] [--profile DIR] [--redis-core 0]
  */
 import { parseArgs } from 'node:util';
 import { HttpPublisher } from './generator/publisher.mjs';
@@ -44,6 +46,7 @@ const { values: o } = parseArgs({
     channels: { type: 'string' },
     /** Write a CPU profile of each server's round into this folder. */
     profile: { type: 'string' },
+    'redis-core': { type: 'string', default: '0' },
   },
 });
 const connections = Number(o.connections);
@@ -59,7 +62,7 @@ const body = (seq, us) => `{"channel":"${channelOf((seq * 7919) % channels)}","d
 /** The server under test, and what else has to stop with it. */
 async function start(kind) {
   if (kind !== 'tidings-redis') return { server: await launch(kind, { profileDir: o.profile }), redis: null };
-  const redis = await startRedis({ cpu: 0 });
+  const redis = await startRedis({ cpu: Number(o['redis-core']) });
   return { server: await launch('tidings', { profileDir: o.profile, args: ['--engine', 'redis', '--redis-url', redis.url] }), redis };
 }
 

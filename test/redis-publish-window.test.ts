@@ -2,9 +2,10 @@
  * Publishes coalesced into batch script calls (engine/redis-publish-window.ts,
  * PUBLISH_BATCH_SCRIPT), on a real redis-server: publishes made together are
  * acknowledged in call order with contiguous offsets per channel, reach
- * pub/sub in that order, take fewer script calls than publications (at most
- * MAX_IN_FLIGHT at once, then one batch of what waited), keep idempotency
- * inside one batch, and one failing publication fails alone.
+ * pub/sub in that order, take fewer script calls than publications (one call
+ * for what one event-loop turn brings; at most MAX_IN_FLIGHT calls out, then
+ * one batch of what waited), keep idempotency inside one batch, and one
+ * failing publication fails alone.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +49,7 @@ describe.skipIf(skipWithoutRedis)('redis publish window', () => {
       const n = 600;
       const acks = await Promise.all(Array.from({ length: n }, (_, i) => engine.broker.publish(channels[i % 3]!, JSON.stringify({ i }), history)));
       const calls = (await scriptCalls(redis)) - before;
-      // Publications made in one turn wait for the first call, then go together.
+      // Publications made in one turn go together, MAX_BATCH to a call.
       expect(calls).toBeLessThan(n / 10);
       for (let c = 0; c < 3; c++) {
         const mine = acks.filter((_, i) => i % 3 === c);
@@ -66,19 +67,43 @@ describe.skipIf(skipWithoutRedis)('redis publish window', () => {
     }
   });
 
-  /** Publishes that occupy every call a group may have in flight, so the next ones wait and go as one batch. */
-  function fillInFlight(engine: RedisEngine, channel: string) {
+  /** Publications made in the same turn as what follows them, so all share one batch call. */
+  function sameTurn(engine: RedisEngine, channel: string) {
     return Array.from({ length: MAX_IN_FLIGHT }, (_, i) => engine.broker.publish(channel, `"filler ${i}"`, history));
   }
 
-  it('sends MAX_IN_FLIGHT calls at once, then what arrived meanwhile as one batch call', async () => {
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('sends what one turn brings as one script call', async () => {
     const { engine } = await engineWith(() => {});
     try {
-      await Promise.all([...fillInFlight(engine, 'jobs:w'), engine.broker.publish('jobs:w', '0', history)]); // both scripts loaded
+      await Promise.all([...sameTurn(engine, 'jobs:v'), engine.broker.publish('jobs:v', '0', history)]); // the batch script loaded
+      await engine.broker.publish('jobs:v', '0', history); // and the single one
       const before = await scriptCalls(redis);
-      const n = 10;
-      const acks = await Promise.all(Array.from({ length: n }, (_, i) => engine.broker.publish('jobs:w', String(i), history)));
-      expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: n }, (_, i) => MAX_IN_FLIGHT + 2 + i));
+      const acks = await Promise.all(Array.from({ length: 10 }, (_, i) => engine.broker.publish('jobs:v', String(i), history)));
+      expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: 10 }, (_, i) => MAX_IN_FLIGHT + 3 + i));
+      expect((await scriptCalls(redis)) - before).toBe(1);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('keeps at most MAX_IN_FLIGHT calls out; what arrives meanwhile, over several turns, goes as one batch call', async () => {
+    const { engine } = await engineWith(() => {});
+    try {
+      await Promise.all([...sameTurn(engine, 'jobs:w'), engine.broker.publish('jobs:w', '0', history)]);
+      await engine.broker.publish('jobs:w', '0', history);
+      const before = await scriptCalls(redis);
+      // Redis holds every other client's commands until the pause ends, so the calls sent stay in flight.
+      await redis.command('CLIENT', 'PAUSE', '300', 'ALL');
+      const pending: Array<Promise<{ offset: number }>> = [];
+      for (let turn = 0; turn < MAX_IN_FLIGHT + 3; turn++) {
+        pending.push(engine.broker.publish('jobs:w', String(turn), history));
+        await nextTurn();
+      }
+      const acks = await Promise.all(pending);
+      expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: MAX_IN_FLIGHT + 3 }, (_, i) => MAX_IN_FLIGHT + 3 + i));
+      // One call per turn while calls could go out, then the three later turns' publications together.
       expect((await scriptCalls(redis)) - before).toBe(MAX_IN_FLIGHT + 1);
     } finally {
       await engine.close();
@@ -88,7 +113,7 @@ describe.skipIf(skipWithoutRedis)('redis publish window', () => {
   it('answers a repeated idempotency key inside one batch with the first position', async () => {
     const { engine } = await engineWith(() => {});
     try {
-      const fillers = fillInFlight(engine, 'jobs:x'); // in flight: the next ones batch
+      const fillers = sameTurn(engine, 'jobs:x');
       const calls = [1, 2, 3].map((i) => engine.broker.publish('jobs:x', String(i), { ...history, idempotencyKey: 'k1' }));
       const [a, b, c] = await Promise.all(calls);
       expect((await Promise.all(fillers)).map((f) => f.offset)).toEqual(Array.from({ length: MAX_IN_FLIGHT }, (_, i) => i + 1));
@@ -105,7 +130,7 @@ describe.skipIf(skipWithoutRedis)('redis publish window', () => {
     try {
       await redis.command('SET', `${prefix}{jobs:broken}:s`, 'not a stream');
       await redis.command('HSET', `${prefix}{jobs:broken}:m`, 'e', 'E1', 'o', '0');
-      const fillers = fillInFlight(engine, 'jobs:ok');
+      const fillers = sameTurn(engine, 'jobs:ok');
       const results = await Promise.allSettled([
         engine.broker.publish('jobs:ok', '1', history),
         engine.broker.publish('jobs:broken', '1', history),

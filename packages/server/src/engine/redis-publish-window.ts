@@ -1,15 +1,18 @@
 /**
- * Publications to Redis, coalesced while script calls are in flight: a
- * publish goes out at once while fewer than MAX_IN_FLIGHT calls of its group
- * are (no added latency when idle); those that arrive while the group is at
- * that limit wait for one of its calls to answer and then go as one batch
- * script call (PUBLISH_BATCH_SCRIPT), one write and one reply for all of
- * them. Under load the batches grow with the rate, so what a publication
- * costs the node and Redis in socket writes, command objects and script calls
- * falls as the rate rises, and it never waits longer than one round trip to
- * Redis. Two calls in flight rather than one let Redis run one batch while the
- * node reads the answers of the other: with one, the two took turns, and a
- * node with Redis on another core stopped short of its own CPU.
+ * Publications to Redis, coalesced per event-loop turn and while script calls
+ * are in flight. A publish waits for the end of the turn it arrived in (a
+ * setImmediate: the poll phase that read it ends first, so its delay is the
+ * rest of that turn and no more); then what arrived in the turn goes as one
+ * call: the single script for one publication, the batch script
+ * (PUBLISH_BATCH_SCRIPT) for more, one write and one reply for all of them.
+ * While MAX_IN_FLIGHT calls of a group are out, what arrives waits for one of
+ * them to answer and then goes as one batch. Under load the batches grow with
+ * the rate, so what a publication costs the node and Redis in socket writes,
+ * command objects and script calls falls as the rate rises; a publication
+ * never waits longer than one round trip to Redis and the turn it arrived in.
+ * Two calls in flight rather than one let Redis run one batch while the node
+ * reads the answers of the other: with one, the two took turns, and a node
+ * with Redis on another core stopped short of its own CPU.
  *
  * Order is arrival order: every call of a group goes on the same connection
  * (Redis runs them in the order sent), and what waits goes first in, first
@@ -32,13 +35,22 @@ interface Waiting {
 }
 
 interface Group {
-  /** Calls sent and not answered; `queue` is empty unless this is MAX_IN_FLIGHT. */
+  /** Calls sent and not answered (at most MAX_IN_FLIGHT). */
   inFlight: number;
+  /** Publications not sent yet, in arrival order. */
   queue: Waiting[];
 }
 
 export class PublishWindow {
   private readonly groups = new Map<number, Group>();
+  /** Groups with publications to send at the end of this turn. */
+  private readonly due = new Set<number>();
+  private scheduled = false;
+  private readonly dispatchDue = (): void => {
+    this.scheduled = false;
+    for (const id of this.due) this.dispatch(id);
+    this.due.clear();
+  };
 
   /** `slotted`: the client is a cluster, so batches are per hash slot. */
   constructor(
@@ -54,30 +66,36 @@ export class PublishWindow {
       group = { inFlight: 0, queue: [] };
       this.groups.set(id, group);
     }
-    if (group.inFlight < MAX_IN_FLIGHT) return this.single(id, group, p);
-    return new Promise((resolve, reject) => group.queue.push({ publish: p, resolve, reject }));
+    const { queue } = group;
+    if (group.inFlight < MAX_IN_FLIGHT) this.schedule(id);
+    return new Promise((resolve, reject) => queue.push({ publish: p, resolve, reject }));
   }
 
-  private async single(id: number, group: Group, p: RawPublish): Promise<StreamPosition> {
-    group.inFlight++;
-    try {
-      return await runPublish(this.redis, p);
-    } finally {
-      this.next(id, group);
-    }
+  private schedule(id: number): void {
+    this.due.add(id);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.dispatchDue);
   }
 
-  /** A call answered: send what queued meanwhile in its place, or forget the group once none is in flight. */
-  private next(id: number, group: Group): void {
+  /** Send what the group holds as one call, if it may have another in flight; forget a group with nothing left. */
+  private dispatch(id: number): void {
+    const group = this.groups.get(id);
+    if (!group || group.inFlight >= MAX_IN_FLIGHT) return;
     if (group.queue.length === 0) {
-      if (--group.inFlight === 0) this.groups.delete(id);
+      if (group.inFlight === 0) this.groups.delete(id);
       return;
     }
     const batch = group.queue.splice(0, MAX_BATCH);
-    void this.send(batch).finally(() => this.next(id, group));
+    group.inFlight++;
+    void this.send(batch).finally(() => {
+      group.inFlight--;
+      this.schedule(id);
+    });
   }
 
   private async send(batch: Waiting[]): Promise<void> {
+    if (batch.length === 1) return this.sendOne(batch[0]!);
     let results: StreamPositionOrError[];
     try {
       results = await runPublishBatch(this.redis, batch.map((w) => w.publish));
@@ -89,6 +107,14 @@ export class PublishWindow {
       const r = results[i]!;
       if (r instanceof Error) batch[i]!.reject(r);
       else batch[i]!.resolve(r);
+    }
+  }
+
+  private async sendOne(w: Waiting): Promise<void> {
+    try {
+      w.resolve(await runPublish(this.redis, w.publish));
+    } catch (err) {
+      w.reject(err as Error);
     }
   }
 }
