@@ -7,7 +7,7 @@
  * connection when it offered some and none comes back). No extension is ever
  * agreed: permessage-deflate stays off, so every publication is framed once.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { HTTP_TOKEN } from '../http/fast-lane/upgrade.js';
 import { httpRefusal } from '../http/refusal.js';
 
@@ -33,7 +33,8 @@ export function answerHandshake(method: string | undefined, headers: Record<stri
     protocol = typeof offered === 'string' ? firstSubprotocol(offered) : undefined;
     if (protocol === undefined) return refuse(400, 'Invalid Sec-WebSocket-Protocol header');
   }
-  const accept = createHash('sha1').update(key + GUID).digest('base64');
+  // The one-shot hash: no Hash object per handshake (about half the cost of createHash().update().digest() when cold).
+  const accept = hash('sha1', key + GUID, 'base64');
   const chosen = protocol === undefined ? '' : `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   return { ok: true, response: `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${chosen}\r\n` };
 }
