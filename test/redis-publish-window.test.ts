@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisEngine } from '@tidings/server';
 import { until } from './helpers.js';
-import { MAX_IN_FLIGHT } from '../packages/server/src/engine/redis-publish-window.js';
+import { MAX_BATCH, MAX_IN_FLIGHT } from '../packages/server/src/engine/redis-publish-window.js';
 import { SCRIPT_COMMANDS, type TestRedis, commandCalls, skipWithoutRedis, startRedis } from './redis-server.js';
 
 const noop = { onPublication() {}, onResync() {}, onJoin() {}, onLeave() {}, onSignal() {}, onControl() {} };
@@ -105,6 +105,29 @@ describe.skipIf(skipWithoutRedis)('redis publish window', () => {
       expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: MAX_IN_FLIGHT + 3 }, (_, i) => MAX_IN_FLIGHT + 3 + i));
       // One call per turn while calls could go out, then the three later turns' publications together.
       expect((await scriptCalls(redis)) - before).toBe(MAX_IN_FLIGHT + 1);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('sends a burst larger than one batch as several calls at once, up to MAX_IN_FLIGHT', async () => {
+    const { engine } = await engineWith(() => {});
+    try {
+      await Promise.all([...sameTurn(engine, 'jobs:u'), engine.broker.publish('jobs:u', '0', history)]);
+      await engine.broker.publish('jobs:u', '0', history);
+      // Scripts wait while writes are paused; CLIENT LIST still answers and shows what the engine sent behind the first call.
+      await redis.command('CLIENT', 'PAUSE', '1000', 'WRITE');
+      const n = MAX_BATCH * MAX_IN_FLIGHT;
+      const acks = Promise.all(Array.from({ length: n }, (_, i) => engine.broker.publish('jobs:u', String(i), history)));
+      let behind = 0;
+      for (let tries = 0; tries < 50 && behind === 0; tries++) {
+        await new Promise((r) => setTimeout(r, 10));
+        const blocked = (await redis.command('CLIENT', 'LIST')).split('\n').find((l) => / flags=b /.test(l) && / cmd=evalsha /.test(l));
+        behind = Number(/ qbuf=(\d+) /.exec(blocked ?? '')?.[1] ?? 0);
+      }
+      // With one call out, nothing would wait in the query buffer: the second batch goes only after the first answers.
+      expect(behind).toBeGreaterThan(0);
+      expect((await acks).map((a) => a.offset)).toEqual(Array.from({ length: n }, (_, i) => MAX_IN_FLIGHT + 3 + i));
     } finally {
       await engine.close();
     }

@@ -4,7 +4,8 @@
  * setImmediate: the poll phase that read it ends first, so its delay is the
  * rest of that turn and no more); then what arrived in the turn goes as one
  * call: the single script for one publication, the batch script
- * (PUBLISH_BATCH_SCRIPT) for more, one write and one reply for all of them.
+ * (PUBLISH_BATCH_SCRIPT) for more, one write and one reply for all of them
+ * (a turn that brought more than MAX_BATCH takes every free call at once).
  * While MAX_IN_FLIGHT calls of a group are out, what arrives waits for one of
  * them to answer and then goes as one batch. Under load the batches grow with
  * the rate, so what a publication costs the node and Redis in socket writes,
@@ -78,20 +79,23 @@ export class PublishWindow {
     setImmediate(this.dispatchDue);
   }
 
-  /** Send what the group holds as one call, if it may have another in flight; forget a group with nothing left. */
+  /** Send what the group holds, MAX_BATCH to a call, while it may have calls in flight; forget a group with nothing left. */
   private dispatch(id: number): void {
     const group = this.groups.get(id);
-    if (!group || group.inFlight >= MAX_IN_FLIGHT) return;
-    if (group.queue.length === 0) {
-      if (group.inFlight === 0) this.groups.delete(id);
-      return;
+    if (!group) return;
+    // A burst larger than one batch fills every free call at once, so Redis runs one while the node reads the other.
+    while (group.inFlight < MAX_IN_FLIGHT && group.queue.length > 0) {
+      group.inFlight++;
+      void this.send(group.queue.splice(0, MAX_BATCH)).finally(() => this.answered(id, group));
     }
-    const batch = group.queue.splice(0, MAX_BATCH);
-    group.inFlight++;
-    void this.send(batch).finally(() => {
-      group.inFlight--;
-      this.schedule(id);
-    });
+    if (group.inFlight === 0) this.groups.delete(id);
+  }
+
+  /** A call answered: what waited meanwhile goes at the end of this turn, with whatever else the turn brings. */
+  private answered(id: number, group: Group): void {
+    group.inFlight--;
+    if (group.queue.length > 0) this.schedule(id);
+    else if (group.inFlight === 0) this.groups.delete(id);
   }
 
   private async send(batch: Waiting[]): Promise<void> {

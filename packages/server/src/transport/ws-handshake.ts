@@ -33,7 +33,7 @@ export function answerHandshake(method: string | undefined, headers: Record<stri
     protocol = typeof offered === 'string' ? firstSubprotocol(offered) : undefined;
     if (protocol === undefined) return refuse(400, 'Invalid Sec-WebSocket-Protocol header');
   }
-  // The one-shot hash: no Hash object per handshake (about half the cost of createHash().update().digest() when cold).
+  // The one-shot hash: no Hash object per handshake.
   const accept = hash('sha1', key + GUID, 'base64');
   const chosen = protocol === undefined ? '' : `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   return { ok: true, response: `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${chosen}\r\n` };
