@@ -12,10 +12,15 @@
  * Pretenuring off: what it prevents (young collections slowed tenfold) is
  * measured in bench/RESULTS.md; here, node's own flag wins, and this node's
  * V8 takes the flag (it prints "unrecognized flag" for one it does not know).
+ *
+ * Tier-up budget: what it buys (a cold node's CPU per connect in a storm) is
+ * measured in bench/RESULTS.md; here, node's own flag wins, and set after
+ * start it takes effect: a function is marked for optimizing after about a
+ * quarter of the calls it takes with V8's default (a count, not a time).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { setHeapGrowth, turnOffPretenuring } from '../packages/server/src/cli/v8-settings.js';
+import { setHeapGrowth, setTierUpBudget, turnOffPretenuring } from '../packages/server/src/cli/v8-settings.js';
 
 const DIST = new URL('../packages/server/dist/cli/v8-settings.js', import.meta.url).href;
 
@@ -80,5 +85,39 @@ describe('pretenuring for tidings serve', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('true');
+  });
+});
+
+/** Calls of a small function until V8 marks it for optimizing (or has), in a fresh node, with the budget set after start or not. */
+function callsUntilMarked(set: boolean, nodeFlags: string[] = []): number {
+  const script = `
+const { setTierUpBudget } = await import(${JSON.stringify(DIST)});
+if (${set}) setTierUpBudget(process.execArgv);
+function work(a) { let s = 0; for (let i = 0; i < 20; i++) s += (a * i) % 7; return s; }
+// %GetOptimizationStatus bits: optimized, marked for optimization, marked for concurrent optimization, optimizing concurrently.
+const MARKED = (1 << 4) | (1 << 8) | (1 << 9) | (1 << 10);
+let calls = 0;
+while (calls < 100000 && (eval('%GetOptimizationStatus(work)') & MARKED) === 0) work(calls++);
+console.log(calls);`;
+  const r = spawnSync(process.execPath, ['--allow-natives-syntax', ...nodeFlags, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  expect(r.stderr).toBe('');
+  return Number(r.stdout.trim());
+}
+
+describe('tier-up budget for tidings serve', () => {
+  it('is left to node when its flags choose', () => {
+    expect(setTierUpBudget(['--interrupt-budget=100000'])).toBe(false);
+    expect(setTierUpBudget(['--interrupt_budget=100000'])).toBe(false);
+  });
+
+  it('set after start, has functions marked for optimizing after about a quarter of the calls', () => {
+    const defaults = callsUntilMarked(false);
+    const ours = callsUntilMarked(true);
+    expect(defaults).toBeGreaterThan(20);
+    expect(defaults).toBeLessThan(100000);
+    expect(ours).toBeGreaterThan(0);
+    expect(ours / defaults).toBeLessThan(0.4);
+    // Node's own budget wins over ours.
+    expect(callsUntilMarked(true, ['--interrupt-budget=67584'])).toBe(defaults);
   });
 });

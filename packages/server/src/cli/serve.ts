@@ -6,7 +6,7 @@ import { CliError, EXIT } from './errors.js';
 import { configFor, durationSeconds, localHost } from './options.js';
 import { redisTopology } from '../engine/redis-topology.js';
 import { waitForRedis } from './redis-probe.js';
-import { setHeapGrowth, turnOffPretenuring } from './v8-settings.js';
+import { setHeapGrowth, setTierUpBudget, turnOffPretenuring } from './v8-settings.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -28,6 +28,7 @@ export const serveCommand: Command = {
   async run(values) {
     setHeapGrowth();
     turnOffPretenuring();
+    setTierUpBudget();
     const waitMs = durationSeconds(values['redis-wait'], 0, '--redis-wait') * 1000;
     const { config, devSecretsFile, loopbackOnly } = configFor(values, 'create');
     const log = createLogger({ level: config.log.level });

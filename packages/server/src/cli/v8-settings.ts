@@ -1,7 +1,8 @@
 /**
  * The V8 settings `tidings serve` applies at start. Each is left alone when
- * node's own flags choose it, and each is read by V8 at every collection, so
- * it can be set after start.
+ * node's own flags choose it, and each can be set after start: the heap
+ * settings are read by V8 at every collection, the tier-up budget whenever a
+ * function gets its feedback, which is lazy.
  *
  * Heap growth: how far the old generation may grow between full
  * collections. V8 picks the next full collection's limit from how fast its
@@ -22,6 +23,15 @@
  * being allocated old, and every young collection and every publication cost
  * more for the rest of the process's life. With pretenuring off that did not
  * happen (bench/RESULTS.md, "why pretenuring is off").
+ *
+ * Tier-up budget: how much bytecode a function runs in V8's interpreter and
+ * baseline code before it is considered for optimizing. A gateway's work is
+ * a few paths run thousands of times a second (connect, publish, fan-out),
+ * and its hardest minute is the first one after a restart, when every client
+ * reconnects to a node whose code is all cold: with a quarter of V8's default
+ * budget those paths reach optimized code after a quarter as many connects,
+ * so a cold node spends less CPU per connect in that storm (bench/RESULTS.md,
+ * "the connect storm's cold start").
  */
 import { setFlagsFromString } from 'node:v8';
 
@@ -41,4 +51,11 @@ export function setHeapGrowth(flags: readonly string[] = process.execArgv): bool
 
 export function turnOffPretenuring(flags: readonly string[] = process.execArgv): boolean {
   return unlessGiven(flags, /^--(no-)?allocation[-_]site[-_]pretenuring\b/, '--no-allocation-site-pretenuring');
+}
+
+/** A quarter of V8's default `--interrupt-budget` (67,584 bytes of bytecode run). */
+export const TIER_UP_BUDGET = 16_384;
+
+export function setTierUpBudget(flags: readonly string[] = process.execArgv): boolean {
+  return unlessGiven(flags, /^--interrupt[-_]budget(=|$)/, `--interrupt-budget=${TIER_UP_BUDGET}`);
 }
