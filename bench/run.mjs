@@ -61,9 +61,9 @@ const pick = (short, longer, quick = short) => (o.quick ? quick : long ? longer 
 const fanoutParams = {
   subscribers: pick(2000, 2000, 200),
   steps: pick(
-    // Up to 4.8 M: on the fastest hours Tidings and the coalescing ws server both passed 3.2 M.
-    [20e3, 50e3, 100e3, 200e3, 400e3, 600e3, 800e3, 1.2e6, 1.6e6, 2.4e6, 3.2e6, 4e6, 4.8e6],
-    [20e3, 50e3, 100e3, 150e3, 200e3, 300e3, 400e3, 600e3, 800e3, 1e6, 1.2e6, 1.6e6, 2e6, 2.4e6, 3.2e6, 4e6, 4.8e6],
+    // Up to 8 M: the coalescing ws server passed 4.8 M, and Tidings 6.4 M once its outboxes shared one joined buffer.
+    [20e3, 50e3, 100e3, 200e3, 400e3, 600e3, 800e3, 1.2e6, 1.6e6, 2.4e6, 3.2e6, 4e6, 4.8e6, 5.6e6, 6.4e6, 7.2e6, 8e6],
+    [20e3, 50e3, 100e3, 150e3, 200e3, 300e3, 400e3, 600e3, 800e3, 1e6, 1.2e6, 1.6e6, 2e6, 2.4e6, 3.2e6, 4e6, 4.8e6, 5.6e6, 6.4e6, 7.2e6, 8e6],
     [2e3, 5e3],
   ),
   stepSeconds: pick(3, 10, 1),

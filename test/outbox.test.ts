@@ -75,3 +75,62 @@ it('a round longer than the compaction threshold loses and reorders nothing', as
   for (let i = 0; i < 200 && all.some(({ sink }) => sink.writes.join('') !== sent); i++) await ioTurn();
   expect(all.every(({ sink }) => sink.writes.join('') === sent)).toBe(true);
 });
+
+/** A sink that keeps the buffers themselves, to tell a shared join from copies. */
+class BufferSink implements Sink {
+  writes: Buffer[] = [];
+  writableLength = 0;
+  write(data: Buffer): boolean {
+    this.writes.push(data);
+    return true;
+  }
+}
+
+it('outboxes holding the same frames in the same order are written one shared buffer; others get their own bytes', async () => {
+  const frames = ['p1', 'p2', 'p3'].map((t) => Buffer.from(t));
+  const sinks = Array.from({ length: 50 }, () => new BufferSink());
+  const boxes = sinks.map((s) => new Outbox(s, 1 << 20, noOverflow));
+  for (const f of frames) for (const b of boxes) b.push(f);
+  // One outbox holds equal bytes in other objects, one a different order: neither may take the shared buffer.
+  const twinSink = new BufferSink();
+  new Outbox(twinSink, 1 << 20, noOverflow).push(Buffer.from('p1p2p3'));
+  const lookalike = new BufferSink();
+  const look = new Outbox(lookalike, 1 << 20, noOverflow);
+  for (const f of [frames[1]!, frames[0]!, frames[2]!]) look.push(f);
+  await nextTurn();
+  const shared = sinks[0]!.writes[0]!;
+  expect(shared.toString()).toBe('p1p2p3');
+  for (const s of sinks) expect(s.writes).toEqual([shared]);
+  expect(sinks.every((s) => s.writes[0] === shared)).toBe(true);
+  expect(lookalike.writes.map(String)).toEqual(['p2p1p3']);
+  expect(lookalike.writes[0]).not.toBe(shared);
+  expect(twinSink.writes.map(String)).toEqual(['p1p2p3']);
+});
+
+it('property: whatever frames go to whichever outboxes, over several turns, each socket gets exactly its frames, in order', async () => {
+  const fc = await import('fast-check');
+  await fc.assert(
+    fc.asyncProperty(
+      // Per turn: a list of (frame index, outbox mask) pushes; frames are shared objects, as a fan-out's are.
+      fc.array(fc.array(fc.tuple(fc.nat(5), fc.integer({ min: 1, max: 15 })), { maxLength: 12 }), { minLength: 1, maxLength: 4 }),
+      async (turns) => {
+        const frames = Array.from({ length: 6 }, (_, i) => Buffer.from(`<${i}>`));
+        const sinks = Array.from({ length: 4 }, () => new BufferSink());
+        const boxes = sinks.map((s) => new Outbox(s, 1 << 20, noOverflow));
+        const expected = sinks.map(() => '');
+        for (const turn of turns) {
+          for (const [f, mask] of turn) {
+            for (let i = 0; i < 4; i++) {
+              if (!(mask & (1 << i))) continue;
+              boxes[i]!.push(frames[f]!);
+              expected[i] += frames[f]!.toString();
+            }
+          }
+          await nextTurn();
+        }
+        for (let i = 0; i < 4; i++) expect(Buffer.concat(sinks[i]!.writes).toString()).toBe(expected[i]);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

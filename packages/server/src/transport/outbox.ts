@@ -15,8 +15,6 @@
 export interface Sink {
   write(data: Buffer): unknown;
   readonly writableLength: number;
-  cork?(): void;
-  uncork?(): void;
 }
 
 /** Told when its outbox overflowed (an interface, not a callback: no closure per connection). */
@@ -45,6 +43,7 @@ function flushDirty(): void {
   if (head === dirty.length) {
     dirty.length = 0;
     head = 0;
+    forgetJoin();
     return;
   }
   if (head >= COMPACT_AT) {
@@ -52,6 +51,28 @@ function flushDirty(): void {
     head = 0;
   }
   scheduleFlush();
+}
+
+/** The frames last joined, and their bytes in one buffer (kept until the round of flushes ends). */
+let joinedParts: Buffer[] = [];
+let joined: Buffer | undefined;
+
+/** `first` and `chunks` as one buffer: the last join's when they are the same frames (the same objects, in order). */
+function joinedFor(first: Buffer, chunks: readonly Buffer[], bytes: number): Buffer {
+  if (joined !== undefined && sameParts(first, chunks)) return joined;
+  joinedParts = [first, ...chunks];
+  return (joined = Buffer.concat(joinedParts, bytes));
+}
+
+function sameParts(first: Buffer, chunks: readonly Buffer[]): boolean {
+  if (joinedParts.length !== chunks.length + 1 || joinedParts[0] !== first) return false;
+  for (let i = 0; i < chunks.length; i++) if (joinedParts[i + 1] !== chunks[i]) return false;
+  return true;
+}
+
+function forgetJoin(): void {
+  joined = undefined;
+  joinedParts = [];
 }
 
 export class Outbox {
@@ -101,24 +122,17 @@ export class Outbox {
   }
 
   /**
-   * Write everything queued now, in one write: corked, so several frames go
-   * out as one writev with no copy. Copying them into one buffer instead
-   * looked cheaper in a microbenchmark but lost clearly in the fan-out
-   * benchmark (bench/RESULTS.md), likely through the garbage of one buffer
-   * per socket per turn.
+   * Write everything queued now, in one write. A fan-out queues the same
+   * frames in the same order to each of its subscribers, so most outboxes of
+   * a round hold the list the previous one held: those bytes are joined once
+   * (`joinedFor`) and the same buffer goes to each socket. A list unlike the
+   * last one is joined for itself.
    */
   flush(): void {
     this.queued = false;
     if (this.closed || this.bytes === 0) return;
     const { sink, chunks, first } = this;
-    if (chunks.length === 0) sink.write(first!);
-    else if (!sink.cork) sink.write(Buffer.concat([first!, ...chunks], this.bytes));
-    else {
-      sink.cork();
-      sink.write(first!);
-      for (let i = 0; i < chunks.length; i++) sink.write(chunks[i]!);
-      sink.uncork!();
-    }
+    sink.write(chunks.length === 0 ? first! : joinedFor(first!, chunks, this.bytes));
     this.drop();
   }
 
