@@ -25,9 +25,18 @@ const decades = (min, max) => {
 
 const label = (v) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v));
 
+/**
+ * The steps drawn, by rate (bisection steps run after the step that failed).
+ * A step that lost deliveries or had subscribers cut is left out: its latency
+ * is the survivors' only, and it would read as the fastest point of the line.
+ */
+function plotted(steps) {
+  return steps.filter((s) => s.p99 !== null && !(s.lost > 0) && !(s.cut > 0)).sort((a, b) => a.offered - b.offered);
+}
+
 export function fanoutSvg(result) {
   const series = Object.entries(result.servers).filter(([, r]) => r.steps?.length);
-  const pts = series.flatMap(([, r]) => r.steps.filter((s) => s.p99 !== null));
+  const pts = series.flatMap(([, r]) => plotted(r.steps));
   const xMin = 10_000;
   const xMax = Math.max(100_000, ...pts.map((s) => s.offered)) * 1.2;
   const yMin = 1;
@@ -40,7 +49,7 @@ export function fanoutSvg(result) {
   parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(50)}" y2="${y(50)}" stroke="#888" stroke-dasharray="2,4"/><text x="${W - M.right - 4}" y="${y(50) - 5}" text-anchor="end" fill="#666">p99 limit 50 ms</text>`);
   series.forEach(([kind, r], i) => {
     const color = COLORS[kind] ?? '#333';
-    const steps = r.steps.filter((s) => s.p99 !== null);
+    const steps = plotted(r.steps);
     for (const [key, dash] of [['p50', ''], ['p99', '6,4']]) {
       const d = steps.map((s, j) => `${j ? 'L' : 'M'}${x(s.offered).toFixed(1)},${y(Math.max(yMin, s[key])).toFixed(1)}`).join(' ');
       parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2" stroke-dasharray="${dash}"/>`);
@@ -49,7 +58,7 @@ export function fanoutSvg(result) {
     parts.push(`<line x1="${W - M.right + 15}" x2="${W - M.right + 45}" y1="${M.top + 20 + i * 22}" y2="${M.top + 20 + i * 22}" stroke="${color}" stroke-width="3"/><text x="${W - M.right + 52}" y="${M.top + 24 + i * 22}">${kind}</text>`);
   });
   const ly = M.top + 30 + series.length * 22;
-  parts.push(`<text x="${W - M.right + 15}" y="${ly}" fill="#555">solid: p50</text><text x="${W - M.right + 15}" y="${ly + 18}" fill="#555">dashed: p99</text><text x="${W - M.right + 15}" y="${ly + 36}" fill="#555">hollow: failed step</text>`);
+  parts.push(`<text x="${W - M.right + 15}" y="${ly}" fill="#555">solid: p50</text><text x="${W - M.right + 15}" y="${ly + 18}" fill="#555">dashed: p99</text><text x="${W - M.right + 15}" y="${ly + 36}" fill="#555">hollow: failed step</text><text x="${W - M.right + 15}" y="${ly + 54}" fill="#555">(steps with losses</text><text x="${W - M.right + 15}" y="${ly + 72}" fill="#555">left out)</text>`);
   parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 15}" text-anchor="middle">deliveries per second (offered; ${result.params.subscribers} subscribers, one channel)</text>`);
   parts.push(`<text transform="translate(18 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">latency ms (from scheduled send)</text>`);
   parts.push(`<text x="${M.left}" y="24" font-weight="bold">Fan-out latency against rate</text>`);
