@@ -134,3 +134,28 @@ it('property: whatever frames go to whichever outboxes, over several turns, each
     { numRuns: 300 },
   );
 });
+
+it('outboxes with lists of their own among a fan-out do not make the fan-out join its list again', async () => {
+  // A WebSocket list and an SSE list of the same two publications, interleaved, and every tenth subscriber with a frame of its own.
+  const ws = [Buffer.from('w1'), Buffer.from('w2')];
+  const sse = [Buffer.from('s1'), Buffer.from('s2')];
+  const sinks: Array<{ sink: BufferSink; kind: 'ws' | 'sse' | 'own' }> = [];
+  for (let i = 0; i < 200; i++) {
+    const kind = i % 10 === 9 ? 'own' : i % 2 === 0 ? 'ws' : 'sse';
+    const sink = new BufferSink();
+    const box = new Outbox(sink, 1 << 20, noOverflow);
+    for (const f of kind === 'sse' ? sse : ws) box.push(f);
+    if (kind === 'own') box.push(Buffer.from(`own${i}`));
+    sinks.push({ sink, kind });
+  }
+  for (let i = 0; i < 20 && sinks.some(({ sink }) => sink.writes.length === 0); i++) await ioTurn();
+  const written = (kind: string) => new Set(sinks.filter((s) => s.kind === kind).map(({ sink }) => sink.writes[0]));
+  expect(written('ws').size).toBe(1);
+  expect(written('sse').size).toBe(1);
+  expect([...written('ws')][0]!.toString()).toBe('w1w2');
+  expect([...written('sse')][0]!.toString()).toBe('s1s2');
+  sinks.forEach(({ sink, kind }, i) => {
+    expect(sink.writes).toHaveLength(1);
+    if (kind === 'own') expect(sink.writes[0]!.toString()).toBe(`w1w2own${i}`);
+  });
+});

@@ -29,9 +29,9 @@
  * a few paths run thousands of times a second (connect, publish, fan-out),
  * and its hardest minute is the first one after a restart, when every client
  * reconnects to a node whose code is all cold: with a quarter of V8's default
- * budget those paths reach optimized code after a quarter as many connects,
- * so a cold node spends less CPU per connect in that storm (bench/RESULTS.md,
- * "the connect storm's cold start").
+ * budget a function is marked for optimizing after about a quarter as many
+ * calls, so a cold node spends less CPU per connect in that storm
+ * (bench/RESULTS.md, "the connect storm's cold start").
  */
 import { setFlagsFromString } from 'node:v8';
 

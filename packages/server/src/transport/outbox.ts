@@ -43,7 +43,7 @@ function flushDirty(): void {
   if (head === dirty.length) {
     dirty.length = 0;
     head = 0;
-    forgetJoin();
+    forgetJoins();
     return;
   }
   if (head >= COMPACT_AT) {
@@ -53,26 +53,49 @@ function flushDirty(): void {
   scheduleFlush();
 }
 
-/** The frames last joined, and their bytes in one buffer (kept until the round of flushes ends). */
-let joinedParts: Buffer[] = [];
-let joined: Buffer | undefined;
-
-/** `first` and `chunks` as one buffer: the last join's when they are the same frames (the same objects, in order). */
-function joinedFor(first: Buffer, chunks: readonly Buffer[], bytes: number): Buffer {
-  if (joined !== undefined && sameParts(first, chunks)) return joined;
-  joinedParts = [first, ...chunks];
-  return (joined = Buffer.concat(joinedParts, bytes));
+/** Frames joined into one buffer, and that buffer. */
+interface Join {
+  readonly parts: readonly Buffer[];
+  readonly bytes: Buffer;
 }
 
-function sameParts(first: Buffer, chunks: readonly Buffer[]): boolean {
-  if (joinedParts.length !== chunks.length + 1 || joinedParts[0] !== first) return false;
-  for (let i = 0; i < chunks.length; i++) if (joinedParts[i + 1] !== chunks[i]) return false;
+/**
+ * The last joins used, most recently used first, kept until the round of
+ * flushes ends. More than one, because the outboxes of a fan-out are written
+ * in the order they were dirtied, and between them come outboxes whose list
+ * differs (an SSE stream among WebSockets, a subscriber that also got a frame
+ * of its own): with one, each of those would make the next fan-out outbox
+ * join the shared list again.
+ */
+const joins: Join[] = [];
+const KEPT_JOINS = 4;
+
+/** `first` and `chunks` as one buffer: a kept join's when they are the same frames (the same objects, in order). */
+function joinedFor(first: Buffer, chunks: readonly Buffer[], bytes: number): Buffer {
+  for (let i = 0; i < joins.length; i++) {
+    const join = joins[i]!;
+    if (!sameParts(join.parts, first, chunks)) continue;
+    if (i > 0) {
+      joins.copyWithin(1, 0, i);
+      joins[0] = join;
+    }
+    return join.bytes;
+  }
+  const parts = [first, ...chunks];
+  const join = { parts, bytes: Buffer.concat(parts, bytes) };
+  if (joins.length === KEPT_JOINS) joins.pop();
+  joins.unshift(join);
+  return join.bytes;
+}
+
+function sameParts(parts: readonly Buffer[], first: Buffer, chunks: readonly Buffer[]): boolean {
+  if (parts.length !== chunks.length + 1 || parts[0] !== first) return false;
+  for (let i = 0; i < chunks.length; i++) if (parts[i + 1] !== chunks[i]) return false;
   return true;
 }
 
-function forgetJoin(): void {
-  joined = undefined;
-  joinedParts = [];
+function forgetJoins(): void {
+  joins.length = 0;
 }
 
 export class Outbox {
@@ -125,8 +148,8 @@ export class Outbox {
    * Write everything queued now, in one write. A fan-out queues the same
    * frames in the same order to each of its subscribers, so most outboxes of
    * a round hold the list the previous one held: those bytes are joined once
-   * (`joinedFor`) and the same buffer goes to each socket. A list unlike the
-   * last one is joined for itself.
+   * (`joinedFor`) and the same buffer goes to each socket. A list unlike those
+   * kept is joined for itself.
    */
   flush(): void {
     this.queued = false;
