@@ -21,8 +21,11 @@
  * `--channels 1` puts every connection on one channel: the fan-out pattern,
  * reported per delivery (each of 2,000 subscribers receiving a publication).
  *
+ * `--batch N` sends Tidings' publications N at a time through `POST /api/batch`
+ * (the peers have no batch endpoint; run it with Tidings servers only).
+ *
  * Usage: node bench/publish-cost.mjs [--servers tidings,ws,tidings-redis,tidings-node-http] [--connections 2000]
- *        [--channels N] [--publications 20000] [--rate 4000] [--rounds 3] [--profile DIR] [--redis-core 0]
+ *        [--channels N] [--publications 20000] [--rate 4000] [--batch N] [--rounds 3] [--profile DIR] [--redis-core 0]
  */
 import { parseArgs } from 'node:util';
 import { HttpPublisher } from './generator/publisher.mjs';
@@ -41,6 +44,7 @@ const { values: o } = parseArgs({
     connections: { type: 'string', default: '2000' },
     publications: { type: 'string', default: '20000' },
     rate: { type: 'string', default: '4000' },
+    batch: { type: 'string', default: '0' },
     rounds: { type: 'string', default: '3' },
     /** Channels the connections are spread over (default: one each); 1 measures fan-out, per delivery. */
     channels: { type: 'string' },
@@ -70,7 +74,7 @@ async function round(kind, tokens) {
   const { server, redis } = await start(kind);
   const sink = new DeliverySink();
   const pool = await openPool({ targets: [server.target], protocol: server.protocol, sink, count: connections, tokens, channelOf, sampleEvery: 1, timeoutMs: 120_000 });
-  const pub = new HttpPublisher({ endpoints: [server.target], apiKey: API_KEY, socketsPerEndpoint: 8 });
+  const pub = new HttpPublisher({ endpoints: [server.target], apiKey: API_KEY, socketsPerEndpoint: 8, batch: Number(o.batch) });
   try {
     if (pool.failed) throw new Error(`${kind}: ${pool.failed} connections failed`);
     // Unmeasured first: the publish path compiled and its first garbage collected, so the round measures a warm server.

@@ -4,7 +4,7 @@
  * generator, prints a table per scenario and writes JSON, a Markdown summary
  * and the fan-out latency chart under bench/results/.
  *
- *   node bench/run.mjs [--long | --quick] [--only fanout,fanoutredis,channels,channelsbatch,channelsredis,idle,connect,recovery,polling,scaleout,scaleoutcluster]
+ *   node bench/run.mjs [--long | --quick] [--only fanout,fanoutredis,channels,channelsbatch,writefloor,channelsredis,idle,connect,recovery,polling,scaleout,scaleoutcluster]
  *                      [--servers tidings,socketio,ws,ws-coalesce] [--profile] [--heap]
  *                      [--gateways host:port,host:port] [--no-pin] [--quiet-wait S] [--out DIR]
  *                      [--node-cores 0.3]   (scale-out: CPU budget per node; 0 = uncapped)
@@ -21,6 +21,7 @@ import { tidings as tidingsProtocol } from './generator/protocols.mjs';
 import * as fanout from './scenarios/fanout.mjs';
 import * as channels from './scenarios/channels.mjs';
 import * as channelsBatch from './scenarios/channels-batch.mjs';
+import * as writeFloor from './scenarios/write-floor.mjs';
 import { onRedis } from './scenarios/on-redis.mjs';
 import * as idle from './scenarios/idle-memory.mjs';
 import * as connectStorm from './scenarios/connect-storm.mjs';
@@ -37,7 +38,7 @@ const { values: o } = parseArgs({
   options: {
     long: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'fanout,fanoutredis,channels,channelsbatch,channelsredis,idle,connect,recovery,polling,scaleout' },
+    only: { type: 'string', default: 'fanout,fanoutredis,channels,channelsbatch,writefloor,channelsredis,idle,connect,recovery,polling,scaleout' },
     servers: { type: 'string', default: Object.keys(SERVERS).filter((k) => !AB_ONLY.has(k)).join(',') },
     profile: { type: 'boolean', default: false },
     heap: { type: 'boolean', default: false },
@@ -91,6 +92,8 @@ const PLANS = {
   },
   channels: { module: channels, params: channelsParams },
   channelsbatch: { module: channelsBatch, params: { ...channelsParams, rates: batchRates, batch: 100 } },
+  // What one write to a distinct loopback socket costs this host: the ceiling of the many-channels scenarios (report/targets.mjs).
+  writefloor: { module: writeFloor, params: { sockets: channelsParams.connections, writes: pick(400_000, 1_000_000, 20_000), size: 250, rounds: pick(3, 3, 1) } },
   channelsredis: {
     module: onRedis(channels, { title: 'Many channels: one subscriber per channel, one Tidings node on Redis', publicationsPerDelivery: () => 1 }),
     params: { ...channelsParams, redisCore: Number(o['redis-core']) },

@@ -52,6 +52,17 @@ function ratioRow(target, a, b, factor, unit) {
   return { target, measured: `${n(a.value)} vs ${n(b.value)}${unit} (${times(r, 2)})`, verdict: r === null ? 'n/a' : r >= factor ? 'met' : 'NOT MET' };
 }
 
+/**
+ * The batch row with the host's write floor beside it (scenarios/write-floor.mjs):
+ * the most one-subscriber deliveries a core can write with nothing else done,
+ * and that ceiling as a multiple of ws's figure.
+ */
+function withFloor(row, ceiling, ws) {
+  if (ceiling.missing) return row;
+  const ratio = ws.value ? ` (${times(ceiling.value / ws.value, 2)} ws)` : '';
+  return { ...row, measured: `${row.measured}; this host's write floor allows at most ${ceiling.value.toLocaleString('en-US')} pub/s on one core${ratio}` };
+}
+
 /** Issue 15: batch publishing, the many-channels and connect figures against ws, and the Redis engine against memory. */
 export function checkTargets15(results) {
   const at = (scenario, server, key = 'maxSustained') => figure(results, scenario, server, key);
@@ -59,7 +70,7 @@ export function checkTargets15(results) {
   const perCoreChannels = at('channelsredis', 'tidings-redis', 'perRedisCore');
   const note = (row, f) => (f.value ? { ...row, measured: `${row.measured}; ${f.value.toLocaleString('en-US')} pub/s per Redis core` } : row);
   return [
-    ratioRow('many channels, batch ≥ 5× ws single publish', at('channelsbatch', 'tidings'), at('channels', 'ws'), 5, ' pub/s'),
+    withFloor(ratioRow('many channels, batch ≥ 5× ws single publish', at('channelsbatch', 'tidings'), at('channels', 'ws'), 5, ' pub/s'), at('writefloor', 'host', 'ceiling'), at('channels', 'ws')),
     ratioRow('many channels, single publish ≥ ws', at('channels', 'tidings'), at('channels', 'ws'), 1, ' pub/s'),
     ratioRow('connect storm ≥ 0.9× ws', at('connect', 'tidings', 'connectsPerSec'), at('connect', 'ws', 'connectsPerSec'), 0.9, ' connects/s'),
     note(ratioRow('Redis fan-out ≥ ½ memory fan-out', at('fanoutredis', 'tidings-redis'), at('fanout', 'tidings'), 0.5, ' deliveries/s'), perCore),
