@@ -2,7 +2,12 @@
  * Scenario 1, fan-out: one channel, N subscribers, 200-byte payloads. The
  * publication rate steps up until p99 passes the limit or anything is lost;
  * the result is the highest sustained deliveries/s with zero loss, and
- * p50/p99 at each step.
+ * p50/p99 at each step. A server that falls behind may cut slow subscribers
+ * (Tidings closes them with 3008). Before the next step, the generator waits
+ * for the last step's deliveries to stop arriving (an overloaded step leaves
+ * a backlog that would otherwise land on the next), then opens the cut ones
+ * again, so every step, a confirmation or a bisection after a failure
+ * included, starts quiet with all N subscribers (`reopened` in its row).
  */
 import { HttpPublisher } from '../generator/publisher.mjs';
 import { closeAll, openPool } from '../generator/pool.mjs';
@@ -10,7 +15,7 @@ import { DeliverySink } from '../generator/sink.mjs';
 import { API_KEY } from '../lib/auth.mjs';
 import { climbLadder, startMeter, verdictOf } from '../lib/meter.mjs';
 import { makePayload } from '../lib/payload.mjs';
-import { waitFor } from '../lib/sys.mjs';
+import { sleep, waitFor } from '../lib/sys.mjs';
 
 export const title = 'Fan-out: one channel';
 
@@ -57,18 +62,53 @@ async function step({ server, pub, sink, subs, deliveries, seconds, p99Limit }) 
 export async function runOne(server, opts) {
   const { subscribers, steps, stepSeconds, p99Limit, tokens } = opts;
   const sink = new DeliverySink();
-  const pool = await openPool({ targets: [server.target], protocol: server.protocol, sink, count: subscribers, tokens, channelOf: () => CHANNEL, sampleEvery: 4 });
+  const open = (count, from) =>
+    openPool({ targets: [server.target], protocol: server.protocol, sink, count, tokens: tokens.slice(from % tokens.length), channelOf: () => CHANNEL, sampleEvery: 4 });
+  const pool = await open(subscribers, 0);
   if (pool.failed) throw new Error(`${server.kind}: ${pool.failed} subscribers failed: ${JSON.stringify(pool.errors)}`);
+  const subs = { conns: pool.conns, opened: subscribers };
   const pub = new HttpPublisher({ endpoints: [server.target], apiKey: API_KEY });
   await pub.open();
   try {
-    const runAt = (deliveries, seconds = stepSeconds) => step({ server, pub, sink, subs: subscribers, deliveries, seconds, p99Limit });
+    const runAt = async (deliveries, seconds = stepSeconds) => {
+      await quiet(sink);
+      const reopened = await reopenCut(subs, open, server.kind);
+      const row = await step({ server, pub, sink, subs: subscribers, deliveries, seconds, p99Limit });
+      return reopened ? { ...row, reopened } : row;
+    };
     const { rows, maxSustained } = await climbLadder(steps, runAt, { ...opts, name: server.kind, unit: '/s' });
     return { steps: rows, maxSustained, at50k: rows.find((r) => r.offered === 50_000) ?? null };
   } finally {
     pub.close();
-    await closeAll(pool.conns);
+    await closeAll(subs.conns);
   }
+}
+
+const QUIET_MS = 250;
+const QUIET_MAX_MS = 10_000;
+
+/** Until no delivery has arrived for QUIET_MS (at most QUIET_MAX_MS). */
+async function quiet(sink) {
+  const deadline = performance.now() + QUIET_MAX_MS;
+  let last = -1;
+  while (performance.now() < deadline) {
+    const seen = sink.received + sink.closed;
+    if (seen === last) return;
+    last = seen;
+    await sleep(QUIET_MS);
+  }
+}
+
+/** Open again, with fresh tokens, the subscribers the server cut; returns how many. */
+async function reopenCut(subs, open, kind) {
+  const live = subs.conns.filter((c) => c.state !== 'closed');
+  const missing = subs.conns.length - live.length;
+  if (missing === 0) return 0;
+  const again = await open(missing, subs.opened);
+  subs.opened += missing;
+  if (again.failed) throw new Error(`${kind}: ${again.failed} of ${missing} cut subscribers could not reconnect: ${JSON.stringify(again.errors)}`);
+  subs.conns = [...live, ...again.conns];
+  return missing;
 }
 
 export const columns = [
@@ -80,6 +120,7 @@ export const columns = [
   ['max', 'max ms'],
   ['perRead', 'frames/read'],
   ['lost', 'lost'],
+  ['cut', 'cut'],
   ['serverCpu', 'server CPU%'],
   ['genCpu', 'gen CPU%'],
   ['otherCpu', 'other CPU%'],
