@@ -59,6 +59,7 @@ const channels = Number(o.channels ?? connections);
 if (!(channels >= 1 && channels <= connections && connections % channels === 0)) throw new Error('--channels must divide --connections');
 /** Deliveries per publication. */
 const fanout = connections / channels;
+if (Number(o.batch) > 0 && o.servers.split(',').some((k) => !k.startsWith('tidings'))) throw new Error('--batch: only Tidings servers have POST /api/batch');
 const channelOf = (i) => `job:${i % channels}`;
 const body = (seq, us) => `{"channel":"${channelOf((seq * 7919) % channels)}","data":${makePayload(us, seq, 200)}}`;
 

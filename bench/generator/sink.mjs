@@ -4,6 +4,7 @@
  * once per TCP chunk). `swap()` starts a new measurement window.
  */
 import { Histogram } from '../lib/histogram.mjs';
+import { sleep } from '../lib/sys.mjs';
 import { readSendUs } from '../lib/payload.mjs';
 
 export class DeliverySink {
@@ -22,6 +23,22 @@ export class DeliverySink {
 
   onClose() {
     this.closed++;
+  }
+
+  /**
+   * Until nothing has arrived or closed for `quietMs` (at most `maxMs`): a
+   * ladder step that overloaded a server leaves a backlog in flight, which
+   * would otherwise land in the next step's window.
+   */
+  async settle(quietMs = 250, maxMs = 10_000) {
+    const deadline = performance.now() + maxMs;
+    let last = -1;
+    while (performance.now() < deadline) {
+      const seen = this.received + this.closed;
+      if (seen === last) return;
+      last = seen;
+      await sleep(quietMs);
+    }
   }
 
   /** Start a new window: returns the old histogram and resets the counter. */

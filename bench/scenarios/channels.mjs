@@ -90,7 +90,10 @@ export async function runOne(server, opts) {
   await pub.open();
   const meterOf = () => startMeter(server);
   try {
-    const runAt = (rate, seconds = stepSeconds) => step({ meterOf, pub, sink, connections, rate, seconds, p99Limit });
+    const runAt = async (rate, seconds = stepSeconds) => {
+      await sink.settle(); // a failed step's backlog stays out of the next one's window
+      return step({ meterOf, pub, sink, connections, rate, seconds, p99Limit });
+    };
     const { rows, maxSustained } = await climbLadder(rates, runAt, { ...opts, name: server.kind, unit: ' pub/s' });
     const capacity = opts.capacitySeconds ? await measureCapacity({ meterOf, pub, sink, connections, seconds: opts.capacitySeconds }) : undefined;
     return { connectSeconds: pool.seconds, steps: rows, maxSustained, capacity };

@@ -4,10 +4,10 @@
  * the result is the highest sustained deliveries/s with zero loss, and
  * p50/p99 at each step. A server that falls behind may cut slow subscribers
  * (Tidings closes them with 3008). Before the next step, the generator waits
- * for the last step's deliveries to stop arriving (an overloaded step leaves
- * a backlog that would otherwise land on the next), then opens the cut ones
- * again, so every step, a confirmation or a bisection after a failure
- * included, starts quiet with all N subscribers (`reopened` in its row).
+ * for the last step's deliveries to stop arriving (DeliverySink.settle), then
+ * opens the cut ones again and waits for the machine to go quiet, so every
+ * step, a confirmation or a bisection after a failure included, starts quiet
+ * with all N subscribers (`reopened` in its row).
  */
 import { HttpPublisher } from '../generator/publisher.mjs';
 import { closeAll, openPool } from '../generator/pool.mjs';
@@ -15,7 +15,7 @@ import { DeliverySink } from '../generator/sink.mjs';
 import { API_KEY } from '../lib/auth.mjs';
 import { climbLadder, startMeter, verdictOf } from '../lib/meter.mjs';
 import { makePayload } from '../lib/payload.mjs';
-import { sleep, waitFor } from '../lib/sys.mjs';
+import { waitFor, waitQuiet } from '../lib/sys.mjs';
 
 export const title = 'Fan-out: one channel';
 
@@ -71,7 +71,7 @@ export async function runOne(server, opts) {
   await pub.open();
   try {
     const runAt = async (deliveries, seconds = stepSeconds) => {
-      await quiet(sink);
+      await sink.settle();
       const reopened = await reopenCut(subs, open, server.kind);
       const row = await step({ server, pub, sink, subs: subscribers, deliveries, seconds, p99Limit });
       return reopened ? { ...row, reopened } : row;
@@ -84,21 +84,6 @@ export async function runOne(server, opts) {
   }
 }
 
-const QUIET_MS = 250;
-const QUIET_MAX_MS = 10_000;
-
-/** Until no delivery has arrived for QUIET_MS (at most QUIET_MAX_MS). */
-async function quiet(sink) {
-  const deadline = performance.now() + QUIET_MAX_MS;
-  let last = -1;
-  while (performance.now() < deadline) {
-    const seen = sink.received + sink.closed;
-    if (seen === last) return;
-    last = seen;
-    await sleep(QUIET_MS);
-  }
-}
-
 /** Open again, with fresh tokens, the subscribers the server cut; returns how many. */
 async function reopenCut(subs, open, kind) {
   const live = subs.conns.filter((c) => c.state !== 'closed');
@@ -108,6 +93,8 @@ async function reopenCut(subs, open, kind) {
   subs.opened += missing;
   if (again.failed) throw new Error(`${kind}: ${again.failed} of ${missing} cut subscribers could not reconnect: ${JSON.stringify(again.errors)}`);
   subs.conns = [...live, ...again.conns];
+  // The connects and their subscriptions keep the server busy for a while: start the step once it is quiet, as after the first pool.
+  await waitQuiet({ timeoutMs: 10_000 });
   return missing;
 }
 
